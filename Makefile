@@ -1,0 +1,53 @@
+# The two commands of the README: `make run` and `make test`. Everything else here serves them.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMPS := .stamps
+export DJANGO_SETTINGS_MODULE ?= config.settings
+
+.PHONY: run test lint typecheck pytest setup vendor messages compilemessages demo-data clean
+
+run: setup
+	DJANGO_ENV=demo $(PY) manage.py migrate --noinput -v0
+	DJANGO_ENV=demo $(PY) manage.py seed_demo
+	DJANGO_ENV=demo $(PY) manage.py collectstatic --noinput -v0
+	DJANGO_ENV=demo bin/run-demo
+
+test: setup lint typecheck pytest
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck:
+	$(VENV)/bin/mypy .
+
+pytest:
+	$(VENV)/bin/pytest -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
+
+setup: $(STAMPS)/python $(STAMPS)/node vendor
+
+$(STAMPS)/python: requirements/dev.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.lock
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/node: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p $(STAMPS) && touch $@
+
+vendor: $(STAMPS)/node
+	@mkdir -p static/vendor/uswds static/vendor/htmx
+	@cp -R node_modules/@uswds/uswds/dist/css node_modules/@uswds/uswds/dist/js \
+		node_modules/@uswds/uswds/dist/img node_modules/@uswds/uswds/dist/fonts static/vendor/uswds/
+	@cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
+
+messages:
+	$(PY) manage.py makemessages -l es --ignore=.venv --ignore=node_modules --ignore=static --ignore=staticfiles
+
+compilemessages:
+	$(PY) manage.py compilemessages -l es --ignore=.venv --ignore=node_modules
+
+clean:
+	rm -rf $(STAMPS) static/vendor staticfiles

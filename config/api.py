@@ -1,0 +1,10 @@
+"""The root of the JSON APIs. Each app adds its router here."""
+
+from ninja import NinjaAPI
+
+api = NinjaAPI(
+    title="kynect platform API",
+    version="1.0.0",
+    description="JSON APIs of kynect resources and kynect On Demand.",
+    urls_namespace="api",
+)

@@ -1,0 +1,22 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from config.api import api
+from kynect.core.views import healthz
+from kynect.notifications.views import inbound_sms
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/", api.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("notifications/sms/inbound/", inbound_sms, name="inbound_sms"),
+]
+
+urlpatterns += i18n_patterns(
+    path("", include("kynect.core.urls")),
+    path("accounts/", include("kynect.accounts.urls")),
+    path("admin/", admin.site.urls),
+    prefix_default_language=False,
+)

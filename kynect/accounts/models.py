@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kynect.core.models import BaseModel
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person who signs in. The email address is the sign-in name."""
+
+    username = None  # type: ignore[assignment]
+    email = models.EmailField(_("email address"), unique=True)
+    phone = models.CharField(
+        _("mobile phone"), max_length=16, blank=True, help_text=_("E.164, like +15025550123.")
+    )
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=8, choices=[("en", "English"), ("es", "Español")], default="en"
+    )
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    objects = UserManager()  # type: ignore[misc,assignment]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+    def roles_in(self, organization: Organization | None) -> set[str]:
+        memberships = self.memberships.filter(is_active=True, organization=organization)
+        return set(memberships.values_list("role", flat=True))
+
+    def has_role(self, role: str) -> bool:
+        return self.memberships.filter(is_active=True, role=role).exists()
+
+
+class Organization(BaseModel):
+    """An organization whose people use the platform. The directory links it to its HSDS organization."""
+
+    class Type(models.TextChoices):
+        NOT_FOR_PROFIT = "not_for_profit", _("Not-for-profit")
+        FOR_PROFIT = "for_profit", _("For-profit")
+        STATE_AGENCY = "state_agency", _("State agency")
+        HOSPITAL = "hospital", _("Hospital")
+        MCO = "mco", _("Managed care organization (MCO)")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    type = models.CharField(_("type"), max_length=20, choices=Type.choices)
+    address_1 = models.CharField(_("mailing address"), max_length=200, blank=True)
+    address_2 = models.CharField(_("address line 2"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    state_province = models.CharField(_("state"), max_length=2, default="KY")
+    postal_code = models.CharField(_("ZIP code"), max_length=10, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    RESIDENT = "resident", _("Resident")
+    PARTNER_USER = "partner_user", _("Community partner user")
+    PARTNER_ADMIN = "partner_admin", _("Community partner admin")
+    REFERRAL_SPECIALIST = "referral_specialist", _("Referral specialist")
+    PROVIDER_USER = "provider_user", _("Provider / hospital user")
+    STATE_STAFF = "state_staff", _("DCBS or state agency staff")
+    MCO_USER = "mco_user", _("MCO user")
+    STATE_ADMIN = "state_admin", _("State administrator")
+    INSURANCE_AGENT = "insurance_agent", _("Insurance agent")
+    KYNECTOR = "kynector", _("kynector")
+    AGENCY_ADMIN = "agency_admin", _("Agency admin")
+
+
+# The roles a community-partner admin may hand out within their own organization.
+PARTNER_INVITABLE_ROLES = (Role.PARTNER_USER, Role.PARTNER_ADMIN)
+
+
+class Membership(BaseModel):
+    """A user's role, tied to an organization where the role needs one (residents have none)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=24, choices=Role.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    deactivated_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization", "role"], name="membership_unique_role"),
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                condition=models.Q(organization__isnull=True),
+                name="membership_unique_no_org",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} at {self.organization or '—'}"
+
+
+class Invitation(BaseModel):
+    """A community-partner admin's invitation for someone to join their organization."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("email address"))
+    role = models.CharField(_("role"), max_length=24, choices=Role.choices)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation to {self.organization} ({self.get_role_display()})"

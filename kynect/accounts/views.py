@@ -1,0 +1,202 @@
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kynect.accounts.forms import InvitationAcceptForm, InvitationForm, OutboxPasswordResetForm, SignInForm
+from kynect.accounts.models import Membership, Organization, User
+from kynect.accounts.selectors import (
+    is_partner_admin,
+    organization_memberships,
+    organization_open_invitations,
+    organizations_administered,
+)
+from kynect.accounts.services import (
+    invitation_accept,
+    invitation_create,
+    invitation_from_token,
+    login_failure_record,
+    login_success_record,
+    login_throttle_check,
+    membership_deactivate,
+)
+from kynect.core.audit import client_ip
+
+
+class SignInView(auth_views.LoginView):
+    """Sign in, with attempts limited per email address and per client address."""
+
+    template_name = "accounts/login.html"
+    form_class = SignInForm
+    redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        email = request.POST.get("username", "")
+        throttle = login_throttle_check(email=email, ip_address=client_ip(request))
+        if not throttle.allowed:
+            form = self.get_form()
+            minutes = max(1, throttle.retry_after_seconds // 60)
+            form.errors.clear()
+            form.add_error(
+                None,
+                _("Too many sign-in attempts. Wait %(minutes)s minutes, then try again.")
+                % {"minutes": minutes},
+            )
+            response = self.render_to_response(self.get_context_data(form=form))
+            response.status_code = 429
+            return response
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        login_failure_record(email=self.request.POST.get("username", ""), ip_address=client_ip(self.request))
+        return super().form_invalid(form)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        login_success_record(email=form.get_user().email)
+        return super().form_valid(form)
+
+
+class SignOutView(auth_views.LogoutView):
+    pass
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset_form.html"
+    form_class = OutboxPasswordResetForm
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+def _administered_organization(request: HttpRequest, organization_id: Any) -> Organization:
+    organization = get_object_or_404(Organization, pk=organization_id)
+    if not isinstance(request.user, User) or not is_partner_admin(
+        user=request.user, organization=organization
+    ):
+        raise PermissionDenied
+    return organization
+
+
+@login_required
+def organization_users_index(request: HttpRequest) -> HttpResponse:
+    assert isinstance(request.user, User)
+    organizations = list(organizations_administered(user=request.user))
+    if not organizations:
+        raise PermissionDenied
+    if len(organizations) == 1:
+        return redirect("accounts:organization_users", organization_id=organizations[0].pk)
+    return render(request, "accounts/organization_choose.html", {"organizations": organizations})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organization_users(request: HttpRequest, organization_id: Any) -> HttpResponse:
+    organization = _administered_organization(request, organization_id)
+    assert isinstance(request.user, User)
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation_create(
+                invited_by=request.user,
+                organization=organization,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+            )
+        except ValidationError as error:
+            for field, field_errors in error.message_dict.items():
+                for message in field_errors:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(
+                request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
+            )
+            return redirect("accounts:organization_users", organization_id=organization.pk)
+    return render(
+        request,
+        "accounts/organization_users.html",
+        {
+            "organization": organization,
+            "memberships": organization_memberships(organization=organization),
+            "invitations": organization_open_invitations(organization=organization),
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def membership_deactivate_view(request: HttpRequest, membership_id: Any) -> HttpResponseRedirect:
+    membership = get_object_or_404(
+        Membership.objects.select_related("user", "organization"), pk=membership_id
+    )
+    if membership.organization is None:
+        raise PermissionDenied
+    organization = _administered_organization(request, membership.organization_id)
+    assert isinstance(request.user, User)
+    try:
+        membership_deactivate(actor=request.user, membership=membership)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("%(name)s can no longer act for your organization.") % {"name": membership.user}
+        )
+    return redirect("accounts:organization_users", organization_id=organization.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = invitation_from_token(token=token)
+    except ValidationError as error:
+        return render(request, "accounts/invitation_invalid.html", {"reason": error.messages[0]}, status=400)
+    existing = User.objects.filter(email__iexact=invitation.email).first()
+    form = None if existing else InvitationAcceptForm(request.POST or None)
+    if request.method == "POST" and (form is None or form.is_valid()):
+        try:
+            user = invitation_accept(
+                invitation=invitation,
+                first_name=form.cleaned_data["first_name"] if form else "",
+                last_name=form.cleaned_data["last_name"] if form else "",
+                password=form.cleaned_data["password1"] if form else "",
+            )
+        except ValidationError as error:
+            return render(
+                request, "accounts/invitation_invalid.html", {"reason": error.messages[0]}, status=400
+            )
+        if form is not None:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome to kynect resources."))
+            return redirect("core:home")
+        messages.success(
+            request,
+            _("You joined %(organization)s. Sign in to continue.")
+            % {"organization": invitation.organization.name},
+        )
+        return redirect("accounts:login")
+    return render(
+        request,
+        "accounts/invitation_accept.html",
+        {"invitation": invitation, "form": form, "existing": existing is not None},
+        status=400 if form is not None and form.errors else 200,
+    )

@@ -1,0 +1,107 @@
+"""Offline geography: ZIP codes to centroid, city, county and time zone; Kentucky's counties."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import zipcodes
+from django.utils.translation import gettext as _
+
+EARTH_RADIUS_MILES = 3958.7613
+
+# Kentucky's 120 counties. Their FIPS codes are the odd numbers 001-239 in alphabetical order.
+_KENTUCKY_COUNTY_NAMES = """
+Adair Allen Anderson Ballard Barren Bath Bell Boone Bourbon Boyd Boyle Bracken Breathitt
+Breckinridge Bullitt Butler Caldwell Calloway Campbell Carlisle Carroll Carter Casey Christian Clark
+Clay Clinton Crittenden Cumberland Daviess Edmonson Elliott Estill Fayette Fleming Floyd Franklin
+Fulton Gallatin Garrard Grant Graves Grayson Green Greenup Hancock Hardin Harlan Harrison Hart
+Henderson Henry Hickman Hopkins Jackson Jefferson Jessamine Johnson Kenton Knott Knox Larue Laurel
+Lawrence Lee Leslie Letcher Lewis Lincoln Livingston Logan Lyon McCracken McCreary McLean Madison
+Magoffin Marion Marshall Martin Mason Meade Menifee Mercer Metcalfe Monroe Montgomery Morgan
+Muhlenberg Nelson Nicholas Ohio Oldham Owen Owsley Pendleton Perry Pike Powell Pulaski Robertson
+Rockcastle Rowan Russell Scott Shelby Simpson Spencer Taylor Todd Trigg Trimble Union Warren
+Washington Wayne Webster Whitley Wolfe Woodford
+""".split()
+
+
+@dataclass(frozen=True)
+class County:
+    name: str
+    fips: str  # five digits: state 21 + county
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} County"
+
+
+KENTUCKY_COUNTIES: tuple[County, ...] = tuple(
+    County(name=name, fips=f"21{2 * index + 1:03d}") for index, name in enumerate(_KENTUCKY_COUNTY_NAMES)
+)
+_COUNTIES_BY_KEY = {county.name.lower(): county for county in KENTUCKY_COUNTIES}
+
+
+class UnknownZipCodeError(ValueError):
+    """The ZIP code is malformed or not a real U.S. ZIP code."""
+
+
+@dataclass(frozen=True)
+class ZipInfo:
+    zip_code: str
+    city: str
+    state: str
+    county_name: str
+    county: County | None  # set for Kentucky ZIP codes
+    latitude: float
+    longitude: float
+    time_zone: str
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+
+def county_lookup(name: str) -> County | None:
+    """A Kentucky county by name, with or without the word 'County', in any case."""
+    key = re.sub(r"\s+county$", "", name.strip(), flags=re.IGNORECASE).lower()
+    return _COUNTIES_BY_KEY.get(key)
+
+
+@lru_cache(maxsize=4096)
+def zip_lookup(zip_code: str) -> ZipInfo:
+    """Look a ZIP code up offline. Raises UnknownZipCodeError with a message fit to show a person."""
+    cleaned = (zip_code or "").strip()
+    if not re.fullmatch(r"\d{5}(-\d{4})?", cleaned):
+        raise UnknownZipCodeError(_("Enter a 5-digit ZIP code, like 40601."))
+    matches = zipcodes.matching(cleaned[:5])
+    if not matches or not matches[0]["lat"] or not matches[0]["timezone"]:
+        raise UnknownZipCodeError(
+            _("We could not find the ZIP code %(zip)s. Check it and try again.") % {"zip": cleaned}
+        )
+    row = matches[0]
+    county = county_lookup(row["county"]) if row["state"] == "KY" else None
+    return ZipInfo(
+        zip_code=row["zip_code"],
+        city=row["city"],
+        state=row["state"],
+        county_name=county.label if county else row["county"],
+        county=county,
+        latitude=float(row["lat"]),
+        longitude=float(row["long"]),
+        time_zone=row["timezone"],
+    )
+
+
+def kentucky_zip_codes() -> list[str]:
+    return [row["zip_code"] for row in zipcodes.filter_by(state="KY") if row["lat"]]
+
+
+def haversine_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi = phi2 - phi1
+    dlambda = math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_MILES * math.asin(math.sqrt(a))

@@ -1,0 +1,75 @@
+"""Fixed-window rate limits kept in the database, so they hold across every process."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F, Sum
+
+from kynect.core import clock, sweeper
+from kynect.core.models import RateLimitBucket
+
+
+@dataclass(frozen=True)
+class RateLimitResult:
+    allowed: bool
+    count: int
+    retry_after_seconds: int
+
+
+def rate_limit_key(*parts: str) -> str:
+    """A key that names what is limited without storing personal data such as an email address."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
+    return f"{parts[0]}:{digest}"
+
+
+def _window_start(now: datetime, window_seconds: int) -> datetime:
+    epoch = int(now.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % window_seconds, tz=now.tzinfo)
+
+
+def rate_limit_count(*, key: str, window_seconds: int) -> int:
+    now = clock.now()
+    total = RateLimitBucket.objects.filter(
+        key=key, window_start=_window_start(now, window_seconds)
+    ).aggregate(total=Sum("count"))["total"]
+    return int(total or 0)
+
+
+def rate_limit_exceeded(*, key: str, limit: int, window_seconds: int) -> RateLimitResult:
+    """Whether `key` has already used its `limit` in the current window (records nothing)."""
+    now = clock.now()
+    count = rate_limit_count(key=key, window_seconds=window_seconds)
+    retry_after = int(
+        (_window_start(now, window_seconds) + timedelta(seconds=window_seconds) - now).total_seconds()
+    )
+    return RateLimitResult(allowed=count < limit, count=count, retry_after_seconds=max(retry_after, 1))
+
+
+def rate_limit_hit(*, key: str, limit: int, window_seconds: int) -> RateLimitResult:
+    """Count one use of `key`; the result says whether this use is within the limit."""
+    now = clock.now()
+    start = _window_start(now, window_seconds)
+    with transaction.atomic():
+        bucket, _created = RateLimitBucket.objects.get_or_create(
+            key=key,
+            window_start=start,
+            defaults={"count": 0, "expires_at": start + timedelta(seconds=window_seconds)},
+        )
+        RateLimitBucket.objects.filter(pk=bucket.pk).update(count=F("count") + 1)
+        count = RateLimitBucket.objects.values_list("count", flat=True).get(pk=bucket.pk)
+    retry_after = int((start + timedelta(seconds=window_seconds) - now).total_seconds())
+    return RateLimitResult(allowed=count <= limit, count=count, retry_after_seconds=max(retry_after, 1))
+
+
+def rate_limit_reset(*, key: str) -> None:
+    RateLimitBucket.objects.filter(key=key).delete()
+
+
+@sweeper.register("core.expired_rate_limits")
+def delete_expired_rate_limits(*, now: datetime) -> int:
+    deleted, _ = RateLimitBucket.objects.filter(expires_at__lt=now).delete()
+    return deleted

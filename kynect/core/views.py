@@ -1,0 +1,59 @@
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from kynect.core.selectors import health_report
+from kynect.core.taxonomy import CATEGORIES, LIFE_SITUATIONS, category_find, life_situation_find
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html", {"life_situations": LIFE_SITUATIONS})
+
+
+@require_safe
+def search(request: HttpRequest) -> HttpResponse:
+    """The directory's search page. Until the directory exists it says what was asked and what to do."""
+    query = request.GET.get("q", "").strip()[:200]
+    category = category_find(request.GET.get("category", ""))
+    situation = life_situation_find(request.GET.get("situation", ""))
+    return render(
+        request,
+        "core/search_coming.html",
+        {"query": query, "category": category, "situation": situation, "categories": CATEGORIES},
+    )
+
+
+@require_safe
+def health_coverage(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/health_coverage.html")
+
+
+@require_safe
+def help_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/help.html")
+
+
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> JsonResponse:
+    report = health_report()
+    return JsonResponse(
+        {
+            "status": report.status,
+            "database": {"ok": report.database_ok},
+            "worker": {
+                "alive": report.worker_alive,
+                "heartbeat_age_seconds": (
+                    round(report.heartbeat_age_seconds, 1)
+                    if report.heartbeat_age_seconds is not None
+                    else None
+                ),
+                "last_heartbeat_at": report.last_heartbeat_at.isoformat()
+                if report.last_heartbeat_at
+                else None,
+            },
+        },
+        status=200 if report.database_ok else 503,
+    )

@@ -1,0 +1,207 @@
+"""Writing to the outbox, delivering from it, and the SMS opt-out list."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from kynect.core import clock
+from kynect.core.logging import mask_pii
+from kynect.core.phones import phone_normalize
+from kynect.notifications.models import OutboundMessage, SmsOptOut
+from kynect.notifications.sms import SmsMessage, get_sms_backend
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_LANGUAGES = {code for code, _name in settings.LANGUAGES}
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "PARAR"}
+START_WORDS = {"START", "UNSTOP", "YES", "INICIAR"}
+STALE_CLAIM = timedelta(minutes=5)
+LOST_ENQUEUE = timedelta(minutes=2)
+
+
+def _language(language: str | None) -> str:
+    code = (language or settings.LANGUAGE_CODE).split("-")[0].lower()
+    return code if code in SUPPORTED_LANGUAGES else settings.LANGUAGE_CODE
+
+
+def _render(template: str, suffix: str, context: dict[str, Any]) -> str:
+    return render_to_string(f"notifications/{template}.{suffix}.txt", context).strip()
+
+
+def _enqueue_on_commit(message_id: str) -> None:
+    from kynect.notifications.tasks import send_message
+
+    def enqueue() -> None:
+        OutboundMessage.objects.filter(pk=message_id).update(enqueued_at=clock.now())
+        send_message.enqueue(message_id=message_id)
+
+    transaction.on_commit(enqueue)
+
+
+def message_queue(
+    *, channel: str, recipient: str, template: str, context: dict[str, Any], language: str | None = None
+) -> OutboundMessage:
+    """Render `template` in the recipient's language and write it to the outbox.
+
+    Call it inside the transaction of the change that causes the message: it is sent only if that
+    transaction commits.
+    """
+    language = _language(language)
+    with translation.override(language):
+        subject = _render(template, "subject", context) if channel == OutboundMessage.Channel.EMAIL else ""
+        body = _render(template, "email" if channel == OutboundMessage.Channel.EMAIL else "sms", context)
+    if channel == OutboundMessage.Channel.SMS:
+        recipient = phone_normalize(recipient)
+    message = OutboundMessage(
+        channel=channel,
+        recipient=recipient,
+        language=language,
+        template=template,
+        subject=" ".join(subject.split())[:255],
+        body=body,
+        next_attempt_at=clock.now(),
+    )
+    message.full_clean()
+    message.save()
+    _enqueue_on_commit(str(message.pk))
+    return message
+
+
+def email_queue(
+    *, to: str, template: str, context: dict[str, Any], language: str | None = None
+) -> OutboundMessage:
+    return message_queue(
+        channel=OutboundMessage.Channel.EMAIL,
+        recipient=to,
+        template=template,
+        context=context,
+        language=language,
+    )
+
+
+def sms_queue(
+    *, to: str, template: str, context: dict[str, Any], language: str | None = None
+) -> OutboundMessage:
+    return message_queue(
+        channel=OutboundMessage.Channel.SMS,
+        recipient=to,
+        template=template,
+        context=context,
+        language=language,
+    )
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+
+
+def message_deliver(*, message_id: str) -> str:
+    """Send one outbox message if it is due; returns its status afterwards.
+
+    The claim is a conditional update from PENDING to SENDING, so two workers never both send it.
+    """
+    now = clock.now()
+    claimed = OutboundMessage.objects.filter(
+        pk=message_id, status=OutboundMessage.Status.PENDING, next_attempt_at__lte=now
+    ).update(status=OutboundMessage.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    message = OutboundMessage.objects.filter(pk=message_id).first()
+    if message is None:
+        return "missing"
+    if not claimed:
+        return str(message.status)
+
+    if (
+        message.channel == OutboundMessage.Channel.SMS
+        and SmsOptOut.objects.filter(phone=message.recipient).exists()
+    ):
+        OutboundMessage.objects.filter(pk=message.pk, status=OutboundMessage.Status.SENDING).update(
+            status=OutboundMessage.Status.SUPPRESSED, next_attempt_at=None
+        )
+        return OutboundMessage.Status.SUPPRESSED
+
+    try:
+        provider_id = _send(message)
+    except Exception as exc:
+        failed_for_good = message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+        OutboundMessage.objects.filter(pk=message.pk, status=OutboundMessage.Status.SENDING).update(
+            status=OutboundMessage.Status.FAILED if failed_for_good else OutboundMessage.Status.PENDING,
+            next_attempt_at=None if failed_for_good else clock.now() + _retry_delay(message.attempts),
+            enqueued_at=None,
+            last_error=mask_pii(f"{type(exc).__name__}: {exc}")[:255],
+        )
+        logger.warning(
+            "Outbox message %s attempt %s failed: %s", message.pk, message.attempts, type(exc).__name__
+        )
+        return OutboundMessage.Status.FAILED if failed_for_good else OutboundMessage.Status.PENDING
+
+    OutboundMessage.objects.filter(pk=message.pk, status=OutboundMessage.Status.SENDING).update(
+        status=OutboundMessage.Status.SENT,
+        sent_at=clock.now(),
+        next_attempt_at=None,
+        provider_message_id=provider_id[:100],
+        last_error="",
+    )
+    return OutboundMessage.Status.SENT
+
+
+def _send(message: OutboundMessage) -> str:
+    if message.channel == OutboundMessage.Channel.EMAIL:
+        email = EmailMessage(subject=message.subject, body=message.body, to=[message.recipient])
+        email.extra_headers["X-Kynect-Message-Id"] = str(message.pk)
+        email.send(fail_silently=False)
+        return str(message.pk)
+    return get_sms_backend().send(
+        SmsMessage(to=message.recipient, body=message.body, from_number=settings.SMS_FROM_NUMBER)
+    )
+
+
+def outbox_sweep(*, now: datetime) -> int:
+    """Release stale claims and enqueue messages that are due (retries, or an enqueue lost in a crash)."""
+    released = OutboundMessage.objects.filter(
+        status=OutboundMessage.Status.SENDING, claimed_at__lt=now - STALE_CLAIM
+    ).update(status=OutboundMessage.Status.PENDING, next_attempt_at=now, enqueued_at=None)
+    due = list(
+        OutboundMessage.objects.filter(status=OutboundMessage.Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - LOST_ENQUEUE))
+        .values_list("pk", flat=True)[:500]
+    )
+    for message_id in due:
+        with transaction.atomic():
+            _enqueue_on_commit(str(message_id))
+    return released + len(due)
+
+
+def sms_opt_out(*, phone: str, source: str = "inbound_sms") -> SmsOptOut:
+    opt_out, _created = SmsOptOut.objects.get_or_create(
+        phone=phone_normalize(phone), defaults={"opted_out_at": clock.now(), "source": source}
+    )
+    return opt_out
+
+
+def sms_opt_in(*, phone: str) -> None:
+    SmsOptOut.objects.filter(phone=phone_normalize(phone)).delete()
+
+
+def sms_is_opted_out(*, phone: str) -> bool:
+    return SmsOptOut.objects.filter(phone=phone_normalize(phone)).exists()
+
+
+def inbound_sms_handle(*, from_number: str, body: str) -> str:
+    """Apply a STOP or START reply; returns 'opted_out', 'opted_in' or 'ignored'."""
+    keyword = (body or "").strip().split(maxsplit=1)[0].upper() if (body or "").strip() else ""
+    if keyword in STOP_WORDS:
+        sms_opt_out(phone=from_number)
+        return "opted_out"
+    if keyword in START_WORDS:
+        sms_opt_in(phone=from_number)
+        return "opted_in"
+    return "ignored"
