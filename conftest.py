@@ -1,0 +1,23 @@
+"""Fixtures shared by every test: outboxes emptied, a fast way to make users, the test language."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.utils import translation
+
+from kynect.notifications.sms import LocmemSmsBackend
+
+
+@pytest.fixture(autouse=True)
+def _empty_sms_outbox() -> Iterator[None]:
+    LocmemSmsBackend.outbox.clear()
+    yield
+    LocmemSmsBackend.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    with translation.override("en"):
+        yield
