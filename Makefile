@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMPS := .stamps
 export DJANGO_SETTINGS_MODULE ?= config.settings
 
-.PHONY: run test lint typecheck pytest setup vendor messages compilemessages demo-data clean
+.PHONY: run test lint typecheck pytest setup vendor system-packages messages compilemessages clean
 
 run: setup
 	DJANGO_ENV=demo $(PY) manage.py migrate --noinput -v0
@@ -23,7 +23,7 @@ lint:
 typecheck:
 	$(VENV)/bin/mypy .
 
-pytest:
+pytest: setup system-packages
 	$(VENV)/bin/pytest -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
 
 setup: $(STAMPS)/python $(STAMPS)/node vendor
@@ -43,8 +43,11 @@ vendor: $(STAMPS)/node
 		node_modules/@uswds/uswds/dist/img node_modules/@uswds/uswds/dist/fonts static/vendor/uswds/
 	@cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
 
+system-packages:
+	@bin/ensure-system-packages
+
 messages:
-	$(PY) manage.py makemessages -l es --ignore=.venv --ignore=node_modules --ignore=static --ignore=staticfiles
+	$(PY) manage.py makemessages -l es --ignore=.venv --ignore=node_modules --ignore=static --ignore=staticfiles --ignore='*/tests/*' --ignore=tests --ignore=docs --ignore=bench
 
 compilemessages:
 	$(PY) manage.py compilemessages -l es --ignore=.venv --ignore=node_modules
