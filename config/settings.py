@@ -285,7 +285,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        "django_tasks": {"level": "WARNING" if IS_TEST else "INFO"},
-        "django_tasks_db": {"level": "WARNING" if IS_TEST else "INFO"},
+        # The worker loop starts a task worker each turn; its start and stop lines are noise.
+        "django_tasks": {"level": "WARNING"},
+        "django_tasks_db": {"level": "WARNING"},
     },
 }

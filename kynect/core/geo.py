@@ -43,6 +43,9 @@ KENTUCKY_COUNTIES: tuple[County, ...] = tuple(
 )
 _COUNTIES_BY_KEY = {county.name.lower(): county for county in KENTUCKY_COUNTIES}
 
+# Kentucky ZIP codes the `zipcodes` data lists without a county (ZIP codes unique to one organization).
+_KENTUCKY_ZIP_COUNTIES = {"40166": "Bullitt", "40750": "Laurel", "41021": "Boone", "41025": "Kenton"}
+
 
 class UnknownZipCodeError(ValueError):
     """The ZIP code is malformed or not a real U.S. ZIP code."""
@@ -82,7 +85,11 @@ def zip_lookup(zip_code: str) -> ZipInfo:
             _("We could not find the ZIP code %(zip)s. Check it and try again.") % {"zip": cleaned}
         )
     row = matches[0]
-    county = county_lookup(row["county"]) if row["state"] == "KY" else None
+    county = (
+        county_lookup(row["county"] or _KENTUCKY_ZIP_COUNTIES.get(row["zip_code"], ""))
+        if row["state"] == "KY"
+        else None
+    )
     return ZipInfo(
         zip_code=row["zip_code"],
         city=row["city"],

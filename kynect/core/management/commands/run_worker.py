@@ -26,7 +26,9 @@ class Command(BaseCommand):
 
         def shut_down(signum: int, frame: FrameType | None) -> None:
             if loop.stopping.is_set():
-                raise KeyboardInterrupt
+                if signum == signal.SIGINT:
+                    raise KeyboardInterrupt  # a second Ctrl-C: stop now
+                return
             self.stdout.write(
                 f"Received {signal.strsignal(signum)}: finishing the current task, then stopping."
             )
