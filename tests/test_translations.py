@@ -7,7 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
-import polib
+import polib  # type: ignore[import-untyped]
 import pytest
 from django.conf import settings
 from django.core.management import call_command

@@ -76,9 +76,9 @@ def test_mobile_menu_opens_at_320px(site: CheckedPage) -> None:
 
 
 def test_sign_in_and_out(site: CheckedPage) -> None:
-    membership = MembershipFactory()
+    user = MembershipFactory.create().user
     site.visit("/accounts/login/")
-    site.page.get_by_label("Email address").fill(membership.user.email)
+    site.page.get_by_label("Email address").fill(user.email)
     site.page.get_by_label("Password").fill("not the password")
     site.page.get_by_role("button", name="Sign in").click()
     site.page.get_by_text("The email address or password is not right").wait_for()

@@ -1,0 +1,174 @@
+"""Offline geography: ZIP code lookups, Kentucky's counties and distances."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kynect.core.geo import (
+    KENTUCKY_COUNTIES,
+    County,
+    UnknownZipCodeError,
+    county_lookup,
+    haversine_miles,
+    kentucky_zip_codes,
+    zip_lookup,
+)
+
+
+def test_frankfort_zip_has_centroid_city_county_and_time_zone() -> None:
+    info = zip_lookup("40601")
+
+    assert info.zip_code == "40601"
+    assert info.city == "Frankfort"
+    assert info.state == "KY"
+    assert info.county == County(name="Franklin", fips="21073")
+    assert info.county_name == "Franklin County"
+    assert info.latitude == pytest.approx(38.2, abs=0.2)
+    assert info.longitude == pytest.approx(-84.87, abs=0.2)
+    assert info.time_zone == "America/New_York"
+    assert info.zone == ZoneInfo("America/New_York")
+
+
+def test_bowling_green_is_in_warren_county_on_central_time() -> None:
+    info = zip_lookup("42101")
+
+    assert info.city == "Bowling Green"
+    assert info.county is not None
+    assert info.county.name == "Warren"
+    assert info.county.fips == "21227"
+    assert info.county.label == "Warren County"
+    assert info.time_zone == "America/Chicago"
+    assert info.zone.key == "America/Chicago"
+
+
+def test_zip_plus_four_is_accepted_and_surrounding_space_ignored() -> None:
+    assert zip_lookup(" 40601-1234 ").county == county_lookup("Franklin")
+
+
+def test_zip_outside_kentucky_has_no_kentucky_county() -> None:
+    info = zip_lookup("10001")
+
+    assert info.state == "NY"
+    assert info.county is None
+    assert info.county_name  # the county name the ZIP data gives, as text
+    assert info.time_zone == "America/New_York"
+
+
+def test_mccracken_county_name_with_unusual_capitals_is_normalized() -> None:
+    info = zip_lookup("42001")  # Paducah
+
+    assert info.county == County(name="McCracken", fips="21145")
+    assert info.time_zone == "America/Chicago"
+
+
+def test_kentucky_has_exactly_120_counties_with_odd_fips_21001_to_21239() -> None:
+    assert len(KENTUCKY_COUNTIES) == 120
+    fips = [county.fips for county in KENTUCKY_COUNTIES]
+    assert len(set(fips)) == 120
+    assert fips == [f"21{number:03d}" for number in range(1, 240, 2)]
+    assert len({county.name for county in KENTUCKY_COUNTIES}) == 120
+
+
+@pytest.mark.parametrize(
+    ("name", "fips"),
+    [
+        ("Adair", "21001"),
+        ("Fayette", "21067"),
+        ("Franklin", "21073"),
+        ("Jefferson", "21111"),
+        ("McCracken", "21145"),
+        ("Warren", "21227"),
+        ("Woodford", "21239"),
+    ],
+)
+def test_known_county_fips_codes(name: str, fips: str) -> None:
+    county = county_lookup(name)
+
+    assert county is not None
+    assert county.fips == fips
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["mccracken county", "McCracken County", "MCCRACKEN", "  mccracken  ", "McCracken  county"],
+)
+def test_county_lookup_ignores_case_and_county_suffix(spelling: str) -> None:
+    assert county_lookup(spelling) == County(name="McCracken", fips="21145")
+
+
+@pytest.mark.parametrize("name", ["", "County", "Cook", "Cook County", "Franklin Parish"])
+def test_county_lookup_returns_none_for_non_kentucky_names(name: str) -> None:
+    assert county_lookup(name) is None
+
+
+@settings(deadline=None)  # no timing assertions: a busy machine must not fail this
+@given(st.sampled_from(KENTUCKY_COUNTIES))
+def test_every_county_is_found_by_its_label(county: County) -> None:
+    assert county_lookup(county.label) == county
+    assert county_lookup(county.label.upper()) == county
+
+
+@pytest.mark.parametrize("bad", ["abc", "4060", "", "406011", "40601-12", "4O601"])
+def test_malformed_zip_is_refused_with_a_clear_message(bad: str) -> None:
+    with pytest.raises(UnknownZipCodeError, match=r"Enter a 5-digit ZIP code, like 40601\."):
+        zip_lookup(bad)
+
+
+def test_unknown_zip_is_refused_naming_the_zip() -> None:
+    with pytest.raises(UnknownZipCodeError, match=r"could not find the ZIP code 00000") as excinfo:
+        zip_lookup("00000")
+
+    assert isinstance(excinfo.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("zip_code", "county_name"),
+    [("40166", "Bullitt"), ("40750", "Laurel"), ("41021", "Boone"), ("41025", "Kenton")],
+)
+def test_kentucky_zip_codes_the_data_lists_without_a_county_still_get_one(
+    zip_code: str, county_name: str
+) -> None:
+    info = zip_lookup(zip_code)
+
+    assert info.county == county_lookup(county_name)
+    assert info.county_name == f"{county_name} County"
+
+
+def test_kentucky_zip_codes_all_resolve_to_a_kentucky_county() -> None:
+    codes = kentucky_zip_codes()
+
+    assert len(codes) > 500
+    assert "40601" in codes
+    assert "10001" not in codes
+    for code in codes:
+        info = zip_lookup(code)
+        assert info.state == "KY"
+        assert info.county in KENTUCKY_COUNTIES, code
+        assert ZoneInfo(info.time_zone)
+
+
+def test_haversine_is_zero_for_the_same_point_and_symmetric() -> None:
+    assert haversine_miles(38.2, -85.7, 38.2, -85.7) == 0
+    there = haversine_miles(38.25, -85.76, 38.04, -84.50)
+    back = haversine_miles(38.04, -84.50, 38.25, -85.76)
+    assert there == pytest.approx(back)
+
+
+def test_haversine_louisville_to_lexington_is_about_seventy_miles() -> None:
+    # Downtown to downtown, as the crow flies, is just under 70 miles (about 112 km).
+    assert haversine_miles(38.2527, -85.7585, 38.0406, -84.5037) == pytest.approx(69.7, abs=0.5)
+
+    # The ZIP centroids of downtown Louisville and Lexington land within a few miles of that.
+    louisville, lexington = zip_lookup("40202"), zip_lookup("40507")
+    miles = haversine_miles(
+        louisville.latitude, louisville.longitude, lexington.latitude, lexington.longitude
+    )
+    assert 65 <= miles <= 80
+
+
+def test_haversine_one_degree_of_latitude_is_about_69_miles() -> None:
+    assert haversine_miles(37.0, -85.0, 38.0, -85.0) == pytest.approx(69.09, abs=0.1)

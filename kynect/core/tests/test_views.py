@@ -1,0 +1,282 @@
+"""The public pages, in English and Spanish, and the security headers every response carries."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.utils import translation
+from django.utils.html import escape
+
+from kynect.core.taxonomy import CATEGORIES, EMPLOYMENT, LIFE_SITUATIONS
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["/", "/search/", "/help/", "/health-coverage/"]
+
+
+@pytest.fixture(scope="module")
+def client() -> Client:
+    """One test client for the module: a new client's first request loads the middleware again, and
+    WhiteNoise's scan of every static file makes that take most of a second. The pages are
+    anonymous GETs, so nothing a request leaves on the client changes the next one."""
+    return Client()
+
+
+def _in(language: str, text: object) -> str:
+    """`text` (a lazy translation) as it reads in `language`, escaped as a template prints it."""
+    with translation.override(language):
+        return escape(translation.gettext(text) if isinstance(text, str) else str(text))
+
+
+def _html(client: Client, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, path
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    return response.content.decode()
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_render_in_english(client: Client, path: str) -> None:
+    html = _html(client, path)
+
+    assert '<html lang="en"' in html
+    assert "<title>" in html
+    assert "kynect" in html
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_render_in_spanish_under_es(client: Client, path: str) -> None:
+    response = client.get(f"/es{path}")
+
+    assert response.status_code == 200
+    assert response["Content-Language"] == "es"
+    html = response.content.decode()
+    assert '<html lang="es"' in html
+    assert _in("es", "Call 2-1-1") in html
+    # Links on a Spanish page stay in Spanish.
+    assert 'href="/es/help/"' in html
+    assert 'href="/help/"' not in html
+
+
+def test_spanish_text_is_actually_spanish(client: Client) -> None:
+    html = _html(client, "/es/")
+
+    assert _in("es", "Call 2-1-1") != "Call 2-1-1"
+    assert _in("es", "In partnership with") != "In partnership with"
+    assert _in("es", "Housing") != "Housing"
+    for text in ("Call 2-1-1", "In partnership with", "Find help for your situation"):
+        assert _in("es", text) in html
+        assert f">{text}<" not in html
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_head_is_allowed_and_post_is_not(client: Client, path: str) -> None:
+    assert client.head(path).status_code == 200
+    assert client.head(f"/es{path}").status_code == 200
+    assert client.post(path).status_code == 405
+
+
+@pytest.mark.parametrize("path", [*PAGES, "/es/", "/healthz"])
+def test_security_headers(client: Client, path: str) -> None:
+    response = client.get(path)
+
+    csp = response["Content-Security-Policy"]
+    directives = {
+        name: values
+        for name, *values in (directive.split() for directive in csp.split(";") if directive.strip())
+    }
+    assert directives["default-src"] == ["'self'"]
+    assert directives["script-src"] == ["'self'"]
+    assert directives["style-src"] == ["'self'"]
+    assert directives["object-src"] == ["'none'"]
+    assert directives["frame-ancestors"] == ["'none'"]
+    assert directives["base-uri"] == ["'self'"]
+    assert directives["form-action"] == ["'self'"]
+    assert "unsafe-inline" not in csp
+    assert "unsafe-eval" not in csp
+    assert "*" not in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+@pytest.mark.parametrize("path", ["/", "/es/", "/search/?q=food", "/help/", "/health-coverage/"])
+def test_pages_need_no_inline_script_or_style(client: Client, path: str) -> None:
+    """The strict CSP would block them, so the pages must not rely on them."""
+    html = _html(client, path)
+
+    scripts = re.findall(r"<script\b[^>]*>", html)
+    assert scripts
+    assert all(re.search(r'\bsrc="/static/', tag) for tag in scripts), scripts
+    assert "<style" not in html
+    assert not re.search(r'\sstyle="', html)
+    assert not re.search(r"\son[a-z]+=", html)
+    assert "javascript:" not in html
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_header_shows_the_seven_categories_in_order(client: Client, language: str) -> None:
+    prefix = "" if language == "en" else "/es"
+    html = _html(client, f"{prefix}/help/")
+
+    assert len(CATEGORIES) == 7
+    positions = []
+    for category in CATEGORIES:
+        link = f'<a href="{prefix}/search/?category={category.slug}">{_in(language, category.name)}</a>'
+        assert link in html
+        positions.append(html.index(link))
+    assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_header_shows_the_employment_tree(client: Client, language: str) -> None:
+    prefix = "" if language == "en" else "/es"
+    html = _html(client, f"{prefix}/")
+
+    def walk(nodes: tuple) -> list:
+        return [item for node in nodes for item in (node, *walk(node.children))]
+
+    tree = walk(EMPLOYMENT.children)
+    assert len(tree) == 12
+    for node in tree:
+        assert f'href="{prefix}/search/?category={node.slug}">{_in(language, node.name)}</a>' in html
+
+
+def test_english_header_names(client: Client) -> None:
+    html = _html(client, "/")
+
+    for name in (
+        "Housing",
+        "Food",
+        "Employment",
+        "Transportation",
+        "Health",
+        "Financial",
+        "Education",
+        "Getting ready for work",
+        "Computer Skills",
+        "GED/HS Diploma",
+        "Vocational Rehabilitation (for Disabilities)",
+        "Help finding Work",
+        "Help with Work Expenses",
+        "Retirement",
+        "Unemployment",
+    ):
+        assert f">{name}</a>" in html, name
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_call_211_link_and_partnership_footer(client: Client, language: str) -> None:
+    prefix = "" if language == "en" else "/es"
+    html = _html(client, f"{prefix}/")
+
+    call = _in(language, "Call 2-1-1")
+    assert re.search(rf'<a [^>]*href="tel:211"[^>]*>\s*(<span>)?{re.escape(call)}', html)
+    footer = html[html.index("<footer") :]
+    assert _in(language, "In partnership with") in footer
+    assert "United Way of Kentucky" in footer
+
+
+def test_english_call_211_and_partnership_wording(client: Client) -> None:
+    html = _html(client, "/")
+
+    assert 'href="tel:211"' in html
+    assert "Call 2-1-1" in html
+    assert "In partnership with" in html
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_home_page_shows_the_nine_life_situation_tiles(client: Client, language: str) -> None:
+    prefix = "" if language == "en" else "/es"
+    html = _html(client, f"{prefix}/")
+
+    assert len(LIFE_SITUATIONS) == 9
+    tiles = re.findall(r'<a class="kynect-tile" href="([^"]+)">(.*?)</a>', html, flags=re.DOTALL)
+    assert [href for href, _body in tiles] == [
+        f"{prefix}/search/?situation={situation.slug}" for situation in LIFE_SITUATIONS
+    ]
+    for (_href, body), situation in zip(tiles, LIFE_SITUATIONS, strict=True):
+        assert f"<span>{_in(language, situation.name)}</span>" in body
+        assert f"#{situation.icon}" in body
+
+
+def test_home_page_tile_names_in_english(client: Client) -> None:
+    html = _html(client, "/")
+
+    for name in (
+        "Foster Care",
+        "Unemployed",
+        "Elder Care",
+        "Re-Entry",
+        "Homeless",
+        "Impacted by Substance Use",
+        "Pregnant",
+        "Immigrants &amp; Refugees",
+        "Veteran",
+    ):
+        assert f"<span>{name}</span>" in html, name
+
+
+def test_search_placeholder_echoes_the_query_escaped(client: Client) -> None:
+    html = _html(client, "/search/?q=food+pantry")
+
+    assert "You searched for “food pantry”." in html
+    assert 'href="tel:211"' in html
+
+    hostile = _html(client, "/search/?q=%3Cscript%3Ealert(1)%3C/script%3E")
+    assert "<script>alert(1)</script>" not in hostile
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in hostile
+
+
+def test_search_placeholder_cuts_long_queries(client: Client) -> None:
+    html = _html(client, "/search/?q=" + "a" * 300)
+
+    assert f"“{'a' * 200}”" in html
+    assert f"“{'a' * 201}" not in html
+
+
+def test_search_placeholder_names_category_and_situation(client: Client) -> None:
+    assert "You asked for the category Computer Skills." in _html(client, "/search/?category=computer-skills")
+    assert "You asked for help for: Veteran." in _html(client, "/search/?situation=veteran")
+
+    unknown = _html(client, "/search/?category=nonsense&situation=nonsense")
+    assert "You asked for" not in unknown
+    assert "call 2-1-1" in unknown
+
+
+def test_search_placeholder_in_spanish(client: Client) -> None:
+    response = client.get("/es/search/?category=housing")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="es"' in html
+    with translation.override("es"):
+        expected = translation.gettext("You asked for the category %(name)s.") % {
+            "name": translation.gettext("Housing")
+        }
+    assert expected != "You asked for the category Housing."
+    assert escape(expected) in html
+
+
+def test_help_page(client: Client) -> None:
+    html = _html(client, "/help/")
+
+    assert "<h1>Help</h1>" in html
+    assert "Talk to someone" in html
+
+
+def test_health_coverage_page(client: Client) -> None:
+    html = _html(client, "/health-coverage/")
+
+    assert "<h1>Health Coverage</h1>" in html
+    assert "Qualified Health Plans (QHP)" in html
+    assert 'href="tel:211"' in html
+    assert 'href="/health-coverage/"' in _html(client, "/")
+
+
+def test_unknown_page_is_404(client: Client) -> None:
+    assert client.get("/no-such-page/").status_code == 404
+    assert client.get("/es/no-such-page/").status_code == 404
