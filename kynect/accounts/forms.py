@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from kynect.accounts.models import PARTNER_INVITABLE_ROLES, Role
+from kynect.accounts.models import PARTNER_INVITABLE_ROLES, Role, User
 from kynect.notifications.services import email_queue
 
 
@@ -71,13 +71,23 @@ class InvitationAcceptForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
+    def __init__(self, *args: Any, email: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
             self.add_error("password2", _("The two passwords are not the same."))
         elif cleaned.get("password1"):
+            # The person to be, so that a password too like their name or email is refused here.
+            person = User(
+                email=self.email,
+                first_name=cleaned.get("first_name", ""),
+                last_name=cleaned.get("last_name", ""),
+            )
             try:
-                password_validation.validate_password(cleaned["password1"])
+                password_validation.validate_password(cleaned["password1"], person)
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned

@@ -5,6 +5,7 @@ from typing import Any, ClassVar
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from kynect.core.models import BaseModel
@@ -25,6 +26,10 @@ class UserManager(BaseUserManager["User"]):
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Emails are stored lowercased, so signing in works whatever case the person types.
+        return self.get(email__iexact=(username or "").strip())
 
     def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
         extra.setdefault("is_staff", True)
@@ -49,8 +54,15 @@ class User(AbstractUser):
 
     objects = UserManager()  # type: ignore[misc,assignment]
 
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_unique_any_case")]
+
     def __str__(self) -> str:
         return self.get_full_name() or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.email.strip().lower()
 
     def roles_in(self, organization: Organization | None) -> set[str]:
         memberships = self.memberships.filter(is_active=True, organization=organization)

@@ -171,7 +171,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     except ValidationError as error:
         return render(request, "accounts/invitation_invalid.html", {"reason": error.messages[0]}, status=400)
     existing = User.objects.filter(email__iexact=invitation.email).first()
-    form = None if existing else InvitationAcceptForm(request.POST or None)
+    form = None if existing else InvitationAcceptForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and (form is None or form.is_valid()):
         try:
             user = invitation_accept(
