@@ -4,7 +4,6 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .stamps
-export DJANGO_SETTINGS_MODULE ?= config.settings
 
 .PHONY: run test lint typecheck pytest setup vendor system-packages messages compilemessages clean
 
