@@ -25,7 +25,7 @@ typecheck:
 pytest: setup system-packages
 	$(VENV)/bin/pytest -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
 
-setup: $(STAMPS)/python $(STAMPS)/node vendor
+setup: $(STAMPS)/python $(STAMPS)/node $(STAMPS)/vendor
 
 $(STAMPS)/python: requirements/dev.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,11 +36,14 @@ $(STAMPS)/node: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@mkdir -p $(STAMPS) && touch $@
 
-vendor: $(STAMPS)/node
-	@mkdir -p static/vendor/uswds static/vendor/htmx
+vendor: $(STAMPS)/vendor
+
+$(STAMPS)/vendor: $(STAMPS)/node
+	@rm -rf static/vendor && mkdir -p static/vendor/uswds static/vendor/htmx
 	@cp -R node_modules/@uswds/uswds/dist/css node_modules/@uswds/uswds/dist/js \
 		node_modules/@uswds/uswds/dist/img node_modules/@uswds/uswds/dist/fonts static/vendor/uswds/
 	@cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
+	@touch $@
 
 system-packages:
 	@bin/ensure-system-packages

@@ -224,10 +224,12 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
+        # Production serves hashed, compressed files for long caching; demo and test keep plain copies
+        # so that collectstatic only copies what changed and a second `make run` starts quickly.
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if IS_TEST
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if IS_PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }

@@ -72,7 +72,7 @@ def test_partner_admin_invites_a_colleague_who_joins(site: CheckedPage) -> None:
     site.page.get_by_role("button", name="Logout").click()
     site.page.get_by_role("link", name="Login").wait_for()
     site.check()
-    accept_url = re.search(r"https?://\S+/accounts/invitations/\S+/", mail.outbox[-1].body)
+    accept_url = re.search(r"https?://\S+/accounts/invitations/\S+/", str(mail.outbox[-1].body))
     assert accept_url is not None
     path = accept_url.group(0).split("/accounts/", 1)[1]
     site.visit("/accounts/" + path)
@@ -88,9 +88,11 @@ def test_partner_admin_invites_a_colleague_who_joins(site: CheckedPage) -> None:
 
 def test_invitation_page_in_spanish_at_320px(site: CheckedPage) -> None:
     admin = MembershipFactory.create(role=Role.PARTNER_ADMIN)
+    organization = admin.organization
+    assert organization is not None
     invitation = invitation_create(
         invited_by=admin.user,
-        organization=admin.organization,
+        organization=organization,
         email="nuevo@example.org",
         role=Role.PARTNER_USER,
     )
