@@ -145,6 +145,7 @@ INSTALLED_APPS = [
     "kynect.core",
     "kynect.accounts",
     "kynect.notifications",
+    "kynect.directory",
 ]
 
 MIDDLEWARE = [

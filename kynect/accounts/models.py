@@ -90,6 +90,20 @@ class Organization(BaseModel):
     city = models.CharField(_("city"), max_length=100, blank=True)
     state_province = models.CharField(_("state"), max_length=2, default="KY")
     postal_code = models.CharField(_("ZIP code"), max_length=10, blank=True)
+    hsds_organization = models.OneToOneField(
+        "directory.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="platform_organization",
+        verbose_name=_("directory organization"),
+    )
+    onboarded_at = models.DateTimeField(
+        _("onboarding completed"),
+        null=True,
+        blank=True,
+        help_text=_("Set when onboarding is done: a KY Partner."),
+    )
 
     class Meta:
         ordering = ["name"]
