@@ -1,0 +1,63 @@
+"""Import HSDS 3.0 data (tabular datapackage or JSON) into the directory: `hsds_import`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from django.utils import timezone
+
+from kynect.directory.importers.datapackage import datapackage_rows
+from kynect.directory.importers.hsds_json import hsds_json_rows
+from kynect.directory.importers.records import (
+    ENTITY_ORDER,
+    ImportInputError,
+    ImportReport,
+    ImportResult,
+    ProblemCallback,
+    ProgressCallback,
+    RowLoader,
+    services_deactivate_missing,
+)
+
+__all__ = ["ENTITY_ORDER", "ImportInputError", "ImportResult", "default_report_path", "hsds_import"]
+
+
+def default_report_path() -> Path:
+    return Path.cwd() / f"import-report-{timezone.now():%Y%m%d-%H%M%S}.csv"
+
+
+def hsds_import(
+    *,
+    path: Path,
+    full_feed: bool = False,
+    report_path: Path | None = None,
+    on_problem: ProblemCallback | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> ImportResult:
+    """Upsert the HSDS records at `path` by id; report problems; with `full_feed`, retire missing services.
+
+    Raises ImportInputError, having written nothing, when the input cannot be read as a whole.
+    """
+    started = time.monotonic()
+    if not path.exists():
+        raise ImportInputError(f"{path} does not exist.")
+    report = ImportReport(on_problem=on_problem)
+    if path.is_dir() or path.suffix.lower() == ".zip":
+        rows = datapackage_rows(path=path, report=report)
+    else:
+        rows = hsds_json_rows(path=path)
+    loader = RowLoader(rows=rows, report=report, on_progress=on_progress)
+    loader.load_all()
+    deactivated = 0
+    if full_feed:
+        deactivated = services_deactivate_missing(feed_service_ids=loader.feed_ids["service"], now=loader.now)
+    final_report_path = report_path or default_report_path()
+    report.write_csv(path=final_report_path)
+    return ImportResult(
+        counts=loader.counts,
+        problems=report.problems,
+        deactivated=deactivated,
+        elapsed_seconds=time.monotonic() - started,
+        report_path=final_report_path,
+    )
