@@ -1,0 +1,34 @@
+"""Generate the synthetic Kentucky directory and import it, once. Demo only."""
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from kynect.directory.generator import directory_generate
+from kynect.directory.models import Service
+
+
+class Command(BaseCommand):
+    help = "Load the demo directory (generate_directory + import_hsds) unless it is already loaded."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--services", type=int, default=12_000)
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.DJANGO_ENV != "demo":
+            raise CommandError(
+                f"load_demo_directory only runs with DJANGO_ENV=demo (this is {settings.DJANGO_ENV!r})."
+            )
+        if Service.objects.exists():
+            self.stdout.write("Demo directory already loaded.")
+            return
+        package = Path(settings.BASE_DIR) / "var" / "demo-directory"
+        self.stdout.write(f"Generating {options['services']:,} demo services in {package} …")
+        directory_generate(services=options["services"], seed=options["seed"], out=package)
+        call_command(
+            "import_hsds", str(package), report=str(package / "import-report.csv"), stdout=self.stdout
+        )
