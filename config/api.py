@@ -2,9 +2,13 @@
 
 from ninja import NinjaAPI
 
+from kynect.directory.hsds_api import router as hsds_router
+
 api = NinjaAPI(
     title="kynect platform API",
     version="1.0.0",
     description="JSON APIs of kynect resources and kynect On Demand.",
     urls_namespace="api",
 )
+
+api.add_router("/hsds/", hsds_router)

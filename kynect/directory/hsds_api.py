@@ -1,0 +1,255 @@
+"""The HSDS 3.0 read API (Open Referral), mounted at /api/hsds/. Thin: selectors query, serializers shape.
+
+See docs/reference/hsds_api.md for parameters, shapes and decisions.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, StreamingHttpResponse
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from ninja import Query, Router
+from ninja.errors import HttpError
+
+from kynect.core.geo import UnknownZipCodeError
+from kynect.directory import hsds_serializers as ser
+from kynect.directory import selectors
+from kynect.directory.models import Organization, Taxonomy, TaxonomyTerm
+
+HSDS_VERSION = "3.0"
+HSDS_PROFILE = "https://openreferral.org/specification/3.0"
+MAX_PER_PAGE = 500
+NDJSON_CHUNK = 200
+
+router = Router(tags=["HSDS 3.0"])
+
+M = TypeVar("M", bound=Model)
+Many = Callable[[QuerySet[M]], list[dict[str, Any]]]
+
+PAGE = Query(1, ge=1, description="Page number, from 1.")
+PER_PAGE = Query(50, ge=1, le=MAX_PER_PAGE, description="Results per page (1 to 500).")
+FORMAT = Query(None, description="`json` (default) or `ndjson`: every result, one per line, unpaged.")
+
+
+def _page(rows: QuerySet[M], *, page: int, per_page: int, many: Many[M]) -> dict[str, Any]:
+    total = rows.count()
+    total_pages = math.ceil(total / per_page)
+    start = (page - 1) * per_page
+    contents = many(rows[start : start + per_page]) if start < total else []
+    return {
+        "total_items": total,
+        "total_pages": total_pages,
+        "page_number": page,
+        "size": len(contents),
+        "first_page": page == 1,
+        "last_page": page >= total_pages,
+        "empty": not contents,
+        "contents": contents,
+    }
+
+
+def _ndjson(rows: QuerySet[M], many: Many[M]) -> StreamingHttpResponse:
+    def lines() -> Iterator[str]:
+        ids = list(rows.values_list("pk", flat=True))
+        for start in range(0, len(ids), NDJSON_CHUNK):
+            chunk = ids[start : start + NDJSON_CHUNK]
+            by_id = {item["id"]: item for item in many(rows.filter(pk__in=chunk))}
+            for pk in chunk:
+                yield json.dumps(by_id[str(pk)], ensure_ascii=False) + "\n"
+
+    return StreamingHttpResponse(lines(), content_type="application/x-ndjson")
+
+
+def _listing(
+    rows: QuerySet[M], *, page: int, per_page: int, format: str | None, many: Many[M]
+) -> dict[str, Any] | StreamingHttpResponse:
+    if format in (None, "", "json"):
+        return _page(rows, page=page, per_page=per_page, many=many)
+    if format == "ndjson":
+        return _ndjson(rows, many)
+    raise HttpError(400, "format must be 'json' or 'ndjson'.")
+
+
+def _modified_after(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise HttpError(400, "modified_after must be an ISO 8601 date-time, like 2025-01-31T00:00:00Z.")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _text(value: str | None, name: str) -> str | None:
+    """Free text from the query string; NUL characters cannot be stored or searched (PostgreSQL)."""
+    if value is not None and "\x00" in value:
+        raise HttpError(400, f"{name} must not contain NUL characters.")
+    return value
+
+
+def _one(rows: list[dict[str, Any]], kind: str, pk: uuid.UUID) -> dict[str, Any]:
+    if not rows:
+        raise HttpError(404, f"No {kind} with id {pk}.")
+    return rows[0]
+
+
+@router.get("/", summary="About this HSDS API", url_name="hsds-root")
+def about(request: HttpRequest) -> dict[str, str]:
+    return {
+        "version": HSDS_VERSION,
+        "profile": HSDS_PROFILE,
+        "openapi_url": request.build_absolute_uri(reverse("api:openapi-json")),
+    }
+
+
+@router.get("/services", summary="Paginated list of services", url_name="hsds-services")
+def services(
+    request: HttpRequest,
+    search: str | None = None,
+    taxonomy_term_id: uuid.UUID | None = None,
+    taxonomy_id: uuid.UUID | None = None,
+    organization_id: uuid.UUID | None = None,
+    modified_after: str | None = Query(None, description="ISO 8601 date-time; on or after."),
+    minimal: bool = False,
+    full: bool = False,
+    page: int = PAGE,
+    per_page: int = PER_PAGE,
+    format: str | None = FORMAT,
+) -> Any:
+    if minimal and full:
+        raise HttpError(400, "Use either minimal or full, not both.")
+    rows = selectors.service_list(
+        search=_text(search, "search"),
+        taxonomy_term_id=taxonomy_term_id,
+        taxonomy_id=taxonomy_id,
+        organization_id=organization_id,
+        modified_after=_modified_after(modified_after),
+    )
+    many = (
+        ser.services_full_many if full else ser.services_minimal_many if minimal else ser.services_list_many
+    )
+    return _listing(rows, page=page, per_page=per_page, format=format, many=many)
+
+
+@router.get("/services/{id}", summary="A fully nested service", url_name="hsds-service")
+def service(request: HttpRequest, id: uuid.UUID) -> Any:
+    rows = selectors.visible_services().filter(pk=id)
+    return _one(ser.services_full_many(rows), "service", id)
+
+
+@router.get("/service_at_locations", summary="Paginated list of services at locations", url_name="hsds-sals")
+def service_at_locations(
+    request: HttpRequest,
+    search: str | None = None,
+    taxonomy_term_id: uuid.UUID | None = None,
+    taxonomy_id: uuid.UUID | None = None,
+    organization_id: uuid.UUID | None = None,
+    modified_after: str | None = Query(None, description="ISO 8601 date-time; on or after."),
+    postcode: str | None = Query(None, description="A U.S. ZIP code."),
+    proximity: float | None = Query(None, gt=0, le=1_000_000, description="Metres from the ZIP centroid."),
+    full: bool = False,
+    page: int = PAGE,
+    per_page: int = PER_PAGE,
+    format: str | None = FORMAT,
+) -> Any:
+    circle = None
+    if proximity is not None:
+        if not postcode:
+            raise HttpError(400, "proximity needs a postcode to measure from.")
+        try:
+            circle = selectors.proximity_from_postcode(postcode=postcode, metres=proximity)
+        except UnknownZipCodeError as error:
+            raise HttpError(400, f"postcode: {error}") from error
+    rows = selectors.service_at_location_list(
+        search=_text(search, "search"),
+        taxonomy_term_id=taxonomy_term_id,
+        taxonomy_id=taxonomy_id,
+        organization_id=organization_id,
+        modified_after=_modified_after(modified_after),
+        postcode=_text(postcode, "postcode"),
+        proximity=circle,
+    )
+    many = ser.service_at_locations_full_many if full else ser.service_at_locations_list_many
+    return _listing(rows, page=page, per_page=per_page, format=format, many=many)
+
+
+@router.get("/service_at_locations/{id}", summary="A fully nested service at location", url_name="hsds-sal")
+def service_at_location(request: HttpRequest, id: uuid.UUID) -> Any:
+    rows = selectors.service_at_location_list().filter(pk=id)
+    return _one(ser.service_at_locations_full_many(rows), "service_at_location", id)
+
+
+@router.get("/organizations", summary="Paginated list of organizations", url_name="hsds-organizations")
+def organizations(
+    request: HttpRequest,
+    search: str | None = None,
+    full: bool = False,
+    full_service: bool = False,
+    page: int = PAGE,
+    per_page: int = PER_PAGE,
+    format: str | None = FORMAT,
+) -> Any:
+    rows = selectors.organization_list(search=_text(search, "search"))
+
+    def many(chunk: QuerySet[Organization]) -> list[dict[str, Any]]:
+        if full:
+            return ser.organizations_full_many(chunk, full_service=full_service)
+        return ser.organizations_list_many(chunk)
+
+    return _listing(rows, page=page, per_page=per_page, format=format, many=many)
+
+
+@router.get("/organizations/{id}", summary="A fully nested organization", url_name="hsds-organization")
+def organization(request: HttpRequest, id: uuid.UUID, full_service: bool = False) -> Any:
+    rows = Organization.objects.filter(pk=id)
+    return _one(ser.organizations_full_many(rows, full_service=full_service), "organization", id)
+
+
+@router.get("/taxonomies", summary="Paginated list of taxonomies", url_name="hsds-taxonomies")
+def taxonomies(
+    request: HttpRequest,
+    search: str | None = None,
+    page: int = PAGE,
+    per_page: int = PER_PAGE,
+    format: str | None = FORMAT,
+) -> Any:
+    rows = selectors.taxonomy_list(search=_text(search, "search"))
+    return _listing(rows, page=page, per_page=per_page, format=format, many=ser.taxonomies_many)
+
+
+@router.get("/taxonomies/{id}", summary="A taxonomy", url_name="hsds-taxonomy")
+def taxonomy(request: HttpRequest, id: uuid.UUID) -> Any:
+    return _one(ser.taxonomies_many(Taxonomy.objects.filter(pk=id)), "taxonomy", id)
+
+
+@router.get("/taxonomy_terms", summary="Paginated list of taxonomy terms", url_name="hsds-taxonomy-terms")
+def taxonomy_terms(
+    request: HttpRequest,
+    search: str | None = None,
+    taxonomy_id: uuid.UUID | None = None,
+    parent_id: uuid.UUID | None = None,
+    top_only: bool = False,
+    page: int = PAGE,
+    per_page: int = PER_PAGE,
+    format: str | None = FORMAT,
+) -> Any:
+    rows = selectors.taxonomy_term_list(
+        search=_text(search, "search"), taxonomy_id=taxonomy_id, parent_id=parent_id, top_only=top_only
+    )
+    return _listing(rows, page=page, per_page=per_page, format=format, many=ser.taxonomy_terms_many)
+
+
+@router.get("/taxonomy_terms/{id}", summary="A taxonomy term", url_name="hsds-taxonomy-term")
+def taxonomy_term(request: HttpRequest, id: uuid.UUID) -> Any:
+    rows = TaxonomyTerm.objects.select_related("taxonomy_detail").filter(pk=id)
+    return _one(ser.taxonomy_terms_many(rows), "taxonomy_term", id)

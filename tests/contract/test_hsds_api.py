@@ -1,0 +1,291 @@
+"""The HSDS 3.0 read API against the official Open Referral schemas (settings.HSDS_SPEC_DIR).
+
+Schemas are "closed" by the loader: a field HSDS does not define fails validation, so no kynect-only
+field (imported_at, name_es, time_zone) can leak.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tests.contract.conftest import Directory, HsdsSchemas
+
+BASE = "/api/hsds"
+KYNECT_ONLY = {"imported_at", "name_es", "time_zone"}
+
+pytestmark = pytest.mark.django_db
+
+
+def get(path: str, **params: Any) -> Any:
+    response = Client().get(BASE + path, params)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def keys_anywhere(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in keys_anywhere(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in keys_anywhere(v)}
+    return set()
+
+
+def ids(body: dict[str, Any]) -> set[str]:
+    return {item["id"] for item in body["contents"]}
+
+
+# --- shapes against the official schemas ---------------------------------------------------------
+
+
+def test_root_describes_the_api() -> None:
+    body = get("/")
+    assert body["version"] == "3.0"
+    assert body["profile"] == "https://openreferral.org/specification/3.0"
+    assert body["openapi_url"] == "http://testserver/api/openapi.json"
+    assert Client().get(body["openapi_url"]).status_code == 200
+
+
+def test_service_list_matches_service_list_schema(directory: Directory, hsds_schemas: HsdsSchemas) -> None:
+    body = get("/services")
+    hsds_schemas.assert_page("compiled/service_list.json", body)
+    training = next(s for s in body["contents"] if s["id"] == str(directory.training.id))
+    assert training["organization"]["name"] == "Capital City Works"
+    assert training["program"]["name"] == "Workforce"
+    assert "phones" not in training
+
+
+def test_service_detail_matches_compiled_service(directory: Directory, hsds_schemas: HsdsSchemas) -> None:
+    body = get(f"/services/{directory.training.id}")
+    hsds_schemas.assert_valid("compiled/service.json", body)
+    assert body["phones"][0]["languages"][0]["code"] == "en"
+    assert body["contacts"][0]["phones"][0]["number"] == "502-555-0101"
+    assert body["cost_options"][0]["amount"] == 0
+    sal = body["service_at_locations"][0]
+    assert sal["location"]["addresses"][0]["postal_code"] == "40601"
+    assert sal["location"]["schedules"][0]["opens_at"] == "08:00"
+    terms = {a["taxonomy_term"]["name"] for a in body["attributes"] if "taxonomy_term" in a}
+    assert terms == {"Computer Skills", "Veteran"}
+    assert {a.get("value") for a in body["attributes"]} >= {"LH-1234.1500"}
+    assert body["metadata"][0]["replacement_value"] == "Computer Skills Class"
+    assert not keys_anywhere(body) & KYNECT_ONLY
+
+
+def test_full_service_list_matches_compiled_service(directory: Directory, hsds_schemas: HsdsSchemas) -> None:
+    body = get("/services", full="true")
+    hsds_schemas.assert_page("compiled/service.json", body)
+    assert all("service_at_locations" in s for s in body["contents"])
+    assert not keys_anywhere(body) & KYNECT_ONLY
+
+
+def test_minimal_services_carry_only_their_own_fields(
+    directory: Directory, hsds_schemas: HsdsSchemas
+) -> None:
+    body = get("/services", minimal="true")
+    hsds_schemas.assert_page("compiled/service_list.json", body)
+    for service in body["contents"]:
+        assert not {"organization", "program", "phones"} & set(service)
+        assert {"id", "name", "status"} <= set(service)
+
+
+def test_service_at_location_list_and_detail(directory: Directory, hsds_schemas: HsdsSchemas) -> None:
+    body = get("/service_at_locations")
+    hsds_schemas.assert_page("compiled/service_at_location_list.json", body)
+    detail = get(f"/service_at_locations/{directory.training_frankfort.id}")
+    # openapi.json points this response at the service schema, a known flaw; the right one:
+    hsds_schemas.assert_valid("compiled/service_at_location.json", detail)
+    assert detail["service"]["name"] == "Computer Skills Class"
+    assert detail["location"]["accessibility"][0]["description"] == "Ramp at the side door"
+    assert detail["phones"][0]["number"] == "502-555-0102"
+    full = get("/service_at_locations", full="true")
+    hsds_schemas.assert_page("compiled/service_at_location.json", full)
+    assert not keys_anywhere(full) & KYNECT_ONLY
+
+
+def test_organizations(directory: Directory, hsds_schemas: HsdsSchemas) -> None:
+    body = get("/organizations")
+    hsds_schemas.assert_page("compiled/organization_list.json", body)
+    detail = get(f"/organizations/{directory.org.id}")
+    hsds_schemas.assert_valid("compiled/organization.json", detail)
+    assert detail["organization_identifiers"][0]["identifier"] == "12-3456789"
+    assert {s["name"] for s in detail["services"]} == {"Computer Skills Class"}  # defunct hidden
+    full_service = get(f"/organizations/{directory.org.id}", full_service="true")
+    hsds_schemas.assert_valid("compiled/organization.json", full_service)
+    assert full_service["services"][0]["phones"]
+    full = get("/organizations", full="true")
+    hsds_schemas.assert_page("compiled/organization.json", full)
+    assert not keys_anywhere(full) & KYNECT_ONLY
+    child = get(f"/organizations/{directory.other_org.id}")
+    assert child["parent_organization_id"] == str(directory.org.id)
+
+
+def test_taxonomies_and_terms(directory: Directory, hsds_schemas: HsdsSchemas) -> None:
+    hsds_schemas.assert_page("taxonomy.json", get("/taxonomies"))
+    hsds_schemas.assert_valid("taxonomy.json", get(f"/taxonomies/{directory.taxonomy.id}"))
+    terms = get("/taxonomy_terms", per_page=500)  # includes the taxonomies the migrations ship
+    hsds_schemas.assert_page("taxonomy_term.json", terms)
+    assert get("/taxonomy_terms", taxonomy_id=str(directory.taxonomy.id))["total_items"] == 3
+    term = get(f"/taxonomy_terms/{directory.computer_skills.id}")
+    hsds_schemas.assert_valid("taxonomy_term.json", term)
+    assert term["taxonomy_id"] == str(directory.taxonomy.id)
+    assert term["taxonomy_detail"]["name"] == "kynect categories"
+    assert not keys_anywhere(terms) & KYNECT_ONLY
+
+
+def test_the_closed_schema_catches_a_leaked_field(hsds_schemas: HsdsSchemas) -> None:
+    leaked = {"id": "0b8e1f1e-1a3c-4c1a-9f1e-1a3c4c1a9f1e", "name": "x", "description": "y", "name_es": "z"}
+    assert list(hsds_schemas.validator("taxonomy_term.json").iter_errors(leaked))
+    assert not list(hsds_schemas.validator("taxonomy_term.json", closed=False).iter_errors(leaked))
+
+
+# --- filters -------------------------------------------------------------------------------------
+
+
+def test_defunct_services_are_never_shown(directory: Directory) -> None:
+    listed = ids(get("/services", per_page=500))
+    assert str(directory.defunct.id) not in listed
+    assert str(directory.closed_clinic.id) in listed  # inactive is listed, with its status
+    assert Client().get(f"{BASE}/services/{directory.defunct.id}").status_code == 404
+    assert str(directory.defunct_frankfort.id) not in ids(get("/service_at_locations"))
+    assert Client().get(f"{BASE}/service_at_locations/{directory.defunct_frankfort.id}").status_code == 404
+
+
+@pytest.mark.parametrize("search", ["computer", "GROCERIES", "derby food"])
+def test_search_matches_name_description_or_organization(directory: Directory, search: str) -> None:
+    expected = {
+        "computer": {directory.training.id},
+        "GROCERIES": {directory.food_pantry.id},
+        "derby food": {directory.food_pantry.id, directory.closed_clinic.id},
+    }[search]
+    assert ids(get("/services", search=search)) == {str(i) for i in expected}
+
+
+def test_taxonomy_filters(directory: Directory) -> None:
+    by_term = ids(get("/services", taxonomy_term_id=str(directory.veteran.id)))
+    assert by_term == {str(directory.training.id), str(directory.food_pantry.id)}
+    by_taxonomy = ids(get("/services", taxonomy_id=str(directory.taxonomy.id)))
+    assert by_taxonomy == {str(directory.training.id)}
+    sals = get("/service_at_locations", taxonomy_term_id=str(directory.veteran.id))
+    assert ids(sals) == {str(directory.training_frankfort.id), str(directory.pantry_louisville.id)}
+    children = get("/taxonomy_terms", parent_id=str(directory.employment.id))
+    assert [t["name"] for t in children["contents"]] == ["Getting ready for work"]
+    life = get("/taxonomy_terms", taxonomy_id=str(directory.life_situations.id))
+    assert [t["name"] for t in life["contents"]] == ["Veteran"]
+    for taxonomy, top_term in [(directory.taxonomy, "Employment"), (directory.life_situations, "Veteran")]:
+        top = get("/taxonomy_terms", top_only="true", taxonomy_id=str(taxonomy.id))
+        assert [t["name"] for t in top["contents"]] == [top_term]
+
+
+def test_organization_and_modified_after_filters(directory: Directory) -> None:
+    assert ids(get("/services", organization_id=str(directory.org.id))) == {str(directory.training.id)}
+    recent = ids(get("/services", modified_after="2025-02-01T00:00:00Z"))
+    assert recent == {str(directory.training.id), str(directory.closed_clinic.id)}
+    assert ids(get("/services", modified_after="2025-04-01T00:00:00")) == {str(directory.closed_clinic.id)}
+    sals = get("/service_at_locations", organization_id=str(directory.other_org.id))
+    assert len(sals["contents"]) == 2
+
+
+def test_proximity_from_a_postcode(directory: Directory) -> None:
+    near_frankfort = ids(get("/service_at_locations", postcode="40601", proximity=20_000))
+    assert near_frankfort == {str(directory.training_frankfort.id)}
+    wide = ids(get("/service_at_locations", postcode="40601", proximity=150_000))
+    assert str(directory.pantry_louisville.id) in wide
+    assert ids(get("/service_at_locations", postcode="40202")) == {
+        str(directory.pantry_louisville.id),
+        *[str(s.id) for s in directory.closed_clinic.service_at_locations.all()],
+    }
+
+
+# --- paging and formats --------------------------------------------------------------------------
+
+
+def test_page_envelope_numbers(directory: Directory) -> None:
+    first = get("/services", per_page=2)
+    assert first["total_items"] == 3
+    assert first["total_pages"] == 2
+    assert first["page_number"] == 1
+    assert first["size"] == 2
+    assert (first["first_page"], first["last_page"], first["empty"]) == (True, False, False)
+    second = get("/services", per_page=2, page=2)
+    assert (second["size"], second["first_page"], second["last_page"]) == (1, False, True)
+    assert ids(first).isdisjoint(ids(second))
+    beyond = get("/services", per_page=2, page=9)
+    assert beyond["empty"] is True
+    assert beyond["contents"] == []
+    assert beyond["last_page"] is True
+
+
+def test_ndjson_streams_every_service_one_per_line(directory: Directory, hsds_schemas: HsdsSchemas) -> None:
+    response = Client().get(f"{BASE}/services", {"format": "ndjson", "per_page": "1"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/x-ndjson"
+    lines = response.getvalue().decode().splitlines()
+    services = [json.loads(line) for line in lines]
+    assert len(services) == 3
+    for service in services:
+        hsds_schemas.assert_valid("compiled/service_list.json", service)
+    full = Client().get(f"{BASE}/services", {"format": "ndjson", "full": "true"})
+    for line in full.getvalue().decode().splitlines():
+        hsds_schemas.assert_valid("compiled/service.json", json.loads(line))
+
+
+def test_service_list_has_no_n_plus_one(
+    directory: Directory, many_services: Any, django_assert_max_num_queries: Any
+) -> None:
+    many_services(60)
+    with django_assert_max_num_queries(3):
+        body = get("/services", per_page=50)
+    assert body["size"] == 50
+    with django_assert_max_num_queries(30):
+        full = get("/services", per_page=50, full="true")
+    assert full["size"] == 50
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/services/{id}",
+        "/service_at_locations/{id}",
+        "/organizations/{id}",
+        "/taxonomies/{id}",
+        "/taxonomy_terms/{id}",
+    ],
+)
+def test_unknown_id_is_a_json_404(db: Any, path: str) -> None:
+    response = Client().get(BASE + path.format(id="6f1c1a2e-3b0c-4b8e-9d7a-2f1e0c9b8a70"))
+    assert response.status_code == 404
+    assert "No " in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/services/not-a-uuid", {}),
+        ("/services", {"per_page": 0}),
+        ("/services", {"per_page": 501}),
+        ("/services", {"page": -1}),
+        ("/services", {"page": "one"}),
+        ("/services", {"modified_after": "yesterday"}),
+        ("/services", {"organization_id": "nope"}),
+        ("/services", {"format": "xml"}),
+        ("/services", {"minimal": "true", "full": "true"}),
+        ("/service_at_locations", {"proximity": 1000}),
+        ("/service_at_locations", {"postcode": "00000", "proximity": 1000}),
+        ("/service_at_locations", {"postcode": "abc", "proximity": 1000}),
+        ("/service_at_locations", {"postcode": "40601", "proximity": -5}),
+        ("/taxonomy_terms", {"parent_id": "x"}),
+        ("/services", {"search": "a\x00b"}),
+        ("/service_at_locations", {"postcode": "40\x00601"}),
+        ("/organizations", {"search": "\x00"}),
+    ],
+)
+def test_bad_input_is_a_clear_4xx(db: Any, path: str, params: dict[str, str | int]) -> None:
+    response = Client().get(BASE + path, params)
+    assert response.status_code in (400, 422), response.content
+    assert response.json()["detail"]
