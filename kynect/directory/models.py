@@ -424,3 +424,53 @@ class Metadata(HsdsModel):
 
     def __str__(self) -> str:
         return f"{self.resource_type} {self.resource_id} {self.last_action_type}"
+
+
+class OpeningWindow(models.Model):
+    """kynect: one weekday's opening window, derived from the HSDS schedules by `hours.py`.
+
+    Times are wall-clock times in the location's time zone. A window that closes at or before it
+    opens closes the next day; 24 hours is 00:00:00 to 23:59:59. Rebuilt, never edited.
+    """
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="opening_windows")
+    service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.CASCADE, related_name="opening_windows"
+    )
+    weekday = models.PositiveSmallIntegerField(help_text="0 = Monday … 6 = Sunday.")
+    opens_at = models.TimeField()
+    closes_at = models.TimeField()
+    closes_next_day = models.BooleanField(default=False)
+    valid_from = models.DateField(null=True, blank=True)
+    valid_to = models.DateField(null=True, blank=True)
+    source_schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="opening_windows")
+
+    class Meta:
+        indexes = [models.Index(fields=["location", "weekday"], name="openingwindow_location_day")]
+        ordering = ["weekday", "opens_at"]
+
+    def __str__(self) -> str:
+        return f"{self.weekday} {self.opens_at}-{self.closes_at}"
+
+
+class ClosedDay(models.Model):
+    """kynect: a date a location (or one service there) is closed, such as a holiday."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="closed_days")
+    service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.CASCADE, related_name="closed_days"
+    )
+    date = models.DateField()
+    reason = models.TextField(blank=True)
+    source_schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="closed_days")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "date", "source_schedule"], name="closedday_location_date_schedule"
+            )
+        ]
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.location_id} closed {self.date}"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
+from kynect.directory.hours import locations_touched_by_import, opening_windows_rebuild
 from kynect.directory.importers.datapackage import datapackage_rows
 from kynect.directory.importers.hsds_json import hsds_json_rows
 from kynect.directory.importers.records import (
@@ -49,6 +50,7 @@ def hsds_import(
         rows = hsds_json_rows(path=path)
     loader = RowLoader(rows=rows, report=report, on_progress=on_progress)
     loader.load_all()
+    opening_windows_rebuild(location_ids=locations_touched_by_import(loader.accepted))
     deactivated = 0
     if full_feed:
         deactivated = services_deactivate_missing(feed_service_ids=loader.feed_ids["service"], now=loader.now)
