@@ -6,7 +6,6 @@ app_name = "core"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("search/", views.search, name="search"),
     path("health-coverage/", views.health_coverage, name="health_coverage"),
     path("help/", views.help_page, name="help"),
 ]

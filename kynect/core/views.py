@@ -4,25 +4,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from kynect.core.selectors import health_report
-from kynect.core.taxonomy import CATEGORIES, LIFE_SITUATIONS, category_find, life_situation_find
+from kynect.core.taxonomy import LIFE_SITUATIONS
 
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", {"life_situations": LIFE_SITUATIONS})
-
-
-@require_safe
-def search(request: HttpRequest) -> HttpResponse:
-    """The directory's search page. Until the directory exists it says what was asked and what to do."""
-    query = request.GET.get("q", "").strip()[:200]
-    category = category_find(request.GET.get("category", ""))
-    situation = life_situation_find(request.GET.get("situation", ""))
-    return render(
-        request,
-        "core/search_coming.html",
-        {"query": query, "category": category, "situation": situation, "categories": CATEGORIES},
-    )
 
 
 @require_safe
