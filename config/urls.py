@@ -16,6 +16,7 @@ urlpatterns = [
 
 urlpatterns += i18n_patterns(
     path("", include("kynect.core.urls")),
+    path("", include("kynect.directory.urls")),
     path("accounts/", include("kynect.accounts.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
