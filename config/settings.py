@@ -293,3 +293,11 @@ LOGGING = {
         "django_tasks_db": {"level": "WARNING"},
     },
 }
+
+# --- Directory: sharing a listing -----------------------------------------------------------------
+
+# Shares by email or text message from one client address, and to one recipient, per window.
+DIRECTORY_SHARE_LIMIT_PER_CLIENT = env_int("DIRECTORY_SHARE_LIMIT_PER_CLIENT", 10)
+DIRECTORY_SHARE_CLIENT_WINDOW_SECONDS = env_int("DIRECTORY_SHARE_CLIENT_WINDOW_SECONDS", 3600)
+DIRECTORY_SHARE_LIMIT_PER_RECIPIENT = env_int("DIRECTORY_SHARE_LIMIT_PER_RECIPIENT", 3)
+DIRECTORY_SHARE_RECIPIENT_WINDOW_SECONDS = env_int("DIRECTORY_SHARE_RECIPIENT_WINDOW_SECONDS", 24 * 3600)
