@@ -112,3 +112,62 @@ def haversine_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float
     dlambda = math.radians(lon2 - lon1)
     a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
     return 2 * EARTH_RADIUS_MILES * math.asin(math.sqrt(a))
+
+
+class UnknownPlaceError(ValueError):
+    """The text names no Kentucky ZIP code, city or county."""
+
+
+@dataclass(frozen=True)
+class Place:
+    """A point a search is centred on, with a name to show."""
+
+    label: str
+    latitude: float
+    longitude: float
+
+
+@lru_cache(maxsize=1)
+def _kentucky_places() -> dict[str, Place]:
+    """Kentucky cities and counties by lower-case name: the mean of their ZIP code centroids."""
+    points: dict[str, tuple[str, list[tuple[float, float]]]] = {}
+    for row in zipcodes.filter_by(state="KY"):
+        if not row["lat"] or row["zip_code_type"] != "STANDARD":
+            continue
+        point = (float(row["lat"]), float(row["long"]))
+        county = county_lookup(row["county"] or _KENTUCKY_ZIP_COUNTIES.get(row["zip_code"], ""))
+        names = [row["city"]]
+        if county is not None:
+            names.append(county.label)
+        for name in names:
+            points.setdefault(name.lower(), (name, []))[1].append(point)
+    return {
+        key: Place(
+            label=f"{label}, KY",
+            latitude=sum(point[0] for point in found) / len(found),
+            longitude=sum(point[1] for point in found) / len(found),
+        )
+        for key, (label, found) in points.items()
+    }
+
+
+def place_lookup(text: str) -> Place:
+    """A ZIP code, or a Kentucky city or county by name ("Frankfort", "frankfort, ky", "Franklin County").
+    Raises UnknownZipCodeError or UnknownPlaceError with a message fit to show a person."""
+    cleaned = " ".join((text or "").split())
+    if re.fullmatch(r"[\d-]+", cleaned):
+        info = zip_lookup(cleaned)
+        return Place(
+            label=f"{info.zip_code} ({info.city}, {info.state})",
+            latitude=info.latitude,
+            longitude=info.longitude,
+        )
+    key = re.sub(r",?\s*(ky|kentucky)$", "", cleaned, flags=re.IGNORECASE).strip().lower()
+    places = _kentucky_places()
+    place = places.get(key) or places.get(f"{key} county")
+    if place is None:
+        raise UnknownPlaceError(
+            _("We could not find “%(place)s” in Kentucky. Enter a ZIP code, a city or a county.")
+            % {"place": cleaned[:60]}
+        )
+    return place

@@ -446,7 +446,11 @@ class OpeningWindow(models.Model):
     source_schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="opening_windows")
 
     class Meta:
-        indexes = [models.Index(fields=["location", "weekday"], name="openingwindow_location_day")]
+        indexes = [
+            models.Index(fields=["location", "weekday"], name="openingwindow_location_day"),
+            # "Open now" and "open on a day" look windows up by day and opening time (search backends).
+            models.Index(fields=["service", "weekday", "opens_at"], name="openingwindow_open_lookup"),
+        ]
         ordering = ["weekday", "opens_at"]
 
     def __str__(self) -> str:
@@ -470,7 +474,47 @@ class ClosedDay(models.Model):
                 fields=["location", "date", "source_schedule"], name="closedday_location_date_schedule"
             )
         ]
+        indexes = [models.Index(fields=["date", "service"], name="closedday_date_service")]
         ordering = ["date"]
 
     def __str__(self) -> str:
         return f"{self.location_id} closed {self.date}"
+
+
+class SearchEntry(models.Model):
+    """kynect: one findable listing, a service at one of its locations (or a service with none).
+
+    A denormalised copy built by `kynect.directory.search.index`, never edited by hand. The full-text
+    index lives beside it and is database-specific (see `kynect.directory.search`): on PostgreSQL,
+    generated `document` and `tag_vector` tsvector columns with GIN indexes; on SQLite, the FTS5
+    table `directory_searchentry_fts` whose rowid is this row's id.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="search_entries")
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.CASCADE, related_name="search_entries"
+    )
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="search_entries")
+    name = models.CharField(max_length=255)
+    organization_name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    categories_en = models.TextField(blank=True, help_text="English names of its terms and their parents.")
+    categories_es = models.TextField(blank=True, help_text="Spanish names of its terms and their parents.")
+    tags = models.TextField(blank=True, help_text="Filter tokens: terms with their parents, languages.")
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+    own_hours = models.BooleanField(
+        default=False, help_text="The service keeps its own hours at this location."
+    )
+
+    class Meta:
+        verbose_name_plural = "search entries"
+        indexes = [models.Index(fields=["latitude", "longitude"], name="searchentry_lat_lon")]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "location"], name="searchentry_service_location")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.organization_name})"

@@ -277,6 +277,12 @@ def life_situation_find(slug: str) -> LifeSituationNode | None:
     return kynect_taxonomies().life_situation_index.get(slug)
 
 
+def category_parent(slug: str) -> CategoryNode | None:
+    """The category above this one (None for a top-level or unknown category)."""
+    parent = kynect_taxonomies().category_parents.get(slug)
+    return category_find(parent) if parent else None
+
+
 def category_descendant_slugs(slug: str) -> list[str]:
     """The category and every category under it (empty for an unknown slug)."""
     node = category_find(slug)

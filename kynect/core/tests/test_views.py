@@ -221,47 +221,6 @@ def test_home_page_tile_names_in_english(client: Client) -> None:
         assert f"<span>{name}</span>" in html, name
 
 
-def test_search_placeholder_echoes_the_query_escaped(client: Client) -> None:
-    html = _html(client, "/search/?q=food+pantry")
-
-    assert "You searched for “food pantry”." in html
-    assert 'href="tel:211"' in html
-
-    hostile = _html(client, "/search/?q=%3Cscript%3Ealert(1)%3C/script%3E")
-    assert "<script>alert(1)</script>" not in hostile
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in hostile
-
-
-def test_search_placeholder_cuts_long_queries(client: Client) -> None:
-    html = _html(client, "/search/?q=" + "a" * 300)
-
-    assert f"“{'a' * 200}”" in html
-    assert f"“{'a' * 201}" not in html
-
-
-def test_search_placeholder_names_category_and_situation(client: Client) -> None:
-    assert "You asked for the category Computer Skills." in _html(client, "/search/?category=computer-skills")
-    assert "You asked for help for: Veteran." in _html(client, "/search/?situation=veteran")
-
-    unknown = _html(client, "/search/?category=nonsense&situation=nonsense")
-    assert "You asked for" not in unknown
-    assert "call 2-1-1" in unknown
-
-
-def test_search_placeholder_in_spanish(client: Client) -> None:
-    response = client.get("/es/search/?category=housing")
-
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert '<html lang="es"' in html
-    with translation.override("es"):
-        expected = translation.gettext("You asked for the category %(name)s.") % {
-            "name": str(CATEGORIES[0].name)
-        }
-    assert expected != "You asked for the category Housing."
-    assert escape(expected) in html
-
-
 def test_help_page(client: Client) -> None:
     html = _html(client, "/help/")
 

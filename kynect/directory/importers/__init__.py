@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from pathlib import Path
 
 from django.utils import timezone
@@ -20,8 +21,19 @@ from kynect.directory.importers.records import (
     RowLoader,
     services_deactivate_missing,
 )
+from kynect.directory.models import SearchEntry, Service
+from kynect.directory.search import search_index_update, services_affected
 
 __all__ = ["ENTITY_ORDER", "ImportInputError", "ImportResult", "default_report_path", "hsds_import"]
+
+
+def services_unlisted() -> set[uuid.UUID]:
+    """Services that still have search entries but are no longer active."""
+    return set(
+        SearchEntry.objects.exclude(service__status=Service.Status.ACTIVE).values_list(
+            "service_id", flat=True
+        )
+    )
 
 
 def default_report_path() -> Path:
@@ -54,6 +66,7 @@ def hsds_import(
     deactivated = 0
     if full_feed:
         deactivated = services_deactivate_missing(feed_service_ids=loader.feed_ids["service"], now=loader.now)
+    search_index_update(service_ids=services_affected(accepted=loader.accepted) | services_unlisted())
     final_report_path = report_path or default_report_path()
     report.write_csv(path=final_report_path)
     return ImportResult(

@@ -1,0 +1,224 @@
+"""The search form: a plain GET form whose cleaned data becomes a `SearchQuery`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kynect.core.geo import Place, UnknownPlaceError, UnknownZipCodeError, place_lookup
+from kynect.directory.search import Origin, SearchQuery, SortOrder, keyword_words
+from kynect.directory.search.index import language_tag, term_tag
+from kynect.directory.taxonomy import (
+    CategoryNode,
+    LifeSituationNode,
+    categories,
+    category_find,
+    life_situation_find,
+)
+
+PER_PAGE = 20
+MAX_PAGE = 50
+RADIUS_CHOICES = [(1, _("1 mile")), (5, _("5 miles")), (10, _("10 miles")), (25, _("25 miles")),
+                  (50, _("50 miles")), (100, _("100 miles"))]  # fmt: skip
+DEFAULT_RADIUS = 25
+WEEKDAY_VALUES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+OPEN_CHOICES = [
+    ("", _("Any time")),
+    ("now", _("Open now")),
+    ("mon", _("Open on Monday")),
+    ("tue", _("Open on Tuesday")),
+    ("wed", _("Open on Wednesday")),
+    ("thu", _("Open on Thursday")),
+    ("fri", _("Open on Friday")),
+    ("sat", _("Open on Saturday")),
+    ("sun", _("Open on Sunday")),
+]
+LANGUAGE_CHOICES = [
+    ("", _("Any language")),
+    ("en", _("English")),
+    ("es", _("Spanish")),
+    ("ar", _("Arabic")),
+    ("fr", _("French")),
+    ("ne", _("Nepali")),
+    ("sw", _("Swahili")),
+    ("vi", _("Vietnamese")),
+    ("ase", _("American Sign Language")),
+]
+SORT_CHOICES = [(SortOrder.RELEVANCE.value, _("Best match")), (SortOrder.DISTANCE.value, _("Nearest"))]
+
+
+def _category_choices() -> list[tuple[str, Any]]:
+    choices: list[tuple[str, Any]] = [("", _("All categories"))]
+
+    def add(node: CategoryNode, depth: int) -> None:
+        choices.append((node.slug, node.name if depth == 0 else _Indented(node, depth)))
+        for child in node.children:
+            add(child, depth + 1)
+
+    for top in categories():
+        add(top, 0)
+    return choices
+
+
+class _Indented:
+    """A category's name with dashes for its depth, shown in the select, in the active language."""
+
+    def __init__(self, node: CategoryNode, depth: int) -> None:
+        self.node, self.depth = node, depth
+
+    def __str__(self) -> str:
+        return "— " * self.depth + self.node.localized_name()
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """What the form asked for, ready to search and to describe."""
+
+    query: SearchQuery
+    words: tuple[str, ...]
+    category: CategoryNode | None
+    situation: LifeSituationNode | None
+    place: Place | None
+    radius: int | None
+    open_choice: str
+    open_day: date | None
+    language: str
+    page: int
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("Keyword"), required=False, max_length=200, strip=True)
+    category = forms.ChoiceField(label=_("Category"), required=False, choices=_category_choices)
+    situation = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
+    near = forms.CharField(
+        label=_("ZIP code, city or county"),
+        required=False,
+        max_length=80,
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "class": "usa-input"}),
+    )
+    lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
+    lon = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
+    radius = forms.TypedChoiceField(
+        label=_("Distance"), required=False, choices=RADIUS_CHOICES, coerce=int, empty_value=None
+    )
+    open = forms.ChoiceField(label=_("Open"), required=False, choices=OPEN_CHOICES)
+    language = forms.ChoiceField(label=_("Language spoken"), required=False, choices=LANGUAGE_CHOICES)
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
+    page = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, widget=forms.HiddenInput)
+
+    error_messages = {
+        "radius": _("Choose a distance from the list: 1, 5, 10, 25, 50 or 100 miles."),
+        "junk": _("Search for a word such as “food”, “rent” or “clinic”."),
+        "situation": _("We do not know that life situation. Choose one from the home page."),
+        "coordinates": _("We could not use your location. Enter a ZIP code, a city or a county instead."),
+        "page": _("That page of results does not exist. Go back to the first page."),
+    }
+
+    def __init__(self, *args: Any, now: datetime, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.now = now
+        self.fields["radius"].error_messages["invalid_choice"] = self.error_messages["radius"]
+        self.fields["page"].error_messages.update(
+            min_value=self.error_messages["page"], max_value=self.error_messages["page"]
+        )
+        for name in ("q", "near"):
+            self.fields[name].widget.attrs.setdefault("class", "usa-input")
+        for name in ("category", "radius", "open", "language", "sort"):
+            self.fields[name].widget.attrs["class"] = "usa-select"
+        self.fields["q"].widget.attrs.update({"type": "search", "enterkeyhint": "search"})
+        self.fields["near"].widget.attrs.update({"inputmode": "text", "spellcheck": "false"})
+
+    def clean_q(self) -> str:
+        text: str = self.cleaned_data["q"]
+        if text and not keyword_words(text):
+            raise forms.ValidationError(self.error_messages["junk"])
+        return text
+
+    def clean_situation(self) -> LifeSituationNode | None:
+        slug: str = self.cleaned_data["situation"]
+        if not slug:
+            return None
+        situation = life_situation_find(slug)
+        if situation is None:
+            raise forms.ValidationError(self.error_messages["situation"])
+        return situation
+
+    def clean_near(self) -> Place | None:
+        text: str = self.cleaned_data["near"]
+        if not text:
+            return None
+        try:
+            return place_lookup(text)
+        except (UnknownZipCodeError, UnknownPlaceError) as error:
+            raise forms.ValidationError(str(error)) from error
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        lat, lon = data.get("lat"), data.get("lon")
+        if "lat" in self.errors or "lon" in self.errors or (lat is None) != (lon is None):
+            self.add_error("near", self.error_messages["coordinates"])
+        elif data.get("near") is None and lat is not None and lon is not None and "near" not in self.errors:
+            data["near"] = Place(label=str(_("your location")), latitude=lat, longitude=lon)
+        return data
+
+    def search_request(self, *, per_page: int = PER_PAGE) -> SearchRequest:
+        """The request described by a valid form."""
+        data = self.cleaned_data
+        words = keyword_words(data.get("q") or "")
+        category = category_find(data.get("category") or "")
+        situation: LifeSituationNode | None = data.get("situation")
+        place: Place | None = data.get("near")
+        radius = (data.get("radius") or DEFAULT_RADIUS) if place else None
+        language = data.get("language") or ""
+        page = data.get("page") or 1
+        tag_groups: list[tuple[str, ...]] = []
+        if category is not None:
+            tag_groups.append((term_tag(category.id),))
+        if situation is not None:
+            tag_groups.append(situation_tags(situation))
+        if language:
+            tag_groups.append((language_tag(language),))
+        open_choice = data.get("open") or ""
+        open_day = None
+        if open_choice in WEEKDAY_VALUES:
+            today = timezone.localdate(self.now)
+            open_day = today + timedelta(days=(WEEKDAY_VALUES.index(open_choice) - today.weekday()) % 7)
+        sort = SortOrder(
+            data.get("sort") or (SortOrder.RELEVANCE if words or not place else SortOrder.DISTANCE)
+        )
+        query = SearchQuery(
+            words=words,
+            tag_groups=tuple(tag_groups),
+            origin=Origin(place.latitude, place.longitude) if place else None,
+            radius_miles=radius,
+            open_at=self.now if open_choice == "now" else None,
+            open_on=open_day,
+            sort=sort,
+            offset=(page - 1) * per_page,
+            limit=per_page,
+        )
+        return SearchRequest(
+            query=query,
+            words=words,
+            category=category,
+            situation=situation,
+            place=place,
+            radius=radius,
+            open_choice=open_choice,
+            open_day=open_day,
+            language=language,
+            page=page,
+        )
+
+
+def situation_tags(situation: LifeSituationNode) -> tuple[str, ...]:
+    """A life situation finds services tagged with it and services in its headings' categories."""
+    tags = [term_tag(situation.id)]
+    for heading in situation.headings:
+        tags += [term_tag(node.id) for node in heading.category_nodes()]
+    return tuple(dict.fromkeys(tags))

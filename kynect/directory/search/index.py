@@ -1,0 +1,203 @@
+"""Builds the search index: one `SearchEntry` per active service at each of its locations.
+
+Rebuilding is idempotent and can be limited to some services; the database-specific full-text part
+is written by the backend (`SearchBackend.index_write`) in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from kynect.directory import models as hsds
+from kynect.directory.search.backends import search_backend
+from kynect.directory.taxonomy import kynect_term_rows
+
+CHUNK_SIZE = 500
+DEFAULT_TIME_ZONE = "America/New_York"
+
+
+def term_tag(term_id: uuid.UUID | str) -> str:
+    """The filter token of a taxonomy term. It ends in a digit so that no stemmer changes it."""
+    return f"t{uuid.UUID(str(term_id)).hex}0"
+
+
+def language_tag(code: str) -> str:
+    cleaned = "".join(ch for ch in code.lower() if ch.isalnum())
+    return f"lang{cleaned}0"
+
+
+@dataclass(frozen=True)
+class _Term:
+    parent_id: uuid.UUID | None
+    name_en: str
+    name_es: str
+
+
+def _terms() -> dict[uuid.UUID, _Term]:
+    """Every taxonomy term with its parent and names; kynect's shipped names win over the database's."""
+    terms = {
+        row["id"]: _Term(row["parent_id"], row["name"], row["name_es"])
+        for row in hsds.TaxonomyTerm.objects.values("id", "parent_id", "name", "name_es")
+    }
+    for term_id, values in kynect_term_rows():
+        terms[term_id] = _Term(values.get("parent_id"), values["name"], values.get("name_es", ""))
+    return terms
+
+
+def _lineage(term_id: uuid.UUID, terms: dict[uuid.UUID, _Term]) -> Iterator[uuid.UUID]:
+    seen: set[uuid.UUID] = set()
+    current: uuid.UUID | None = term_id
+    while current is not None and current not in seen and current in terms:
+        seen.add(current)
+        yield current
+        current = terms[current].parent_id
+
+
+def _chunks(items: Sequence[uuid.UUID]) -> Iterator[Sequence[uuid.UUID]]:
+    for start in range(0, len(items), CHUNK_SIZE):
+        yield items[start : start + CHUNK_SIZE]
+
+
+def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]) -> list[hsds.SearchEntry]:
+    services = list(
+        hsds.Service.objects.filter(pk__in=service_ids, status=hsds.Service.Status.ACTIVE)
+        .select_related("organization")
+        .only("id", "name", "description", "organization_id", "organization__name")
+    )
+    if not services:
+        return []
+    ids = [service.id for service in services]
+    term_ids: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    for link_id, term_id in hsds.Attribute.objects.filter(
+        link_entity="service", link_id__in=ids, taxonomy_term__isnull=False
+    ).values_list("link_id", "taxonomy_term_id"):
+        term_ids[link_id].update(_lineage(term_id, terms))
+    languages: dict[uuid.UUID, set[str]] = defaultdict(set)
+    for service_id, code in hsds.Language.objects.filter(service_id__in=ids).values_list(
+        "service_id", "code"
+    ):
+        if code:
+            languages[service_id].add(code.lower())
+    places: dict[uuid.UUID, list[tuple[uuid.UUID | None, float | None, float | None, str]]] = defaultdict(
+        list
+    )
+    for service_id, location_id, latitude, longitude, time_zone in (
+        hsds.ServiceAtLocation.objects.filter(service_id__in=ids)
+        .order_by("service_id", "location_id")
+        .values_list(
+            "service_id", "location_id", "location__latitude", "location__longitude", "location__time_zone"
+        )
+    ):
+        places[service_id].append((location_id, latitude, longitude, time_zone))
+    own_hours = set(
+        hsds.OpeningWindow.objects.filter(service_id__in=ids)
+        .values_list("service_id", "location_id")
+        .distinct()
+    )
+
+    entries = []
+    for service in services:
+        names = [terms[term_id] for term_id in sorted(term_ids[service.id], key=str)]
+        tags = [term_tag(term_id) for term_id in sorted(term_ids[service.id], key=str)]
+        tags += [language_tag(code) for code in sorted(languages[service.id])]
+        common = {
+            "service_id": service.id,
+            "organization_id": service.organization_id,
+            "name": service.name[:255],
+            "organization_name": service.organization.name[:255],
+            "description": service.description,
+            "categories_en": " ".join(term.name_en for term in names),
+            "categories_es": " ".join(term.name_es for term in names if term.name_es),
+            "tags": " ".join(tags),
+        }
+        seen: set[uuid.UUID] = set()
+        for where, latitude, longitude, time_zone in places[service.id] or [(None, None, None, "")]:
+            if where is not None and where in seen:
+                continue
+            if where is not None:
+                seen.add(where)
+            entries.append(
+                hsds.SearchEntry(
+                    location_id=where,
+                    latitude=latitude,
+                    longitude=longitude,
+                    time_zone=time_zone or DEFAULT_TIME_ZONE,
+                    own_hours=(service.id, where) in own_hours,
+                    **common,
+                )
+            )
+    return entries
+
+
+def search_index_update(*, service_ids: Iterable[uuid.UUID] | None = None) -> int:
+    """Rebuild the entries of these services (every service when None). Returns how many entries were
+    written. Inactive and defunct services lose their entries."""
+    backend = search_backend()
+    terms = _terms()
+    written = 0
+    with transaction.atomic():
+        if service_ids is None:
+            hsds.SearchEntry.objects.all().delete()
+            backend.index_clear()
+            ids = list(hsds.Service.objects.order_by("pk").values_list("pk", flat=True))
+        else:
+            ids = sorted(set(service_ids), key=str)
+        for chunk in _chunks(ids):
+            if service_ids is not None:
+                stale = list(
+                    hsds.SearchEntry.objects.filter(service_id__in=chunk).values_list("pk", flat=True)
+                )
+                backend.index_delete(stale)
+                hsds.SearchEntry.objects.filter(pk__in=stale).delete()
+            entries = hsds.SearchEntry.objects.bulk_create(_entries_for(chunk, terms))
+            if entries and entries[0].pk is None:
+                entries = list(
+                    hsds.SearchEntry.objects.filter(service_id__in=[entry.service_id for entry in entries])
+                )
+            backend.index_write(entries)
+            written += len(entries)
+    return written
+
+
+def services_affected(*, accepted: dict[str, set[uuid.UUID]]) -> set[uuid.UUID]:
+    """The services whose listing an import may have changed, from the ids it accepted per table."""
+    affected = set(accepted.get("service", set()))
+    for chunk in _chunks(sorted(accepted.get("service_at_location", set()), key=str)):
+        affected.update(
+            hsds.ServiceAtLocation.objects.filter(pk__in=chunk).values_list("service_id", flat=True)
+        )
+    for chunk in _chunks(sorted(accepted.get("language", set()), key=str)):
+        affected.update(
+            service_id
+            for service_id in hsds.Language.objects.filter(pk__in=chunk).values_list("service_id", flat=True)
+            if service_id
+        )
+    for chunk in _chunks(sorted(accepted.get("attribute", set()), key=str)):
+        affected.update(
+            hsds.Attribute.objects.filter(pk__in=chunk, link_entity="service").values_list(
+                "link_id", flat=True
+            )
+        )
+    for chunk in _chunks(sorted(accepted.get("organization", set()), key=str)):
+        affected.update(hsds.Service.objects.filter(organization_id__in=chunk).values_list("pk", flat=True))
+    location_ids = set(accepted.get("location", set()))
+    for chunk in _chunks(sorted(accepted.get("address", set()), key=str)):
+        location_ids.update(hsds.Address.objects.filter(pk__in=chunk).values_list("location_id", flat=True))
+    for chunk in _chunks(sorted(accepted.get("schedule", set()), key=str)):
+        for location_id, service_id, sal_service_id in hsds.Schedule.objects.filter(pk__in=chunk).values_list(
+            "location_id", "service_id", "service_at_location__service_id"
+        ):
+            if service_id or sal_service_id:
+                affected.add(service_id or sal_service_id)
+            if location_id:
+                location_ids.add(location_id)
+    for chunk in _chunks(sorted(location_ids, key=str)):
+        affected.update(
+            hsds.ServiceAtLocation.objects.filter(location_id__in=chunk).values_list("service_id", flat=True)
+        )
+    return affected

@@ -1,0 +1,276 @@
+"""The search backends: one suite, run on whichever database the tests use (CI runs both)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+
+from kynect.core.geo import zip_lookup
+from kynect.directory import models
+from kynect.directory.search import (
+    COUNT_CAP,
+    Origin,
+    SearchQuery,
+    SortOrder,
+    keyword_words,
+    search_backend,
+    search_index_update,
+)
+from kynect.directory.search.index import language_tag, term_tag
+from kynect.directory.taxonomy import taxonomy_id
+from kynect.directory.tests.factories import listed_service
+
+EASTERN = ZoneInfo("America/New_York")
+CENTRAL = ZoneInfo("America/Chicago")
+FRANKFORT = zip_lookup("40601")
+WEEKDAYS = "MO,TU,WE,TH,FR"
+
+pytestmark = pytest.mark.django_db
+
+
+def names(query: SearchQuery) -> list[str]:
+    page = search_backend().search(query)
+    entries = models.SearchEntry.objects.in_bulk([hit.entry_id for hit in page.hits])
+    return [entries[hit.entry_id].name for hit in page.hits]
+
+
+def near_frankfort(miles: float | None = 25, **fields: object) -> SearchQuery:
+    return SearchQuery(
+        origin=Origin(FRANKFORT.latitude, FRANKFORT.longitude),
+        radius_miles=miles,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def test_the_backend_matches_the_database() -> None:
+    assert search_backend().vendor == connection.vendor
+
+
+def test_keywords_are_stemmed_and_ranked_by_where_they_appear() -> None:
+    listed_service(name="Food pantries", description="Free groceries every week.")
+    listed_service(name="Tax preparation", description="Volunteers help; ask about our food pantry too.")
+    listed_service(name="Job training", description="Learn a trade.")
+    search_index_update()
+
+    found = names(SearchQuery(words=keyword_words("food pantry")))
+
+    assert found == ["Food pantries", "Tax preparation"]
+
+
+def test_every_word_must_match_and_stop_words_are_ignored() -> None:
+    listed_service(name="Food pantries")
+    listed_service(name="Food stamps help", description="SNAP applications.")
+    search_index_update()
+
+    assert names(SearchQuery(words=keyword_words("the food pantry near me"))) == ["Food pantries"]
+    assert keyword_words("the food pantry near me") == ("food", "pantry")
+
+
+def test_spanish_category_names_are_searchable() -> None:
+    listed_service(name="Food pantries", category_slugs=["food-pantries"])
+    listed_service(name="Emergency shelter", category_slugs=["emergency-shelter"])
+    search_index_update()
+
+    assert names(SearchQuery(words=keyword_words("despensas de alimentos"))) == ["Food pantries"]
+    assert names(SearchQuery(words=keyword_words("refugio"))) == ["Emergency shelter"]
+
+
+def test_organization_names_match() -> None:
+    sal = listed_service(name="Home visits")
+    sal.service.organization.name = "Lexington-Fayette County Health Department"
+    sal.service.organization.save()
+    listed_service(name="Other")
+    search_index_update()
+
+    assert names(SearchQuery(words=keyword_words("health department"))) == ["Home visits"]
+
+
+def test_a_category_matches_at_any_level_of_the_tree() -> None:
+    listed_service(name="Pantry", category_slugs=["food-pantries"])
+    listed_service(name="Soup kitchen", category_slugs=["soup-kitchens"])
+    listed_service(name="Shelter", category_slugs=["emergency-shelter"])
+    search_index_update()
+
+    def in_category(slug: str) -> list[str]:
+        return sorted(names(SearchQuery(tag_groups=((term_tag(taxonomy_id(slug)),),))))
+
+    assert in_category("food") == ["Pantry", "Soup kitchen"]
+    assert in_category("meals") == ["Soup kitchen"]
+    assert in_category("soup-kitchens") == ["Soup kitchen"]
+    assert in_category("housing") == ["Shelter"]
+
+
+def test_tag_groups_and_across_or_within() -> None:
+    listed_service(name="Pantry", category_slugs=["food-pantries"], language_codes=["en", "es"])
+    listed_service(name="Soup kitchen", category_slugs=["soup-kitchens"], language_codes=["en"])
+    listed_service(name="Shelter", category_slugs=["emergency-shelter"], language_codes=["es"])
+    search_index_update()
+    food, housing = term_tag(taxonomy_id("food")), term_tag(taxonomy_id("housing"))
+
+    either = SearchQuery(tag_groups=((food, housing),))
+    spanish_either = SearchQuery(tag_groups=((food, housing), (language_tag("es"),)))
+
+    assert sorted(names(either)) == ["Pantry", "Shelter", "Soup kitchen"]
+    assert sorted(names(spanish_either)) == ["Pantry", "Shelter"]
+
+
+def test_distance_filters_by_radius_and_sorts_nearest_first() -> None:
+    lexington = zip_lookup("40508")
+    louisville = zip_lookup("40202")
+    listed_service(name="Louisville", latitude=louisville.latitude, longitude=louisville.longitude)
+    listed_service(name="Frankfort", latitude=FRANKFORT.latitude + 0.01, longitude=FRANKFORT.longitude)
+    listed_service(name="Lexington", latitude=lexington.latitude, longitude=lexington.longitude)
+    search_index_update()
+
+    page = search_backend().search(near_frankfort(30, sort=SortOrder.DISTANCE))
+    entries = models.SearchEntry.objects.in_bulk([hit.entry_id for hit in page.hits])
+
+    assert [entries[hit.entry_id].name for hit in page.hits] == ["Frankfort", "Lexington"]
+    assert page.total == 2
+    assert page.hits[0].distance_miles == pytest.approx(0.69, abs=0.05)
+    assert page.hits[1].distance_miles == pytest.approx(22.5, abs=2)
+    assert names(near_frankfort(60, sort=SortOrder.DISTANCE)) == ["Frankfort", "Lexington", "Louisville"]
+
+
+def test_a_point_just_outside_the_radius_is_left_out_though_inside_the_box() -> None:
+    # A point at the corner of the bounding box is farther than the radius.
+    listed_service(name="Corner", latitude=FRANKFORT.latitude + 0.13, longitude=FRANKFORT.longitude + 0.17)
+    search_index_update()
+
+    assert names(near_frankfort(10)) == []
+    assert names(near_frankfort(15)) == ["Corner"]
+
+
+def test_listings_without_coordinates_are_left_out_of_distance_searches() -> None:
+    sal = listed_service(name="Phone line")
+    models.Location.objects.filter(pk=sal.location_id).update(latitude=None, longitude=None)
+    search_index_update()
+
+    assert names(SearchQuery(words=("phone",))) == ["Phone line"]
+    assert names(near_frankfort(None, words=("phone",))) == []
+
+
+def test_one_entry_per_location_and_inactive_services_are_not_listed() -> None:
+    sal = listed_service(name="Pantry")
+    second = listed_service(name="Other", latitude=37.0, longitude=-85.0)
+    models.ServiceAtLocation.objects.create(service=sal.service, location=second.location)
+    listed_service(name="Closed for good", status=models.Service.Status.INACTIVE)
+
+    assert search_index_update() == 3
+    assert models.SearchEntry.objects.filter(service=sal.service).count() == 2
+
+
+def test_updating_some_services_replaces_only_their_entries() -> None:
+    first = listed_service(name="Pantry")
+    listed_service(name="Shelter")
+    search_index_update()
+    first.service.name = "Food bank"
+    first.service.save()
+
+    search_index_update(service_ids=[first.service_id])
+
+    assert names(SearchQuery(words=("food",))) == ["Food bank"]
+    assert names(SearchQuery(words=("pantry",))) == []
+    assert names(SearchQuery(words=("shelter",))) == ["Shelter"]
+    assert models.SearchEntry.objects.count() == 2
+
+
+def test_open_now_uses_each_location_time_zone() -> None:
+    listed_service(name="Eastern", hours=[(WEEKDAYS, time(8), time(16, 30))])
+    listed_service(name="Central", time_zone="America/Chicago", hours=[(WEEKDAYS, time(8), time(16, 30))])
+    listed_service(name="No hours")
+    search_index_update()
+
+    def open_at(moment: datetime) -> list[str]:
+        return sorted(names(SearchQuery(open_at=moment)))
+
+    # Monday 2026-11-23: 8:15 in the east is 7:15 in the central zone.
+    assert open_at(datetime(2026, 11, 23, 8, 15, tzinfo=EASTERN)) == ["Eastern"]
+    assert open_at(datetime(2026, 11, 23, 9, 15, tzinfo=EASTERN)) == ["Central", "Eastern"]
+    assert open_at(datetime(2026, 11, 23, 16, 45, tzinfo=EASTERN)) == ["Central"]
+    assert open_at(datetime(2026, 11, 28, 12, 0, tzinfo=EASTERN)) == []
+
+
+def test_open_now_honours_past_midnight_closing_and_closed_days() -> None:
+    late = listed_service(name="Late", hours=[("FR", time(18), time(2))])
+    listed_service(name="Always", hours=[("MO,TU,WE,TH,FR,SA,SU", time(0), time(0))])
+    models.ClosedDay.objects.create(
+        location=late.location,
+        date=date(2026, 11, 27),
+        source_schedule=models.Schedule.objects.get(location=late.location),
+    )
+    search_index_update()
+
+    def open_at(moment: datetime) -> list[str]:
+        return sorted(names(SearchQuery(open_at=moment)))
+
+    # Friday 4 December, 1 AM Saturday: the Friday window is still open.
+    assert open_at(datetime(2026, 12, 4, 19, 0, tzinfo=EASTERN)) == ["Always", "Late"]
+    assert open_at(datetime(2026, 12, 5, 1, 0, tzinfo=EASTERN)) == ["Always", "Late"]
+    assert open_at(datetime(2026, 12, 5, 2, 30, tzinfo=EASTERN)) == ["Always"]
+    # Friday 27 November is a closed day, so neither that evening nor the small hours after it count.
+    assert open_at(datetime(2026, 11, 27, 19, 0, tzinfo=EASTERN)) == ["Always"]
+    assert open_at(datetime(2026, 11, 28, 1, 0, tzinfo=EASTERN)) == ["Always"]
+
+
+def test_a_service_with_its_own_hours_ignores_the_location_hours() -> None:
+    shared = listed_service(name="Office", hours=[(WEEKDAYS, time(8), time(17))])
+    evening = listed_service(name="Evening clinic", location=shared.location)
+    models.Schedule.objects.create(
+        service=evening.service, freq="WEEKLY", byday="TU", opens_at=time(18), closes_at=time(21)
+    )
+    from kynect.directory.hours import opening_windows_rebuild
+
+    opening_windows_rebuild(location_ids=[shared.location_id])
+    search_index_update()
+
+    tuesday_noon = datetime(2026, 11, 24, 12, 0, tzinfo=EASTERN)
+    tuesday_evening = datetime(2026, 11, 24, 19, 0, tzinfo=EASTERN)
+    assert names(SearchQuery(open_at=tuesday_noon)) == ["Office"]
+    assert names(SearchQuery(open_at=tuesday_evening)) == ["Evening clinic"]
+
+
+def test_open_on_a_day() -> None:
+    listed_service(name="Weekdays", hours=[(WEEKDAYS, time(8), time(16))])
+    listed_service(name="Saturdays", hours=[("SA", time(9), time(12))])
+    search_index_update()
+
+    assert names(SearchQuery(open_on=date(2026, 11, 28))) == ["Saturdays"]
+    assert names(SearchQuery(open_on=date(2026, 11, 25))) == ["Weekdays"]
+
+
+def test_relevance_or_distance_order_with_paging_and_a_count() -> None:
+    for number in range(7):
+        listed_service(
+            name=f"Pantry {number}",
+            description="food " * (number + 1),
+            latitude=FRANKFORT.latitude + 0.01 * (7 - number),
+            longitude=FRANKFORT.longitude,
+        )
+    search_index_update()
+    query = near_frankfort(50, words=("food",), limit=3)
+
+    by_distance = search_backend().search(
+        SearchQuery(**{**query.__dict__, "sort": SortOrder.DISTANCE, "offset": 3})
+    )
+    nearest = models.SearchEntry.objects.in_bulk([hit.entry_id for hit in by_distance.hits])
+
+    assert by_distance.total == 7
+    assert not by_distance.total_is_capped
+    assert [nearest[hit.entry_id].name for hit in by_distance.hits] == ["Pantry 3", "Pantry 2", "Pantry 1"]
+    assert names(query)[0] == "Pantry 6"
+
+
+def test_the_count_stops_at_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("kynect.directory.search.backends.COUNT_CAP", 2)
+    for number in range(4):
+        listed_service(name=f"Pantry {number}")
+    search_index_update()
+
+    page = search_backend().search(SearchQuery(words=("pantry",)))
+
+    assert (page.total, page.total_is_capped, len(page.hits)) == (2, True, 2)
+    assert COUNT_CAP == 1000
