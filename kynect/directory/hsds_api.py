@@ -10,7 +10,7 @@ import math
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from ninja import Query, Router
 from ninja.errors import HttpError
+from pydantic import WithJsonSchema
 
 from kynect.core.geo import UnknownZipCodeError
 from kynect.directory import hsds_serializers as ser
@@ -27,7 +28,9 @@ from kynect.directory.models import Organization, Taxonomy, TaxonomyTerm
 HSDS_VERSION = "3.0"
 HSDS_PROFILE = "https://openreferral.org/specification/3.0"
 MAX_PER_PAGE = 500
+MAX_SEARCH = 200  # characters; SQLite refuses LIKE patterns past 50,000 bytes
 NDJSON_CHUNK = 200
+ZIP_CODE = r"^[0-9]{5}(?:-[0-9]{4})?$"  # ASCII digits only: other Unicode digits are not ZIP codes
 
 router = Router(tags=["HSDS 3.0"])
 
@@ -36,7 +39,112 @@ Many = Callable[[QuerySet[M]], list[dict[str, Any]]]
 
 PAGE = Query(1, ge=1, description="Page number, from 1.")
 PER_PAGE = Query(50, ge=1, le=MAX_PER_PAGE, description="Results per page (1 to 500).")
-FORMAT = Query(None, description="`json` (default) or `ndjson`: every result, one per line, unpaged.")
+FORMAT = Query(
+    None,
+    description="`json` (default) or `ndjson`: every result, one per line, unpaged.",
+    example="ndjson",
+)
+SEARCH = Query(None, max_length=MAX_SEARCH, description="Case-insensitive text to look for.", example="food")
+MODIFIED_AFTER = Query(
+    None,
+    description="ISO 8601 date-time; on or after. Without an offset, UTC.",
+    example="2025-01-31T00:00:00Z",
+)
+
+# Kept as text (parsed by _modified_after, so that a bad value is a 400 that says what is wanted), and
+# declared as a date-time so that clients and fuzzers know what to send.
+DateTimeText = Annotated[str | None, WithJsonSchema({"type": "string", "format": "date-time"})]
+
+# --- the response shapes our OpenAPI document declares ---------------------------------------------
+# Deliberately shallow: the contract tests check every field against the official HSDS schemas
+# (settings.HSDS_SPEC_DIR); these declarations give clients, and the Schemathesis run
+# (tests/contract/test_schemathesis.py), the envelope, the ids and the error bodies.
+
+_RECORD: dict[str, Any] = {
+    "type": "object",
+    "required": ["id"],
+    "properties": {"id": {"type": "string", "format": "uuid"}, "name": {"type": "string"}},
+}
+_PAGE: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "total_items",
+        "total_pages",
+        "page_number",
+        "size",
+        "first_page",
+        "last_page",
+        "empty",
+        "contents",
+    ],
+    "properties": {
+        "total_items": {"type": "integer", "minimum": 0},
+        "total_pages": {"type": "integer", "minimum": 0},
+        "page_number": {"type": "integer", "minimum": 1},
+        "size": {"type": "integer", "minimum": 0, "maximum": MAX_PER_PAGE},
+        "first_page": {"type": "boolean"},
+        "last_page": {"type": "boolean"},
+        "empty": {"type": "boolean"},
+        "contents": {"type": "array", "maxItems": MAX_PER_PAGE, "items": _RECORD},
+    },
+}
+_ERROR: dict[str, Any] = {
+    "type": "object",
+    "required": ["detail"],
+    "properties": {"detail": {"type": "string", "minLength": 1}},
+}
+_INVALID: dict[str, Any] = {  # django-ninja's answer to a parameter that fails validation
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["loc", "msg"],
+                "properties": {"loc": {"type": "array"}, "msg": {"type": "string"}},
+            },
+        }
+    },
+}
+_ABOUT: dict[str, Any] = {
+    "type": "object",
+    "required": ["version", "profile", "openapi_url"],
+    "properties": {
+        "version": {"const": HSDS_VERSION},
+        "profile": {"type": "string", "format": "uri"},
+        "openapi_url": {"type": "string", "format": "uri"},
+    },
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _declared(ok: dict[str, Any], *errors: int) -> dict[str, Any]:
+    """openapi_extra for an operation: its 200 answer and the error statuses it can give."""
+    known = {
+        400: _json(_ERROR, "Bad input (the detail says which)"),
+        404: _json(_ERROR, "No such record"),
+        422: _json(_INVALID, "A parameter failed validation"),
+    }
+    return {"responses": {200: ok, **{status: known[status] for status in errors}}}
+
+
+LIST = _declared(
+    {
+        "description": "A page of records; with format=ndjson, every record, one JSON object a line",
+        "content": {
+            "application/json": {"schema": _PAGE},
+            "application/x-ndjson": {"schema": _RECORD},
+        },
+    },
+    400,
+    422,
+)
+ONE = _declared(_json(_RECORD, "One record, fully nested"), 404, 422)
 
 
 def _page(rows: QuerySet[M], *, page: int, per_page: int, many: Many[M]) -> dict[str, Any]:
@@ -87,7 +195,10 @@ def _modified_after(value: str | None) -> datetime | None:
         parsed = None
     if parsed is None:
         raise HttpError(400, "modified_after must be an ISO 8601 date-time, like 2025-01-31T00:00:00Z.")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:  # compared in UTC: 0001-01-01T00:00+05:00 or 9999-12-31T23:59-14:00 fall outside the calendar
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except OverflowError:
+        raise HttpError(400, "modified_after is outside the years 1 to 9999 once converted to UTC.") from None
 
 
 def _text(value: str | None, name: str) -> str | None:
@@ -103,7 +214,12 @@ def _one(rows: list[dict[str, Any]], kind: str, pk: uuid.UUID) -> dict[str, Any]
     return rows[0]
 
 
-@router.get("/", summary="About this HSDS API", url_name="hsds-root")
+@router.get(
+    "/",
+    summary="About this HSDS API",
+    url_name="hsds-root",
+    openapi_extra=_declared(_json(_ABOUT, "This API's version and profile")),
+)
 def about(request: HttpRequest) -> dict[str, str]:
     return {
         "version": HSDS_VERSION,
@@ -112,14 +228,14 @@ def about(request: HttpRequest) -> dict[str, str]:
     }
 
 
-@router.get("/services", summary="Paginated list of services", url_name="hsds-services")
+@router.get("/services", summary="Paginated list of services", url_name="hsds-services", openapi_extra=LIST)
 def services(
     request: HttpRequest,
-    search: str | None = None,
+    search: str | None = SEARCH,
     taxonomy_term_id: uuid.UUID | None = None,
     taxonomy_id: uuid.UUID | None = None,
     organization_id: uuid.UUID | None = None,
-    modified_after: str | None = Query(None, description="ISO 8601 date-time; on or after."),
+    modified_after: DateTimeText = MODIFIED_AFTER,
     minimal: bool = False,
     full: bool = False,
     page: int = PAGE,
@@ -141,22 +257,38 @@ def services(
     return _listing(rows, page=page, per_page=per_page, format=format, many=many)
 
 
-@router.get("/services/{id}", summary="A fully nested service", url_name="hsds-service")
+@router.get("/services/{id}", summary="A fully nested service", url_name="hsds-service", openapi_extra=ONE)
 def service(request: HttpRequest, id: uuid.UUID) -> Any:
     rows = selectors.visible_services().filter(pk=id)
     return _one(ser.services_full_many(rows), "service", id)
 
 
-@router.get("/service_at_locations", summary="Paginated list of services at locations", url_name="hsds-sals")
+@router.get(
+    "/service_at_locations",
+    summary="Paginated list of services at locations",
+    url_name="hsds-sals",
+    openapi_extra=LIST,
+)
 def service_at_locations(
     request: HttpRequest,
-    search: str | None = None,
+    search: str | None = SEARCH,
     taxonomy_term_id: uuid.UUID | None = None,
     taxonomy_id: uuid.UUID | None = None,
     organization_id: uuid.UUID | None = None,
-    modified_after: str | None = Query(None, description="ISO 8601 date-time; on or after."),
-    postcode: str | None = Query(None, description="A U.S. ZIP code."),
-    proximity: float | None = Query(None, gt=0, le=1_000_000, description="Metres from the ZIP centroid."),
+    modified_after: DateTimeText = MODIFIED_AFTER,
+    postcode: str | None = Query(
+        None,
+        pattern=ZIP_CODE,
+        description="A U.S. ZIP code (5 digits, or ZIP+4) whose coverage to check; the centre for proximity.",
+        example="40601",
+    ),
+    proximity: float | None = Query(
+        None,
+        gt=0,
+        le=1_000_000,
+        description="Metres from the ZIP code's centroid, up to 1,000,000; needs postcode. Nearest first.",
+        example=20_000,
+    ),
     full: bool = False,
     page: int = PAGE,
     per_page: int = PER_PAGE,
@@ -176,23 +308,33 @@ def service_at_locations(
         taxonomy_id=taxonomy_id,
         organization_id=organization_id,
         modified_after=_modified_after(modified_after),
-        postcode=_text(postcode, "postcode"),
+        postcode=postcode,
         proximity=circle,
     )
     many = ser.service_at_locations_full_many if full else ser.service_at_locations_list_many
     return _listing(rows, page=page, per_page=per_page, format=format, many=many)
 
 
-@router.get("/service_at_locations/{id}", summary="A fully nested service at location", url_name="hsds-sal")
+@router.get(
+    "/service_at_locations/{id}",
+    summary="A fully nested service at location",
+    url_name="hsds-sal",
+    openapi_extra=ONE,
+)
 def service_at_location(request: HttpRequest, id: uuid.UUID) -> Any:
     rows = selectors.service_at_location_list().filter(pk=id)
     return _one(ser.service_at_locations_full_many(rows), "service_at_location", id)
 
 
-@router.get("/organizations", summary="Paginated list of organizations", url_name="hsds-organizations")
+@router.get(
+    "/organizations",
+    summary="Paginated list of organizations",
+    url_name="hsds-organizations",
+    openapi_extra=LIST,
+)
 def organizations(
     request: HttpRequest,
-    search: str | None = None,
+    search: str | None = SEARCH,
     full: bool = False,
     full_service: bool = False,
     page: int = PAGE,
@@ -209,16 +351,23 @@ def organizations(
     return _listing(rows, page=page, per_page=per_page, format=format, many=many)
 
 
-@router.get("/organizations/{id}", summary="A fully nested organization", url_name="hsds-organization")
+@router.get(
+    "/organizations/{id}",
+    summary="A fully nested organization",
+    url_name="hsds-organization",
+    openapi_extra=ONE,
+)
 def organization(request: HttpRequest, id: uuid.UUID, full_service: bool = False) -> Any:
     rows = Organization.objects.filter(pk=id)
     return _one(ser.organizations_full_many(rows, full_service=full_service), "organization", id)
 
 
-@router.get("/taxonomies", summary="Paginated list of taxonomies", url_name="hsds-taxonomies")
+@router.get(
+    "/taxonomies", summary="Paginated list of taxonomies", url_name="hsds-taxonomies", openapi_extra=LIST
+)
 def taxonomies(
     request: HttpRequest,
-    search: str | None = None,
+    search: str | None = SEARCH,
     page: int = PAGE,
     per_page: int = PER_PAGE,
     format: str | None = FORMAT,
@@ -227,15 +376,20 @@ def taxonomies(
     return _listing(rows, page=page, per_page=per_page, format=format, many=ser.taxonomies_many)
 
 
-@router.get("/taxonomies/{id}", summary="A taxonomy", url_name="hsds-taxonomy")
+@router.get("/taxonomies/{id}", summary="A taxonomy", url_name="hsds-taxonomy", openapi_extra=ONE)
 def taxonomy(request: HttpRequest, id: uuid.UUID) -> Any:
     return _one(ser.taxonomies_many(Taxonomy.objects.filter(pk=id)), "taxonomy", id)
 
 
-@router.get("/taxonomy_terms", summary="Paginated list of taxonomy terms", url_name="hsds-taxonomy-terms")
+@router.get(
+    "/taxonomy_terms",
+    summary="Paginated list of taxonomy terms",
+    url_name="hsds-taxonomy-terms",
+    openapi_extra=LIST,
+)
 def taxonomy_terms(
     request: HttpRequest,
-    search: str | None = None,
+    search: str | None = SEARCH,
     taxonomy_id: uuid.UUID | None = None,
     parent_id: uuid.UUID | None = None,
     top_only: bool = False,
@@ -249,7 +403,9 @@ def taxonomy_terms(
     return _listing(rows, page=page, per_page=per_page, format=format, many=ser.taxonomy_terms_many)
 
 
-@router.get("/taxonomy_terms/{id}", summary="A taxonomy term", url_name="hsds-taxonomy-term")
+@router.get(
+    "/taxonomy_terms/{id}", summary="A taxonomy term", url_name="hsds-taxonomy-term", openapi_extra=ONE
+)
 def taxonomy_term(request: HttpRequest, id: uuid.UUID) -> Any:
     rows = TaxonomyTerm.objects.select_related("taxonomy_detail").filter(pk=id)
     return _one(ser.taxonomy_terms_many(rows), "taxonomy_term", id)

@@ -7,17 +7,21 @@ services are, with their status, so that a feed consumer can keep its copy in st
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Cos, Power, Radians, Sin
 
-from kynect.core.geo import haversine_miles, zip_lookup
+from kynect.core.geo import EARTH_RADIUS_MILES, KENTUCKY_COUNTIES, UnknownZipCodeError, zip_lookup
 from kynect.directory.models import (
+    Address,
     Attribute,
     Organization,
     Service,
+    ServiceArea,
     ServiceAtLocation,
     Taxonomy,
     TaxonomyTerm,
@@ -25,6 +29,22 @@ from kynect.directory.models import (
 
 METRES_PER_MILE = 1609.344
 MILES_PER_DEGREE_LATITUDE = 69.0
+EARTH_RADIUS_METRES = EARTH_RADIUS_MILES * METRES_PER_MILE
+
+# Service-area names this API reads as places (case-insensitive, spaces around ignored): a Kentucky
+# county, with or without "County" and a trailing ", KY" / ", Kentucky" ("Franklin County",
+# "franklin, KY"), or the whole state.
+_KY_SUFFIX = r"(?:\s*,\s*(?:ky|kentucky))?"
+_STATEWIDE = r"kentucky|ky|statewide|state of kentucky|all of kentucky"
+
+
+def _area_pattern(county_names: list[str]) -> str:
+    counties = "|".join(re.escape(name.lower()) for name in county_names)
+    places = f"(?:{counties})(?:\\s+county)?{_KY_SUFFIX}|{_STATEWIDE}" if counties else _STATEWIDE
+    return f"^\\s*(?:{places})\\s*$"
+
+
+ANY_PLACE_PATTERN = _area_pattern([county.name for county in KENTUCKY_COUNTIES])
 
 
 @dataclass(frozen=True)
@@ -81,23 +101,43 @@ def service_list(
     return services.order_by("name", "id")
 
 
-def _within(*, candidates: QuerySet[ServiceAtLocation], proximity: Proximity) -> list[uuid.UUID]:
-    """Ids of the candidates whose location lies inside the circle: a bounding box in SQL, then haversine."""
+def _nearest_first(rows: QuerySet[ServiceAtLocation], proximity: Proximity) -> QuerySet[ServiceAtLocation]:
+    """The rows whose location lies inside the circle, nearest first.
+
+    A bounding box on latitude and longitude (indexed), then the haversine term
+    sin²(Δφ/2) + cos φ₁·cos φ₂·sin²(Δλ/2), which grows with the great-circle distance: comparing it
+    with the same term for the radius filters exactly, and ordering by it orders by distance.
+    """
     miles = proximity.metres / METRES_PER_MILE
     dlat = miles / MILES_PER_DEGREE_LATITUDE
     cos_lat = max(math.cos(math.radians(proximity.latitude)), 0.01)
     dlon = miles / (MILES_PER_DEGREE_LATITUDE * cos_lat)
-    boxed = candidates.filter(
-        location__latitude__range=(proximity.latitude - dlat, proximity.latitude + dlat),
-        location__longitude__range=(proximity.longitude - dlon, proximity.longitude + dlon),
-    ).values_list("id", "location__latitude", "location__longitude")
-    return [
-        sal_id
-        for sal_id, lat, lon in boxed
-        if lat is not None
-        and lon is not None
-        and haversine_miles(proximity.latitude, proximity.longitude, lat, lon) <= miles
-    ]
+    lat0, lon0 = math.radians(proximity.latitude), math.radians(proximity.longitude)
+    lat, lon = Radians(F("location__latitude")), Radians(F("location__longitude"))
+    term = Power(Sin((lat - lat0) / 2), 2) + math.cos(lat0) * Cos(lat) * Power(Sin((lon - lon0) / 2), 2)
+    limit = math.sin(min(proximity.metres / EARTH_RADIUS_METRES, math.pi) / 2) ** 2
+    return (
+        rows.filter(
+            location__latitude__range=(proximity.latitude - dlat, proximity.latitude + dlat),
+            location__longitude__range=(proximity.longitude - dlon, proximity.longitude + dlon),
+        )
+        .annotate(distance_term=term)
+        .filter(distance_term__lte=limit)
+    )
+
+
+def _service_area_matches(pattern: str) -> Exists:
+    return Exists(ServiceArea.objects.filter(service_id=OuterRef("service_id"), name__iregex=pattern))
+
+
+def _covering_pattern(postcode: str) -> str | None:
+    """The service-area names that cover a postcode: its Kentucky county or the whole state. None for a
+    postcode outside Kentucky (or unknown), which no service area this API can read covers."""
+    try:
+        county = zip_lookup(postcode).county
+    except UnknownZipCodeError:
+        return None
+    return _area_pattern([county.name]) if county else None
 
 
 def service_at_location_list(
@@ -110,6 +150,13 @@ def service_at_location_list(
     postcode: str | None = None,
     proximity: Proximity | None = None,
 ) -> QuerySet[ServiceAtLocation]:
+    """Services at locations, by service name; with `proximity`, nearest first.
+
+    `postcode` checks service coverage (HSDS): a service with a service area that names a place
+    (ANY_PLACE_PATTERN) is returned only where one of its areas covers the postcode; any other service
+    is returned where its location has an address in the postcode, or, with `proximity`, where its
+    location lies inside the circle. `proximity` alone (without a postcode) is the circle only.
+    """
     rows = ServiceAtLocation.objects.exclude(service__status=Service.Status.DEFUNCT)
     if search:
         rows = rows.filter(
@@ -130,9 +177,19 @@ def service_at_location_list(
     if modified_after is not None:
         rows = rows.filter(service__last_modified__gte=modified_after)
     if proximity is not None:
-        rows = rows.filter(id__in=_within(candidates=rows, proximity=proximity))
-    elif postcode:
-        rows = rows.filter(location__addresses__postal_code__startswith=postcode.strip()[:5]).distinct()
+        rows = _nearest_first(rows, proximity)
+    if postcode:
+        code = postcode.strip()[:5]
+        fallback = Q(~_service_area_matches(ANY_PLACE_PATTERN))
+        if proximity is None:
+            in_postcode = Address.objects.filter(
+                location_id=OuterRef("location_id"), postal_code__startswith=code
+            )
+            fallback &= Q(Exists(in_postcode))
+        covering = _covering_pattern(code)
+        rows = rows.filter(fallback | Q(_service_area_matches(covering)) if covering else fallback)
+    if proximity is not None:
+        return rows.order_by("distance_term", "service__name", "id")
     return rows.order_by("service__name", "id")
 
 

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from kynect.core.geo import haversine_miles, zip_lookup
+from kynect.directory import models as m
 from tests.contract.conftest import Directory, HsdsSchemas
 
 BASE = "/api/hsds"
@@ -212,6 +214,7 @@ def test_page_envelope_numbers(directory: Directory) -> None:
     second = get("/services", per_page=2, page=2)
     assert (second["size"], second["first_page"], second["last_page"]) == (1, False, True)
     assert ids(first).isdisjoint(ids(second))
+    assert get("/services", page="9" * 40)["empty"] is True  # far past the end: no OFFSET overflow
     beyond = get("/services", per_page=2, page=9)
     assert beyond["empty"] is True
     assert beyond["contents"] == []
@@ -283,9 +286,172 @@ def test_unknown_id_is_a_json_404(db: Any, path: str) -> None:
         ("/services", {"search": "a\x00b"}),
         ("/service_at_locations", {"postcode": "40\x00601"}),
         ("/organizations", {"search": "\x00"}),
+        ("/service_at_locations", {"proximity": "nan", "postcode": "40601"}),
+        ("/service_at_locations", {"proximity": "inf", "postcode": "40601"}),
+        ("/services", {"page": "9" * 5000}),
+        ("/services/{00000000-0000-0000-0000-00000000000g}", {}),
     ],
 )
 def test_bad_input_is_a_clear_4xx(db: Any, path: str, params: dict[str, str | int]) -> None:
     response = Client().get(BASE + path, params)
     assert response.status_code in (400, 422), response.content
     assert response.json()["detail"]
+
+
+# --- regressions found by fuzzing (tests/contract/test_schemathesis.py) ---------------------------
+
+
+@pytest.mark.parametrize("path", ["/services", "/service_at_locations"])
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+05:00"])
+def test_modified_after_outside_the_calendar_in_utc_is_a_400(db: Any, path: str, when: str) -> None:
+    """Valid ISO 8601 date-times whose UTC time falls before year 1 or after 9999 overflowed (500) when
+    converted for the database."""
+    response = Client().get(BASE + path, {"modified_after": when})
+    assert response.status_code == 400
+    assert "modified_after" in response.json()["detail"]
+
+
+def test_modified_after_at_the_calendar_edges_still_filters(directory: Directory) -> None:
+    assert ids(get("/services", modified_after="9999-12-31T23:59:59Z")) == set()
+    assert len(ids(get("/services", modified_after="0001-01-01T00:00:00-05:00"))) == 3
+
+
+@pytest.mark.parametrize(
+    "postcode",
+    [
+        # Arabic-Indic digits: the ZIP library panicked, a BaseException that not even Django catches
+        "\u0664\u0660\u0666\u0660\u0661",
+        "4060\uff11",  # a fullwidth digit
+        "\u0664\u0660\u0666\u0660\u0661-1234",
+    ],
+)
+@pytest.mark.parametrize("proximity", [None, 20_000])
+def test_non_ascii_digits_in_postcode_are_a_422(db: Any, postcode: str, proximity: int | None) -> None:
+    params: dict[str, Any] = {"postcode": postcode}
+    if proximity:
+        params["proximity"] = proximity
+    response = Client().get(f"{BASE}/service_at_locations", params)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "postcode"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/services", "/service_at_locations", "/organizations", "/taxonomies", "/taxonomy_terms"]
+)
+def test_overlong_search_is_a_422(db: Any, path: str) -> None:
+    """SQLite refuses LIKE patterns over 50,000 bytes ("pattern too complex", a 500)."""
+    response = Client().get(BASE + path, {"search": "x" * 60_000})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "search"]
+    assert Client().get(BASE + path, {"search": "x" * 200}).status_code == 200
+
+
+def test_search_with_like_wildcards_and_odd_unicode_is_literal(directory: Directory) -> None:
+    assert ids(get("/services", search="%")) == set()
+    assert ids(get("/services", search="_")) == set()
+    assert ids(get("/services", search="\U0001f600\u0301\u200d")) == set()
+    assert ids(get("/services", search="\\")) == set()
+
+
+# --- postcode coverage and proximity order -------------------------------------------------------
+
+
+def _service_at(
+    directory: Directory, name: str, location: m.Location, areas: tuple[str, ...] = ()
+) -> m.ServiceAtLocation:
+    service = m.Service.objects.create(organization=directory.org, name=name, description="x")
+    for area in areas:
+        m.ServiceArea.objects.create(service=service, name=area)
+    return m.ServiceAtLocation.objects.create(service=service, location=location)
+
+
+def _place(name: str, latitude: float, longitude: float, postal_code: str) -> m.Location:
+    location = m.Location.objects.create(
+        location_type="physical", name=name, latitude=latitude, longitude=longitude
+    )
+    m.Address.objects.create(
+        location=location,
+        address_1="1 Main St",
+        city=name,
+        state_province="KY",
+        postal_code=postal_code,
+        country="US",
+    )
+    return location
+
+
+def test_postcode_follows_service_areas_when_they_name_a_place(directory: Directory) -> None:
+    """HSDS: "If service_area is available, only return results where the postcode exists within the
+    service_area." The conftest's training service serves "Franklin County" (ZIP 40601)."""
+    statewide = _service_at(directory, "Statewide Hotline", directory.louisville, ("Kentucky",))
+    jefferson_only = _service_at(directory, "Jefferson Legal Aid", directory.frankfort, ("Jefferson County",))
+    spelled = _service_at(directory, "Franklin Meals", directory.louisville, ("  franklin county, KY ",))
+    unreadable = _service_at(directory, "River Counties Help", directory.frankfort, ("The river counties",))
+
+    frankfort = ids(get("/service_at_locations", postcode="40601"))
+    assert frankfort == {
+        str(directory.training_frankfort.id),  # serves Franklin County, located there too
+        str(statewide.id),  # located in Louisville, serves the whole state
+        str(spelled.id),  # located in Louisville, serves Franklin County
+        str(unreadable.id),  # no readable service area: its address is in 40601
+    }
+    louisville = ids(get("/service_at_locations", postcode="40202-1234"))
+    assert str(jefferson_only.id) in louisville  # located in Frankfort, serves Jefferson County
+    assert str(statewide.id) in louisville
+    assert str(directory.training_frankfort.id) not in louisville
+    assert str(spelled.id) not in louisville  # located in 40202 but serves Franklin County only
+    # Outside Kentucky no service area reads as covering; addresses still match.
+    assert ids(get("/service_at_locations", postcode="10001")) == set()
+
+
+def test_proximity_orders_nearest_first(directory: Directory) -> None:
+    lexington = _place("Lexington", 38.0464, -84.4953, "40507")
+    _service_at(directory, "Aardvark Aid", directory.louisville)  # first by name, farthest
+    _service_at(directory, "Zebra Center", lexington)  # last by name, in between
+    body = get("/service_at_locations", postcode="40601", proximity=150_000)
+    names = [item["service"]["name"] for item in body["contents"]]
+    # Frankfort, Lexington, then the Louisville rows, which tie on distance: by service name.
+    assert names == [
+        "Computer Skills Class",
+        "Zebra Center",
+        "Aardvark Aid",
+        "Closed Clinic",
+        "Emergency Food Pantry",
+    ]
+    order = [item["id"] for item in body["contents"]]
+    paged = [
+        get("/service_at_locations", postcode="40601", proximity=150_000, per_page=2, page=n)
+        for n in (1, 2, 3)
+    ]
+    assert [item["id"] for page in paged for item in page["contents"]] == order
+    streamed = Client().get(
+        f"{BASE}/service_at_locations", {"postcode": "40601", "proximity": "150000", "format": "ndjson"}
+    )
+    assert [json.loads(line)["id"] for line in streamed.getvalue().decode().splitlines()] == order
+    # Without proximity: by service name.
+    assert [item["service"]["name"] for item in get("/service_at_locations")["contents"]][:2] == [
+        "Aardvark Aid",
+        "Closed Clinic",
+    ]
+
+
+def test_proximity_also_checks_service_areas(directory: Directory) -> None:
+    jefferson_only = _service_at(directory, "Jefferson Legal Aid", directory.frankfort, ("Jefferson County",))
+    statewide = _service_at(directory, "Statewide Hotline", directory.louisville, ("Kentucky",))
+    near = ids(get("/service_at_locations", postcode="40601", proximity=20_000))
+    # Jefferson Legal Aid is near, but does not serve 40601.
+    assert near == {str(directory.training_frankfort.id)}
+    wide = ids(get("/service_at_locations", postcode="40601", proximity=150_000))
+    assert str(statewide.id) in wide
+    assert str(jefferson_only.id) not in wide
+
+
+def test_proximity_is_exact_at_the_edge(directory: Directory) -> None:
+    """The circle is a great-circle distance, not the bounding box: a point just inside the box's
+    corner is outside the circle."""
+    centre = zip_lookup("40601")
+    latitude, longitude = centre.latitude + 0.12, centre.longitude + 0.15
+    row = _service_at(directory, "Corner Service", _place("Corner", latitude, longitude, "40601"))
+    metres = haversine_miles(centre.latitude, centre.longitude, latitude, longitude) * 1609.344
+    assert str(row.id) in ids(get("/service_at_locations", postcode="40601", proximity=metres + 1))
+    assert str(row.id) not in ids(get("/service_at_locations", postcode="40601", proximity=metres - 1))
