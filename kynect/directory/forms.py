@@ -92,7 +92,9 @@ class SearchRequest:
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(label=_("Keyword"), required=False, max_length=200, strip=True)
+    q = forms.CharField(
+        label=_("Keyword"), required=False, max_length=200, strip=True, widget=forms.TextInput()
+    )
     category = forms.ChoiceField(label=_("Category"), required=False, choices=_category_choices)
     situation = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
     near = forms.CharField(
@@ -104,7 +106,12 @@ class SearchForm(forms.Form):
     lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
     lon = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
     radius = forms.TypedChoiceField(
-        label=_("Distance"), required=False, choices=RADIUS_CHOICES, coerce=int, empty_value=None
+        label=_("Distance"),
+        required=False,
+        choices=RADIUS_CHOICES,
+        coerce=int,
+        empty_value=None,
+        initial=DEFAULT_RADIUS,
     )
     open = forms.ChoiceField(label=_("Open"), required=False, choices=OPEN_CHOICES)
     language = forms.ChoiceField(label=_("Language spoken"), required=False, choices=LANGUAGE_CHOICES)
@@ -119,8 +126,11 @@ class SearchForm(forms.Form):
         "page": _("That page of results does not exist. Go back to the first page."),
     }
 
-    def __init__(self, *args: Any, now: datetime, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: Any = None, *, now: datetime, **kwargs: Any) -> None:
+        if data is not None and not data.get("radius"):
+            data = data.copy()
+            data["radius"] = str(DEFAULT_RADIUS)
+        super().__init__(data, **kwargs)
         self.now = now
         self.fields["radius"].error_messages["invalid_choice"] = self.error_messages["radius"]
         self.fields["page"].error_messages.update(
@@ -130,7 +140,8 @@ class SearchForm(forms.Form):
             self.fields[name].widget.attrs.setdefault("class", "usa-input")
         for name in ("category", "radius", "open", "language", "sort"):
             self.fields[name].widget.attrs["class"] = "usa-select"
-        self.fields["q"].widget.attrs.update({"type": "search", "enterkeyhint": "search"})
+        self.fields["q"].widget.input_type = "search"
+        self.fields["q"].widget.attrs["enterkeyhint"] = "search"
         self.fields["near"].widget.attrs.update({"inputmode": "text", "spellcheck": "false"})
 
     def clean_q(self) -> str:

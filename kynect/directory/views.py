@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
 
 from kynect.core import clock
@@ -147,8 +148,10 @@ def _summary(request: SearchRequest) -> str:
     if request.category is not None:
         parts.append(_("in %(category)s") % {"category": request.category.localized_name()})
     if request.place is not None:
+        miles = request.radius or 0
         parts.append(
-            _("within %(miles)s miles of %(place)s") % {"miles": request.radius, "place": request.place.label}
+            ngettext("within %(miles)s mile of %(place)s", "within %(miles)s miles of %(place)s", miles)
+            % {"miles": miles, "place": request.place.label}
         )
     if request.open_choice == "now":
         parts.append(_("open now"))
