@@ -77,7 +77,7 @@ def county_lookup(name: str) -> County | None:
 def zip_lookup(zip_code: str) -> ZipInfo:
     """Look a ZIP code up offline. Raises UnknownZipCodeError with a message fit to show a person."""
     cleaned = (zip_code or "").strip()
-    if not re.fullmatch(r"\d{5}(-\d{4})?", cleaned):
+    if not re.fullmatch(r"[0-9]{5}(-[0-9]{4})?", cleaned):
         raise UnknownZipCodeError(_("Enter a 5-digit ZIP code, like 40601."))
     matches = zipcodes.matching(cleaned[:5])
     if not matches or not matches[0]["lat"] or not matches[0]["timezone"]:
@@ -155,7 +155,7 @@ def place_lookup(text: str) -> Place:
     """A ZIP code, or a Kentucky city or county by name ("Frankfort", "frankfort, ky", "Franklin County").
     Raises UnknownZipCodeError or UnknownPlaceError with a message fit to show a person."""
     cleaned = " ".join((text or "").split())
-    if re.fullmatch(r"[\d-]+", cleaned):
+    if re.fullmatch(r"[0-9-]+", cleaned):
         info = zip_lookup(cleaned)
         return Place(
             label=f"{info.zip_code} ({info.city}, {info.state})",

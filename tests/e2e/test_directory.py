@@ -3,7 +3,7 @@ and in Spanish, with zero axe-core violations; with and without JavaScript."""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from typing import Any
 
 import pytest
@@ -43,7 +43,7 @@ def directory() -> dict[str, models.ServiceAtLocation]:
     models.RequiredDocument.objects.create(service=open_now.service, document="Picture ID")
     listed_service(name="Clothing closet", organization=partner, location=open_now.location)
     # Open one minute a week, on a day that is never today.
-    yesterday = (timezone.localdate() - timezone.timedelta(days=1)).weekday()
+    yesterday = (timezone.localdate() - timedelta(days=1)).weekday()
     listed_service(
         name="Church food pantry",
         description="Groceries once a week.",

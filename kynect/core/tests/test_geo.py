@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 from kynect.core.geo import (
     KENTUCKY_COUNTIES,
     County,
+    UnknownPlaceError,
     UnknownZipCodeError,
     county_lookup,
     haversine_miles,
     kentucky_zip_codes,
+    place_lookup,
     zip_lookup,
 )
 
@@ -172,3 +174,36 @@ def test_haversine_louisville_to_lexington_is_about_seventy_miles() -> None:
 
 def test_haversine_one_degree_of_latitude_is_about_69_miles() -> None:
     assert haversine_miles(37.0, -85.0, 38.0, -85.0) == pytest.approx(69.09, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    "text", ["\u0664\u0660\u0666\u0660\u0661", "\uff14\uff10\uff16\uff10\uff11", "4060", "40601-12"]
+)
+def test_zip_codes_are_ascii_digits_only(text: str) -> None:
+    # Other scripts' digits would reach the ZIP library, which cannot handle them.
+    with pytest.raises(UnknownZipCodeError):
+        zip_lookup(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("40601", "40601 (Frankfort, KY)"),
+        ("Frankfort", "Frankfort, KY"),
+        ("  frankfort,  KY ", "Frankfort, KY"),
+        ("Franklin County", "Franklin County, KY"),
+        ("bowling green, kentucky", "Bowling Green, KY"),
+    ],
+)
+def test_place_lookup_takes_a_zip_code_city_or_county(text: str, label: str) -> None:
+    place = place_lookup(text)
+
+    assert place.label == label
+    assert 36.4 < place.latitude < 39.2
+    assert -89.6 < place.longitude < -81.9
+
+
+@pytest.mark.parametrize("text", ["Atlantis", "٤٠٦٠١", "Paris, France", ""])
+def test_place_lookup_explains_an_unknown_place(text: str) -> None:
+    with pytest.raises(UnknownPlaceError, match="in Kentucky"):
+        place_lookup(text)

@@ -1,10 +1,14 @@
+from datetime import time
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from kynect.directory.models import Service
+from kynect.directory.models import SearchEntry, Service
+from kynect.directory.search import SearchQuery, search_backend
+from kynect.directory.tests.factories import listed_service
 
 
 @pytest.mark.django_db
@@ -22,3 +26,29 @@ def test_loads_once_then_leaves_the_directory_alone(tmp_path: Path) -> None:
         assert (tmp_path / "var" / "demo-directory" / "datapackage.json").exists()
         call_command("load_demo_directory", services=50, seed=5)
     assert Service.objects.count() == 30
+
+
+@pytest.mark.django_db
+def test_a_directory_loaded_before_the_search_index_existed_gets_one(tmp_path: Path) -> None:
+    with override_settings(DJANGO_ENV="demo", BASE_DIR=tmp_path):
+        call_command("load_demo_directory", services=30, seed=4)
+        listed = SearchEntry.objects.count()
+        assert listed >= 30
+        SearchEntry.objects.all().delete()
+
+        out = StringIO()
+        call_command("load_demo_directory", services=30, seed=4, stdout=out)
+
+    assert SearchEntry.objects.count() == listed
+    assert f"{listed:,} search entries written" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_rebuild_search_index_is_idempotent() -> None:
+    listed_service(name="Food pantries", hours=[("MO", time(8), time(12))])
+    call_command("rebuild_search_index", hours=True, stdout=StringIO())
+    first = list(SearchEntry.objects.values_list("service_id", "location_id", "name"))
+    call_command("rebuild_search_index", stdout=StringIO())
+
+    assert list(SearchEntry.objects.values_list("service_id", "location_id", "name")) == first
+    assert search_backend().search(SearchQuery(words=("pantry",))).total == 1

@@ -274,3 +274,28 @@ def test_the_count_stops_at_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
 
     assert (page.total, page.total_is_capped, len(page.hits)) == (2, True, 2)
     assert COUNT_CAP == 1000
+
+
+def test_edits_one_record_at_a_time_update_the_index_after_commit(
+    django_capture_on_commit_callbacks,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        sal = listed_service(name="Pantry", category_slugs=["food-pantries"])
+    assert names(SearchQuery(words=("pantry",))) == ["Pantry"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sal.service.name = "Food bank"
+        sal.service.save()
+    assert names(SearchQuery(words=("pantry",))) == ["Food bank"]  # still in its category's names
+    assert names(SearchQuery(words=("bank",))) == ["Food bank"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        models.Schedule.objects.create(
+            location=sal.location, freq="WEEKLY", byday="SA", opens_at=time(9), closes_at=time(12)
+        )
+    assert names(SearchQuery(open_on=date(2026, 11, 28))) == ["Food bank"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sal.service.status = models.Service.Status.INACTIVE
+        sal.service.save()
+    assert names(SearchQuery(words=("bank",))) == []

@@ -126,6 +126,7 @@ def test_a_category_at_any_level_and_the_count(client: Client, pantries: dict) -
     [
         ({"near": "99999"}, "We could not find the ZIP code 99999."),
         ({"near": "Atlantis"}, "We could not find “Atlantis” in Kentucky."),
+        ({"near": "٤٠٦٠١"}, "in Kentucky"),
         ({"near": "40601", "radius": "5000"}, "Choose a distance from the list"),
         ({"near": "40601", "radius": "-3"}, "Choose a distance from the list"),
         ({"q": "%%% ???"}, "Search for a word such as “food”, “rent” or “clinic”."),

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kynect.directory.generator import directory_generate
-from kynect.directory.models import Service
+from kynect.directory.models import SearchEntry, Service
 
 
 class Command(BaseCommand):
@@ -24,6 +24,9 @@ class Command(BaseCommand):
                 f"load_demo_directory only runs with DJANGO_ENV=demo (this is {settings.DJANGO_ENV!r})."
             )
         if Service.objects.exists():
+            if not SearchEntry.objects.exists():
+                # Loaded by a version that had no search index yet.
+                call_command("rebuild_search_index", stdout=self.stdout)
             self.stdout.write("Demo directory already loaded.")
             return
         package = Path(settings.BASE_DIR) / "var" / "demo-directory"
