@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django import forms
-from django.utils import timezone
+from django.conf import settings
+from django.forms.utils import flatatt
+from django.utils import timezone, translation
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from kynect.core.geo import Place, UnknownPlaceError, UnknownZipCodeError, place_lookup
@@ -52,27 +58,46 @@ LANGUAGE_CHOICES = [
 SORT_CHOICES = [(SortOrder.RELEVANCE.value, _("Best match")), (SortOrder.DISTANCE.value, _("Nearest"))]
 
 
-def _category_choices() -> list[tuple[str, Any]]:
-    choices: list[tuple[str, Any]] = [("", _("All categories"))]
-
-    def add(node: CategoryNode, depth: int) -> None:
-        choices.append((node.slug, node.name if depth == 0 else _Indented(node, depth)))
-        for child in node.children:
-            add(child, depth + 1)
-
-    for top in categories():
-        add(top, 0)
-    return choices
+def _category_choices() -> list[tuple[str, str]]:
+    return list(_category_choices_in(get_language() or settings.LANGUAGE_CODE))
 
 
-class _Indented:
-    """A category's name with dashes for its depth, shown in the select, in the active language."""
+@cache
+def _category_choices_in(language: str) -> tuple[tuple[str, str], ...]:
+    """Every category as a choice, indented with dashes by depth, named in `language` (built once per
+    language: the tree is shipped data)."""
+    with translation.override(language):
+        choices: list[tuple[str, str]] = [("", str(_("All categories")))]
 
-    def __init__(self, node: CategoryNode, depth: int) -> None:
-        self.node, self.depth = node, depth
+        def add(node: CategoryNode, depth: int) -> None:
+            choices.append((node.slug, "— " * depth + node.localized_name()))
+            for child in node.children:
+                add(child, depth + 1)
 
-    def __str__(self) -> str:
-        return "— " * self.depth + self.node.localized_name()
+        for top in categories():
+            add(top, 0)
+    return tuple(choices)
+
+
+class PlainSelect(forms.Select):
+    """A select rendered in Python. The category list has over a hundred options, and rendering each
+    through the widget templates cost more than the whole search."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        final = self.build_attrs(self.attrs, attrs)
+        final["name"] = name
+        chosen = {str(item) for item in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (str(option), mark_safe(" selected") if str(option) in chosen else "", str(label))
+                for option, label in self.choices
+            ),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final), options)
 
 
 @dataclass(frozen=True)
@@ -95,7 +120,9 @@ class SearchForm(forms.Form):
     q = forms.CharField(
         label=_("Keyword"), required=False, max_length=200, strip=True, widget=forms.TextInput()
     )
-    category = forms.ChoiceField(label=_("Category"), required=False, choices=_category_choices)
+    category = forms.ChoiceField(
+        label=_("Category"), required=False, choices=_category_choices, widget=PlainSelect
+    )
     situation = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
     near = forms.CharField(
         label=_("ZIP code, city or county"),
@@ -112,10 +139,13 @@ class SearchForm(forms.Form):
         coerce=int,
         empty_value=None,
         initial=DEFAULT_RADIUS,
+        widget=PlainSelect,
     )
-    open = forms.ChoiceField(label=_("Open"), required=False, choices=OPEN_CHOICES)
-    language = forms.ChoiceField(label=_("Language spoken"), required=False, choices=LANGUAGE_CHOICES)
-    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
+    open = forms.ChoiceField(label=_("Open"), required=False, choices=OPEN_CHOICES, widget=PlainSelect)
+    language = forms.ChoiceField(
+        label=_("Language spoken"), required=False, choices=LANGUAGE_CHOICES, widget=PlainSelect
+    )
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES, widget=PlainSelect)
     page = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, widget=forms.HiddenInput)
 
     error_messages = {

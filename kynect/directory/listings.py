@@ -101,12 +101,28 @@ def _pick_address(addresses: Sequence[hsds.Address]) -> hsds.Address | None:
     return candidates[0] if candidates else None
 
 
+_PLACEHOLDER = uuid.UUID(int=0)
+
+
+class ListingUrls:
+    """Builds the detail and share URLs of many listings with two `reverse` calls (it is slow with
+    language prefixes), in the language active when created."""
+
+    def __init__(self) -> None:
+        self.detail = reverse("directory:service_detail", kwargs={"service_id": _PLACEHOLDER})
+        self.share = reverse("directory:service_share", kwargs={"service_id": _PLACEHOLDER})
+
+    def __call__(self, *, service_id: uuid.UUID, location_id: uuid.UUID | None) -> tuple[str, str]:
+        query = f"?{urlencode({'location': str(location_id)})}" if location_id else ""
+        placeholder, wanted = str(_PLACEHOLDER), str(service_id)
+        return (
+            self.detail.replace(placeholder, wanted) + query,
+            self.share.replace(placeholder, wanted) + query,
+        )
+
+
 def listing_urls(*, service_id: uuid.UUID, location_id: uuid.UUID | None) -> tuple[str, str]:
-    query = f"?{urlencode({'location': str(location_id)})}" if location_id else ""
-    return (
-        reverse("directory:service_detail", kwargs={"service_id": service_id}) + query,
-        reverse("directory:service_share", kwargs={"service_id": service_id}) + query,
-    )
+    return ListingUrls()(service_id=service_id, location_id=location_id)
 
 
 @dataclass
@@ -169,6 +185,7 @@ def listing_cards(*, hits: Sequence[SearchHit], now: datetime) -> list[ListingCa
     loaded = _load(found)
     partners = partner_organization_ids(organization_ids=[entry.organization_id for entry in found])
     distances = {hit.entry_id: hit.distance_miles for hit in hits}
+    urls = ListingUrls()
     cards = []
     for entry in found:
         service = services[entry.service_id]
@@ -180,7 +197,7 @@ def listing_cards(*, hits: Sequence[SearchHit], now: datetime) -> list[ListingCa
         if entry.location_id:
             windows, closed = _hours_for(loaded, entry)
             today = hours_today(windows=windows, closed_days=closed, time_zone=entry.time_zone, now=now)
-        detail_url, share_url = listing_urls(service_id=entry.service_id, location_id=entry.location_id)
+        detail_url, share_url = urls(service_id=entry.service_id, location_id=entry.location_id)
         cards.append(
             ListingCard(
                 service_id=entry.service_id,
