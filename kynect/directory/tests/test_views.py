@@ -338,3 +338,17 @@ def test_a_bad_location_parameter_falls_back_to_the_first_location(client: Clien
         response = client.get(f"/services/{sal.service_id}/", {"location": location})
         assert response.status_code == 200
         assert "100 Main St" in text_of(response.content.decode())
+
+
+def test_frequently_paired_together_shows_when_there_are_co_referrals(
+    client: Client, pantries: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kynect.directory import listings
+
+    sal = pantries["open"]
+    paired = listings.OtherService("Job training", "Bluegrass Works", "/services/x/")
+    monkeypatch.setattr(listings, "frequently_paired", lambda *, service_id: [paired])
+
+    text = text_of(client.get(f"/services/{sal.service_id}/").content.decode())
+
+    assert "Frequently Paired Together Job training — Bluegrass Works" in text
