@@ -27,8 +27,8 @@ from kynect.directory.taxonomy import (
     life_situation_find,
 )
 
-PER_PAGE = 20
-MAX_PAGE = 50
+PER_PAGE = 10
+MAX_PAGE = 100
 RADIUS_CHOICES = [(1, _("1 mile")), (5, _("5 miles")), (10, _("10 miles")), (25, _("25 miles")),
                   (50, _("50 miles")), (100, _("100 miles"))]  # fmt: skip
 DEFAULT_RADIUS = 25
@@ -100,6 +100,27 @@ class PlainSelect(forms.Select):
         return format_html("<select{}>{}</select>", flatatt(final), options)
 
 
+class CategorySelect(PlainSelect):
+    """The category select, its options rendered once per language and the chosen one marked."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        final = self.build_attrs(self.attrs, attrs)
+        final["name"] = name
+        options = _category_options_html(get_language() or settings.LANGUAGE_CODE)
+        marker = f'<option value="{value or ""}">'
+        if value and marker in options:
+            options = options.replace(marker, f'<option value="{value}" selected>', 1)
+        return format_html("<select{}>{}</select>", flatatt(final), mark_safe(options))  # noqa: S308
+
+
+@cache
+def _category_options_html(language: str) -> str:
+    """The category options in `language`, escaped; slugs are plain ASCII, so a slug marks its option."""
+    return str(format_html_join("", '<option value="{}">{}</option>', _category_choices_in(language)))
+
+
 @dataclass(frozen=True)
 class SearchRequest:
     """What the form asked for, ready to search and to describe."""
@@ -121,7 +142,7 @@ class SearchForm(forms.Form):
         label=_("Keyword"), required=False, max_length=200, strip=True, widget=forms.TextInput()
     )
     category = forms.ChoiceField(
-        label=_("Category"), required=False, choices=_category_choices, widget=PlainSelect
+        label=_("Category"), required=False, choices=_category_choices, widget=CategorySelect
     )
     situation = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
     near = forms.CharField(

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext
 
-from kynect.accounts.models import Organization as PlatformOrganization
 from kynect.core.phones import phone_display, phone_normalize
 from kynect.directory import models as hsds
+from kynect.directory.display import address_text, pick_address
 from kynect.directory.hours import TodayHours, WeekRow, hours_today, weekly_table
 from kynect.directory.search import Origin, SearchHit, SearchQuery, search_backend
 from kynect.directory.search.index import term_tag
@@ -55,50 +55,14 @@ class ListingCard:
     share_url: str
 
 
-def _phone(phone: hsds.Phone) -> Phone:
+def _phone_parts(number: str, description: str = "") -> Phone:
     """A directory number as shown and dialled; numbers that are not 10-digit U.S. ones stay as given."""
     try:
-        e164 = phone_normalize(phone.number)
+        e164 = phone_normalize(number)
     except ValidationError:
-        digits = "".join(ch for ch in phone.number if ch.isdigit() or ch == "+")
-        return Phone(phone.number, phone.number, digits, phone.description)
-    return Phone(phone.number, phone_display(e164), e164, phone.description)
-
-
-def main_phone(phones: Iterable[hsds.Phone]) -> hsds.Phone | None:
-    """The number to call first: a voice line before any other, never a fax."""
-    usable = [phone for phone in phones if phone.type.lower() != "fax" and phone.number.strip()]
-    usable.sort(key=lambda phone: (phone.type.lower() not in ("", "voice"), phone.number, str(phone.id)))
-    return usable[0] if usable else None
-
-
-def partner_organization_ids(*, organization_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
-    """The organizations that are "KY Partners": onboarded on the platform, or marked so by their feed."""
-    ids = list(set(organization_ids))
-    flagged = set(
-        hsds.Attribute.objects.filter(
-            link_entity="organization", link_type="kynect_partner", link_id__in=ids
-        ).values_list("link_id", flat=True)
-    )
-    onboarded = set(
-        PlatformOrganization.objects.filter(
-            hsds_organization_id__in=ids, onboarded_at__isnull=False
-        ).values_list("hsds_organization_id", flat=True)
-    )
-    return flagged | onboarded
-
-
-def _address_text(address: hsds.Address | None) -> str:
-    if address is None:
-        return ""
-    street = ", ".join(part for part in (address.address_1, address.address_2) if part)
-    return f"{street}, {address.city}, {address.state_province} {address.postal_code}".strip(", ")
-
-
-def _pick_address(addresses: Sequence[hsds.Address]) -> hsds.Address | None:
-    physical = [address for address in addresses if address.address_type == "physical"]
-    candidates = physical or list(addresses)
-    return candidates[0] if candidates else None
+        digits = "".join(ch for ch in number if ch.isdigit() or ch == "+")
+        return Phone(number, number, digits, description)
+    return Phone(number, phone_display(e164), e164, description)
 
 
 _PLACEHOLDER = uuid.UUID(int=0)
@@ -125,48 +89,10 @@ def listing_urls(*, service_id: uuid.UUID, location_id: uuid.UUID | None) -> tup
     return ListingUrls()(service_id=service_id, location_id=location_id)
 
 
-@dataclass
-class _Loaded:
-    addresses: dict[uuid.UUID, list[hsds.Address]] = field(default_factory=lambda: defaultdict(list))
-    phones_by_service: dict[uuid.UUID, list[hsds.Phone]] = field(default_factory=lambda: defaultdict(list))
-    phones_by_location: dict[uuid.UUID, list[hsds.Phone]] = field(default_factory=lambda: defaultdict(list))
-    phones_by_org: dict[uuid.UUID, list[hsds.Phone]] = field(default_factory=lambda: defaultdict(list))
-    windows: dict[uuid.UUID, list[hsds.OpeningWindow]] = field(default_factory=lambda: defaultdict(list))
-    closed: dict[uuid.UUID, list[hsds.ClosedDay]] = field(default_factory=lambda: defaultdict(list))
-
-
-def _load(entries: Sequence[hsds.SearchEntry]) -> _Loaded:
-    loaded = _Loaded()
-    location_ids = {entry.location_id for entry in entries if entry.location_id}
-    service_ids = {entry.service_id for entry in entries}
-    organization_ids = {entry.organization_id for entry in entries}
-    for address in hsds.Address.objects.filter(location_id__in=location_ids).order_by("id"):
-        loaded.addresses[address.location_id].append(address)
-    for phone in hsds.Phone.objects.filter(
-        Q(service_id__in=service_ids)
-        | Q(location_id__in=location_ids)
-        | Q(organization_id__in=organization_ids)
-    ):
-        if phone.service_id:
-            loaded.phones_by_service[phone.service_id].append(phone)
-        elif phone.location_id:
-            loaded.phones_by_location[phone.location_id].append(phone)
-        elif phone.organization_id:
-            loaded.phones_by_org[phone.organization_id].append(phone)
-    for window in hsds.OpeningWindow.objects.filter(location_id__in=location_ids):
-        loaded.windows[window.location_id].append(window)
-    for closed in hsds.ClosedDay.objects.filter(location_id__in=location_ids):
-        loaded.closed[closed.location_id].append(closed)
-    return loaded
-
-
-def _hours_for(
-    loaded: _Loaded, entry: hsds.SearchEntry
-) -> tuple[list[hsds.OpeningWindow], list[hsds.ClosedDay]]:
+def _own_or_shared(
+    entry: hsds.SearchEntry, windows: list[Any], closed: list[Any]
+) -> tuple[list[Any], list[Any]]:
     """The service's own hours at the location when it keeps any, else the location's."""
-    assert entry.location_id is not None
-    windows = loaded.windows[entry.location_id]
-    closed = loaded.closed[entry.location_id]
     if entry.own_hours:
         return (
             [w for w in windows if w.service_id == entry.service_id],
@@ -175,44 +101,66 @@ def _hours_for(
     return [w for w in windows if w.service_id is None], [c for c in closed if c.service_id is None]
 
 
+def _windows_by_location(
+    entries: Sequence[hsds.SearchEntry], *, closed_from: date | None = None, closed_to: date | None = None
+) -> tuple[dict[uuid.UUID, list[Any]], dict[uuid.UUID, list[Any]]]:
+    """The opening windows and closed days of the entries' locations, as light rows (the hours
+    functions read their attributes); closed days limited to a range of dates when given."""
+    location_ids = {entry.location_id for entry in entries if entry.location_id}
+    windows: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    closed: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    for window in hsds.OpeningWindow.objects.filter(location_id__in=location_ids).values_list(
+        "location_id",
+        "service_id",
+        "weekday",
+        "opens_at",
+        "closes_at",
+        "closes_next_day",
+        "valid_from",
+        "valid_to",
+        named=True,
+    ):
+        windows[window.location_id].append(window)
+    days = hsds.ClosedDay.objects.filter(location_id__in=location_ids)
+    if closed_from is not None and closed_to is not None:
+        days = days.filter(date__range=(closed_from, closed_to))
+    for day in days.values_list("location_id", "service_id", "date", "reason", named=True):
+        closed[day.location_id].append(day)
+    return windows, closed
+
+
 def listing_cards(*, hits: Sequence[SearchHit], now: datetime) -> list[ListingCard]:
-    """The result cards of a page of hits, in the hits' order."""
+    """The result cards of a page of hits, in the hits' order: three queries, whatever the page size."""
     entries = hsds.SearchEntry.objects.in_bulk([hit.entry_id for hit in hits])
     found = [entries[hit.entry_id] for hit in hits if hit.entry_id in entries]
-    services = hsds.Service.objects.select_related("organization").in_bulk(
-        [entry.service_id for entry in found]
+    # Today in any Kentucky time zone is within a day of today in UTC.
+    windows, closed = _windows_by_location(
+        found, closed_from=now.date() - timedelta(days=1), closed_to=now.date() + timedelta(days=1)
     )
-    loaded = _load(found)
-    partners = partner_organization_ids(organization_ids=[entry.organization_id for entry in found])
-    distances = {hit.entry_id: hit.distance_miles for hit in hits}
     urls = ListingUrls()
     cards = []
-    for entry in found:
-        service = services[entry.service_id]
-        phones = loaded.phones_by_service[entry.service_id]
-        if entry.location_id:
-            phones = phones or loaded.phones_by_location[entry.location_id]
-        phone = main_phone(phones or loaded.phones_by_org[entry.organization_id])
+    for hit in hits:
+        entry = entries.get(hit.entry_id)
+        if entry is None:
+            continue
         today = None
         if entry.location_id:
-            windows, closed = _hours_for(loaded, entry)
-            today = hours_today(windows=windows, closed_days=closed, time_zone=entry.time_zone, now=now)
+            own, days = _own_or_shared(entry, windows[entry.location_id], closed[entry.location_id])
+            today = hours_today(windows=own, closed_days=days, time_zone=entry.time_zone, now=now)
         detail_url, share_url = urls(service_id=entry.service_id, location_id=entry.location_id)
         cards.append(
             ListingCard(
                 service_id=entry.service_id,
                 location_id=entry.location_id,
-                name=service.name,
-                organization_name=service.organization.name,
-                description=service.description,
-                is_partner=entry.organization_id in partners,
-                distance_miles=distances[entry.pk],
-                phone=_phone(phone) if phone else None,
-                website=service.url or service.organization.website,
-                email=service.email or service.organization.email,
-                address=_address_text(_pick_address(loaded.addresses[entry.location_id]))
-                if entry.location_id
-                else "",
+                name=entry.name,
+                organization_name=entry.organization_name,
+                description=entry.description,
+                is_partner=entry.is_partner,
+                distance_miles=hit.distance_miles,
+                phone=_phone_parts(entry.phone) if entry.phone else None,
+                website=entry.website,
+                email=entry.email,
+                address=entry.address,
                 today=today,
                 detail_url=detail_url,
                 share_url=share_url,
@@ -270,14 +218,14 @@ def service_detail_get(
         if entry.location_id
         else None
     )
-    loaded = _load([entry])
-    phones = loaded.phones_by_service[service_id] or (
-        loaded.phones_by_location[entry.location_id] if entry.location_id else []
+    phones = list(hsds.Phone.objects.filter(service_id=service_id)) or (
+        list(hsds.Phone.objects.filter(location_id=entry.location_id)) if entry.location_id else []
     )
     week: list[WeekRow] = []
     if entry.location_id:
-        windows, closed = _hours_for(loaded, entry)
-        week = weekly_table(windows=windows, closed_days=closed, time_zone=entry.time_zone, now=now)
+        windows, closed = _windows_by_location([entry])
+        own, days = _own_or_shared(entry, windows[entry.location_id], closed[entry.location_id])
+        week = weekly_table(windows=own, closed_days=days, time_zone=entry.time_zone, now=now)
 
     fees = [text for text in (service.fees_description, service.fees) if text]
     fees += [
@@ -310,7 +258,7 @@ def service_detail_get(
         addresses[address.location_id].append(address)
     other_locations = [
         OtherService(
-            _address_text(_pick_address(addresses[item.location_id])) or item.name,
+            address_text(pick_address(addresses[item.location_id])) or item.name,
             item.organization_name,
             listing_urls(service_id=service_id, location_id=item.location_id)[0],
         )
@@ -321,7 +269,9 @@ def service_detail_get(
         card=card,
         service=service,
         location=location,
-        phones=[_phone(phone) for phone in phones if phone.type.lower() != "fax"],
+        phones=[
+            _phone_parts(phone.number, phone.description) for phone in phones if phone.type.lower() != "fax"
+        ],
         week=week,
         fees=fees,
         must_meet=must_meet,

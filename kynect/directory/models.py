@@ -508,6 +508,12 @@ class SearchEntry(models.Model):
     own_hours = models.BooleanField(
         default=False, help_text="The service keeps its own hours at this location."
     )
+    # What a result card shows, chosen once here so that a page of results reads one table.
+    address = models.CharField(max_length=500, blank=True)
+    phone = models.CharField(max_length=50, blank=True)
+    website = models.URLField(max_length=500, blank=True)
+    email = models.EmailField(blank=True)
+    is_partner = models.BooleanField(default=False, help_text="The organization is a KY Partner.")
 
     class Meta:
         verbose_name_plural = "search entries"

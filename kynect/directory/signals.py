@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 
+from kynect.accounts.models import Organization as PlatformOrganization
 from kynect.directory import models as hsds
 from kynect.directory.hours import opening_windows_rebuild
 from kynect.directory.search.index import search_index_update
@@ -37,6 +38,28 @@ def _affected(instance: Model) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
     elif isinstance(instance, hsds.ServiceAtLocation):
         services.add(instance.service_id)
         locations.add(instance.location_id)
+    elif isinstance(instance, PlatformOrganization) and instance.hsds_organization_id:
+        # Onboarding makes an organization a KY Partner.
+        services.update(
+            hsds.Service.objects.filter(organization_id=instance.hsds_organization_id).values_list(
+                "pk", flat=True
+            )
+        )
+    elif isinstance(instance, hsds.Phone):
+        if instance.service_id:
+            services.add(instance.service_id)
+        elif instance.location_id:
+            services.update(
+                hsds.ServiceAtLocation.objects.filter(location_id=instance.location_id).values_list(
+                    "service_id", flat=True
+                )
+            )
+        elif instance.organization_id:
+            services.update(
+                hsds.Service.objects.filter(organization_id=instance.organization_id).values_list(
+                    "pk", flat=True
+                )
+            )
     elif isinstance(instance, hsds.Language) and instance.service_id:
         services.add(instance.service_id)
     elif isinstance(instance, hsds.Attribute) and instance.link_entity == "service":
@@ -86,6 +109,8 @@ WATCHED = (
     hsds.Language,
     hsds.Attribute,
     hsds.Schedule,
+    hsds.Phone,
+    PlatformOrganization,
 )
 
 

@@ -12,8 +12,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 
 from kynect.directory import models as hsds
+from kynect.directory.display import address_text, main_phone, partner_organization_ids, pick_address
 from kynect.directory.search.backends import search_backend
 from kynect.directory.taxonomy import kynect_term_rows
 
@@ -67,7 +69,17 @@ def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]
     services = list(
         hsds.Service.objects.filter(pk__in=service_ids, status=hsds.Service.Status.ACTIVE)
         .select_related("organization")
-        .only("id", "name", "description", "organization_id", "organization__name")
+        .only(
+            "id",
+            "name",
+            "description",
+            "url",
+            "email",
+            "organization_id",
+            "organization__name",
+            "organization__website",
+            "organization__email",
+        )
     )
     if not services:
         return []
@@ -94,6 +106,21 @@ def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]
         )
     ):
         places[service_id].append((location_id, latitude, longitude, time_zone))
+    location_ids = {place[0] for found in places.values() for place in found if place[0]}
+    organization_ids = {service.organization_id for service in services}
+    addresses: dict[uuid.UUID, list[hsds.Address]] = defaultdict(list)
+    for address in hsds.Address.objects.filter(location_id__in=location_ids).order_by("id"):
+        addresses[address.location_id].append(address)
+    phones: dict[tuple[str, uuid.UUID], list[hsds.Phone]] = defaultdict(list)
+    for phone in hsds.Phone.objects.filter(
+        Q(service_id__in=ids) | Q(location_id__in=location_ids) | Q(organization_id__in=organization_ids)
+    ):
+        for kind in ("service", "location", "organization"):
+            owner = getattr(phone, f"{kind}_id")
+            if owner:
+                phones[(kind, owner)].append(phone)
+                break
+    partners = partner_organization_ids(organization_ids=organization_ids)
     own_hours = set(
         hsds.OpeningWindow.objects.filter(service_id__in=ids)
         .values_list("service_id", "location_id")
@@ -114,6 +141,9 @@ def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]
             "categories_en": " ".join(term.name_en for term in names),
             "categories_es": " ".join(term.name_es for term in names if term.name_es),
             "tags": " ".join(tags),
+            "website": service.url or service.organization.website,
+            "email": service.email or service.organization.email,
+            "is_partner": service.organization_id in partners,
         }
         seen: set[uuid.UUID] = set()
         for where, latitude, longitude, time_zone in places[service.id] or [(None, None, None, "")]:
@@ -121,6 +151,11 @@ def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]
                 continue
             if where is not None:
                 seen.add(where)
+            chosen = main_phone(
+                phones[("service", service.id)]
+                or (phones[("location", where)] if where else [])
+                or phones[("organization", service.organization_id)]
+            )
             entries.append(
                 hsds.SearchEntry(
                     location_id=where,
@@ -128,6 +163,8 @@ def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]
                     longitude=longitude,
                     time_zone=time_zone or DEFAULT_TIME_ZONE,
                     own_hours=(service.id, where) in own_hours,
+                    address=address_text(pick_address(addresses[where])) if where else "",
+                    phone=chosen.number if chosen else "",
                     **common,
                 )
             )

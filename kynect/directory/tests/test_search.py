@@ -299,3 +299,24 @@ def test_edits_one_record_at_a_time_update_the_index_after_commit(
         sal.service.status = models.Service.Status.INACTIVE
         sal.service.save()
     assert names(SearchQuery(words=("bank",))) == []
+
+
+def test_onboarding_and_phone_edits_reach_the_result_cards(django_capture_on_commit_callbacks) -> None:
+    from kynect.accounts.tests.factories import OrganizationFactory
+    from kynect.core import clock
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sal = listed_service(name="Pantry")
+    entry = models.SearchEntry.objects.get(service=sal.service)
+    assert (entry.is_partner, entry.phone, entry.address) == (
+        False,
+        "(502) 555-0100",
+        "100 Main St, Frankfort, KY 40601",
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        OrganizationFactory.create(hsds_organization=sal.service.organization, onboarded_at=clock.now())
+        models.Phone.objects.create(service=sal.service, number="(502) 555-0199", type="voice")
+
+    entry = models.SearchEntry.objects.get(service=sal.service)
+    assert (entry.is_partner, entry.phone) == (True, "(502) 555-0199")
