@@ -185,6 +185,9 @@ class SearchBackend:
     def index_clear(self) -> None:
         """Forget every entry."""
 
+    def index_analyze(self) -> None:
+        """Refresh the query planner's statistics after many writes."""
+
     def text_filter(self, entries: QuerySet[SearchEntry], query: SearchQuery) -> QuerySet[SearchEntry]:
         """Keep the entries matching the words and tags, with a `rank` where smaller is better."""
         raise NotImplementedError
@@ -295,6 +298,10 @@ class PostgresSearchBackend(SearchBackend):
     words_query = (
         "(websearch_to_tsquery('english'::regconfig, %s) || websearch_to_tsquery('spanish'::regconfig, %s))"
     )
+
+    def index_analyze(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE directory_searchentry")
 
     def tags_query(self, query: SearchQuery) -> str:
         return " & ".join("(" + " | ".join(group) + ")" for group in query.tag_groups)

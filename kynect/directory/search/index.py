@@ -20,6 +20,7 @@ from kynect.directory.search.backends import search_backend
 from kynect.directory.taxonomy import kynect_term_rows
 
 CHUNK_SIZE = 500
+ANALYZE_AFTER = 1000  # entries written; then the planner's statistics are refreshed
 DEFAULT_TIME_ZONE = "America/New_York"
 
 
@@ -198,6 +199,8 @@ def search_index_update(*, service_ids: Iterable[uuid.UUID] | None = None) -> in
                 )
             backend.index_write(entries)
             written += len(entries)
+        if written >= ANALYZE_AFTER:
+            backend.index_analyze()
     return written
 
 
