@@ -207,6 +207,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The platform's queries are short; PostgreSQL's JIT compiler spent up to 150 ms compiling the
+    # directory's "open now" search before running it in 5 ms (docs/benchmarks/directory.md).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 
 # --- Internationalisation -------------------------------------------------------------------------
 

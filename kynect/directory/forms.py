@@ -28,7 +28,7 @@ from kynect.directory.taxonomy import (
 )
 
 PER_PAGE = 10
-MAX_PAGE = 100
+MAX_PAGE = 50
 RADIUS_CHOICES = [(1, _("1 mile")), (5, _("5 miles")), (10, _("10 miles")), (25, _("25 miles")),
                   (50, _("50 miles")), (100, _("100 miles"))]  # fmt: skip
 DEFAULT_RADIUS = 25

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 MAX_WORDS = 8
 MAX_WORD_LENGTH = 40
-COUNT_CAP = 1000
+COUNT_CAP = 500
 
 # Words that carry no meaning in a directory search, in English and Spanish. Both backends drop the
 # same ones, so that SQLite and PostgreSQL find the same listings.

@@ -273,7 +273,7 @@ def test_the_count_stops_at_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     page = search_backend().search(SearchQuery(words=("pantry",)))
 
     assert (page.total, page.total_is_capped, len(page.hits)) == (2, True, 2)
-    assert COUNT_CAP == 1000
+    assert COUNT_CAP == 500
 
 
 def test_edits_one_record_at_a_time_update_the_index_after_commit(
