@@ -201,6 +201,7 @@ def test_database_url_selects_postgresql() -> None:
     assert report["NAME"] == "kynect"
     assert report["HOST"] == "db.example"
     assert "init_command" not in report["OPTIONS"]
+    assert report["OPTIONS"]["options"] == "-c jit=off"
 
 
 def test_argon2_is_the_first_password_hasher() -> None:
