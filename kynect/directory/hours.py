@@ -65,7 +65,8 @@ class RebuildCounts:
     skipped: int = 0
 
 
-def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+def chunked(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """`items` in slices of CHUNK_SIZE, to keep `IN (...)` lists and batches bounded."""
     for start in range(0, len(items), CHUNK_SIZE):
         yield items[start : start + CHUNK_SIZE]
 
@@ -184,7 +185,7 @@ def _rebuild_chunk(location_ids: Sequence[uuid.UUID], builder: _Builder) -> None
         location_id__in=location_ids
     ).values_list("service_id", "location_id"):
         service_locations.setdefault(service_id, set()).add(location_id)
-    for services in _chunks(sorted(service_locations, key=str)):
+    for services in chunked(sorted(service_locations, key=str)):
         for row in hsds.Schedule.objects.filter(
             location__isnull=True, service_at_location__isnull=True, service_id__in=services
         ).values(*_SCHEDULE_FIELDS, "service_id"):
@@ -207,7 +208,7 @@ def opening_windows_rebuild_counts(*, location_ids: Iterable[uuid.UUID] | None =
         ids = sorted(set(location_ids), key=str)
     windows = closed_days = skipped = 0
     with transaction.atomic():
-        for chunk in _chunks(ids):
+        for chunk in chunked(ids):
             hsds.OpeningWindow.objects.filter(location_id__in=chunk).delete()
             hsds.ClosedDay.objects.filter(location_id__in=chunk).delete()
             builder = _Builder()
@@ -227,13 +228,13 @@ def locations_touched_by_import(accepted: Mapping[str, set[uuid.UUID]]) -> set[u
     imported services at location, and the locations of imported schedules."""
     touched = set(accepted.get("location", set()))
     sal_ids = sorted(accepted.get("service_at_location", set()), key=str)
-    for chunk in _chunks(sal_ids):
+    for chunk in chunked(sal_ids):
         touched.update(
             hsds.ServiceAtLocation.objects.filter(pk__in=chunk).values_list("location_id", flat=True)
         )
     schedule_ids = sorted(accepted.get("schedule", set()), key=str)
     service_ids: set[uuid.UUID] = set()
-    for chunk in _chunks(schedule_ids):
+    for chunk in chunked(schedule_ids):
         for location_id, sal_location_id, service_id in hsds.Schedule.objects.filter(
             pk__in=chunk
         ).values_list("location_id", "service_at_location__location_id", "service_id"):
@@ -241,7 +242,7 @@ def locations_touched_by_import(accepted: Mapping[str, set[uuid.UUID]]) -> set[u
                 touched.add(location_id or sal_location_id)
             elif service_id:
                 service_ids.add(service_id)
-    for chunk in _chunks(sorted(service_ids, key=str)):
+    for chunk in chunked(sorted(service_ids, key=str)):
         touched.update(
             hsds.ServiceAtLocation.objects.filter(service_id__in=chunk).values_list("location_id", flat=True)
         )
@@ -469,6 +470,19 @@ def weekly_table(
     return rows
 
 
+def own_or_location_hours(
+    *, windows: Sequence[Any], closed_days: Sequence[Any], service_id: uuid.UUID | None, own: bool
+) -> tuple[list[Any], list[Any]]:
+    """Of a location's windows and closed days, those that apply to one service there: its own when it
+    keeps its own hours (`own`), else the location's."""
+    if own:
+        return (
+            [w for w in windows if w.service_id == service_id],
+            [c for c in closed_days if c.service_id in (None, service_id)],
+        )
+    return [w for w in windows if w.service_id is None], [c for c in closed_days if c.service_id is None]
+
+
 def hours_records(
     *, location_id: uuid.UUID, service_id: uuid.UUID | None = None
 ) -> tuple[list[hsds.OpeningWindow], list[hsds.ClosedDay]]:
@@ -476,12 +490,5 @@ def hours_records(
     own hours when it has any, else the location's."""
     windows = list(hsds.OpeningWindow.objects.filter(location_id=location_id))
     closed = list(hsds.ClosedDay.objects.filter(location_id=location_id))
-    if service_id is not None and any(w.service_id == service_id for w in windows):
-        return (
-            [w for w in windows if w.service_id == service_id],
-            [c for c in closed if c.service_id in (None, service_id)],
-        )
-    return (
-        [w for w in windows if w.service_id is None],
-        [c for c in closed if c.service_id is None],
-    )
+    own = service_id is not None and any(w.service_id == service_id for w in windows)
+    return own_or_location_hours(windows=windows, closed_days=closed, service_id=service_id, own=own)

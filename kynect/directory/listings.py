@@ -21,7 +21,7 @@ from django.utils.translation import gettext
 from kynect.core.phones import phone_display, phone_normalize
 from kynect.directory import models as hsds
 from kynect.directory.display import address_text, pick_address
-from kynect.directory.hours import TodayHours, WeekRow, hours_today, weekly_table
+from kynect.directory.hours import TodayHours, WeekRow, hours_today, own_or_location_hours, weekly_table
 from kynect.directory.search import Origin, SearchHit, SearchQuery, search_backend
 from kynect.directory.search.index import term_tag
 
@@ -89,18 +89,6 @@ def listing_urls(*, service_id: uuid.UUID, location_id: uuid.UUID | None) -> tup
     return ListingUrls()(service_id=service_id, location_id=location_id)
 
 
-def _own_or_shared(
-    entry: hsds.SearchEntry, windows: list[Any], closed: list[Any]
-) -> tuple[list[Any], list[Any]]:
-    """The service's own hours at the location when it keeps any, else the location's."""
-    if entry.own_hours:
-        return (
-            [w for w in windows if w.service_id == entry.service_id],
-            [c for c in closed if c.service_id in (None, entry.service_id)],
-        )
-    return [w for w in windows if w.service_id is None], [c for c in closed if c.service_id is None]
-
-
 def _windows_by_location(
     entries: Sequence[hsds.SearchEntry], *, closed_from: date | None = None, closed_to: date | None = None
 ) -> tuple[dict[uuid.UUID, list[Any]], dict[uuid.UUID, list[Any]]]:
@@ -145,7 +133,12 @@ def listing_cards(*, hits: Sequence[SearchHit], now: datetime) -> list[ListingCa
             continue
         today = None
         if entry.location_id:
-            own, days = _own_or_shared(entry, windows[entry.location_id], closed[entry.location_id])
+            own, days = own_or_location_hours(
+                windows=windows[entry.location_id],
+                closed_days=closed[entry.location_id],
+                service_id=entry.service_id,
+                own=entry.own_hours,
+            )
             today = hours_today(windows=own, closed_days=days, time_zone=entry.time_zone, now=now)
         detail_url, share_url = urls(service_id=entry.service_id, location_id=entry.location_id)
         cards.append(
@@ -224,7 +217,12 @@ def service_detail_get(
     week: list[WeekRow] = []
     if entry.location_id:
         windows, closed = _windows_by_location([entry])
-        own, days = _own_or_shared(entry, windows[entry.location_id], closed[entry.location_id])
+        own, days = own_or_location_hours(
+            windows=windows[entry.location_id],
+            closed_days=closed[entry.location_id],
+            service_id=entry.service_id,
+            own=entry.own_hours,
+        )
         week = weekly_table(windows=own, closed_days=days, time_zone=entry.time_zone, now=now)
 
     fees = [text for text in (service.fees_description, service.fees) if text]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -24,7 +24,7 @@ from kynect.directory.forms import (
     SearchRequest,
 )
 from kynect.directory.listings import listing_cards, service_detail_get
-from kynect.directory.search import SearchPage, SearchQuery, search_backend
+from kynect.directory.search import SearchPage, search_backend
 from kynect.directory.search.index import term_tag
 from kynect.directory.taxonomy import categories, category_parent, life_situations
 
@@ -105,15 +105,8 @@ def _situation_groups(params: QueryDict, request: SearchRequest, now: Any) -> li
     groups = []
     for number, heading in enumerate(request.situation.headings, start=1):
         tags = tuple(term_tag(node.id) for node in heading.category_nodes())
-        query = SearchQuery(
-            words=request.query.words,
-            tag_groups=_without_situation(request, tags),
-            origin=request.query.origin,
-            radius_miles=request.query.radius_miles,
-            open_at=request.query.open_at,
-            open_on=request.query.open_on,
-            sort=request.query.sort,
-            limit=SITUATION_PREVIEW,
+        query = replace(
+            request.query, tag_groups=_without_situation(request, tags), offset=0, limit=SITUATION_PREVIEW
         )
         page = search_backend().search(query)
         groups.append(
@@ -192,7 +185,7 @@ def search(request: HttpRequest) -> HttpResponse:
                 if not 0 <= index < len(headings):
                     raise Http404
                 tags = tuple(term_tag(node.id) for node in headings[index].category_nodes())
-                query = SearchQuery(**{**query.__dict__, "tag_groups": _without_situation(wanted, tags)})
+                query = replace(query, tag_groups=_without_situation(wanted, tags))
                 context["heading"] = headings[index]
             page = search_backend().search(query)
             context.update(

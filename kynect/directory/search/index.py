@@ -16,10 +16,10 @@ from django.db.models import Q
 
 from kynect.directory import models as hsds
 from kynect.directory.display import address_text, main_phone, partner_organization_ids, pick_address
+from kynect.directory.hours import chunked
 from kynect.directory.search.backends import search_backend
 from kynect.directory.taxonomy import kynect_term_rows
 
-CHUNK_SIZE = 500
 ANALYZE_AFTER = 1000  # entries written; then the planner's statistics are refreshed
 DEFAULT_TIME_ZONE = "America/New_York"
 
@@ -59,11 +59,6 @@ def _lineage(term_id: uuid.UUID, terms: dict[uuid.UUID, _Term]) -> Iterator[uuid
         seen.add(current)
         yield current
         current = terms[current].parent_id
-
-
-def _chunks(items: Sequence[uuid.UUID]) -> Iterator[Sequence[uuid.UUID]]:
-    for start in range(0, len(items), CHUNK_SIZE):
-        yield items[start : start + CHUNK_SIZE]
 
 
 def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]) -> list[hsds.SearchEntry]:
@@ -185,7 +180,7 @@ def search_index_update(*, service_ids: Iterable[uuid.UUID] | None = None) -> in
             ids = list(hsds.Service.objects.order_by("pk").values_list("pk", flat=True))
         else:
             ids = sorted(set(service_ids), key=str)
-        for chunk in _chunks(ids):
+        for chunk in chunked(ids):
             if service_ids is not None:
                 stale = list(
                     hsds.SearchEntry.objects.filter(service_id__in=chunk).values_list("pk", flat=True)
@@ -207,28 +202,28 @@ def search_index_update(*, service_ids: Iterable[uuid.UUID] | None = None) -> in
 def services_affected(*, accepted: dict[str, set[uuid.UUID]]) -> set[uuid.UUID]:
     """The services whose listing an import may have changed, from the ids it accepted per table."""
     affected = set(accepted.get("service", set()))
-    for chunk in _chunks(sorted(accepted.get("service_at_location", set()), key=str)):
+    for chunk in chunked(sorted(accepted.get("service_at_location", set()), key=str)):
         affected.update(
             hsds.ServiceAtLocation.objects.filter(pk__in=chunk).values_list("service_id", flat=True)
         )
-    for chunk in _chunks(sorted(accepted.get("language", set()), key=str)):
+    for chunk in chunked(sorted(accepted.get("language", set()), key=str)):
         affected.update(
             service_id
             for service_id in hsds.Language.objects.filter(pk__in=chunk).values_list("service_id", flat=True)
             if service_id
         )
-    for chunk in _chunks(sorted(accepted.get("attribute", set()), key=str)):
+    for chunk in chunked(sorted(accepted.get("attribute", set()), key=str)):
         affected.update(
             hsds.Attribute.objects.filter(pk__in=chunk, link_entity="service").values_list(
                 "link_id", flat=True
             )
         )
-    for chunk in _chunks(sorted(accepted.get("organization", set()), key=str)):
+    for chunk in chunked(sorted(accepted.get("organization", set()), key=str)):
         affected.update(hsds.Service.objects.filter(organization_id__in=chunk).values_list("pk", flat=True))
     location_ids = set(accepted.get("location", set()))
-    for chunk in _chunks(sorted(accepted.get("address", set()), key=str)):
+    for chunk in chunked(sorted(accepted.get("address", set()), key=str)):
         location_ids.update(hsds.Address.objects.filter(pk__in=chunk).values_list("location_id", flat=True))
-    for chunk in _chunks(sorted(accepted.get("schedule", set()), key=str)):
+    for chunk in chunked(sorted(accepted.get("schedule", set()), key=str)):
         for location_id, service_id, sal_service_id in hsds.Schedule.objects.filter(pk__in=chunk).values_list(
             "location_id", "service_id", "service_at_location__service_id"
         ):
@@ -236,7 +231,7 @@ def services_affected(*, accepted: dict[str, set[uuid.UUID]]) -> set[uuid.UUID]:
                 affected.add(service_id or sal_service_id)
             if location_id:
                 location_ids.add(location_id)
-    for chunk in _chunks(sorted(location_ids, key=str)):
+    for chunk in chunked(sorted(location_ids, key=str)):
         affected.update(
             hsds.ServiceAtLocation.objects.filter(location_id__in=chunk).values_list("service_id", flat=True)
         )
