@@ -146,6 +146,7 @@ INSTALLED_APPS = [
     "kynect.accounts",
     "kynect.notifications",
     "kynect.directory",
+    "kynect.ondemand",
 ]
 
 MIDDLEWARE = [
@@ -182,6 +183,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kynect.core.context_processors.site",
+                "kynect.ondemand.context_processors.navigation",
             ],
         },
     },
@@ -278,6 +280,17 @@ OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 6)
 SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 BENEFITS_URL = os.environ.get("BENEFITS_URL", "https://kynect.ky.gov/benefits")
 HSDS_SPEC_DIR = BASE_DIR / os.environ.get("HSDS_SPEC_DIR", "../shared/hsds")  # an absolute value wins
+
+# --- kynect On Demand ----------------------------------------------------------------------------
+
+# Changing the terms' version asks helpers who register afterwards to agree to the new terms.
+ONDEMAND_TERMS_VERSION = os.environ.get("ONDEMAND_TERMS_VERSION", "2026-1")
+# Codes that verify a helper's mobile number: lifetime, wrong tries allowed, wait before another
+# code, and codes per helper per day.
+ONDEMAND_MOBILE_CODE_TTL_SECONDS = env_int("ONDEMAND_MOBILE_CODE_TTL_SECONDS", 10 * 60)
+ONDEMAND_MOBILE_CODE_MAX_ATTEMPTS = env_int("ONDEMAND_MOBILE_CODE_MAX_ATTEMPTS", 5)
+ONDEMAND_MOBILE_CODE_RESEND_SECONDS = env_int("ONDEMAND_MOBILE_CODE_RESEND_SECONDS", 60)
+ONDEMAND_MOBILE_CODES_PER_DAY = env_int("ONDEMAND_MOBILE_CODES_PER_DAY", 10)
 
 # --- Logging --------------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ urlpatterns += i18n_patterns(
     path("", include("kynect.core.urls")),
     path("", include("kynect.directory.urls")),
     path("accounts/", include("kynect.accounts.urls")),
+    path("ondemand/", include("kynect.ondemand.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

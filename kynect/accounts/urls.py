@@ -11,6 +11,7 @@ urlpatterns = [
     path("password-reset/sent/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("reset/done/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("my-information/", views.my_information, name="my_information"),
     path("organization/users/", views.organization_users_index, name="organization_users_index"),
     path("organization/<uuid:organization_id>/users/", views.organization_users, name="organization_users"),
     path(

@@ -29,6 +29,8 @@ from kynect.accounts.services import (
     membership_deactivate,
 )
 from kynect.core.audit import client_ip
+from kynect.core.phones import phone_display
+from kynect.ondemand.selectors import can_manage_helpers, helper_of, helper_preferences
 
 
 class SignInView(auth_views.LoginView):
@@ -85,6 +87,25 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
+
+
+@login_required
+def my_information(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's own details; helpers also see their kynect On Demand preferences."""
+    assert isinstance(request.user, User)
+    user = request.user
+    helper = helper_of(user=user)
+    return render(
+        request,
+        "accounts/my_information.html",
+        {
+            "person": user,
+            "phone": phone_display(user.phone) if user.phone else "",
+            "memberships": user.memberships.filter(is_active=True).select_related("organization"),
+            "preferences": helper_preferences(helper=helper) if helper is not None else None,
+            "can_manage_helpers": can_manage_helpers(user=user),
+        },
+    )
 
 
 def _administered_organization(request: HttpRequest, organization_id: Any) -> Organization:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,24 @@ STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "PARAR"
 START_WORDS = {"START", "UNSTOP", "YES", "INICIAR"}
 STALE_CLAIM = timedelta(minutes=5)
 LOST_ENQUEUE = timedelta(minutes=2)
+
+
+# Templates whose message carries a secret, such as a verification code. The outbox stores the body
+# rendered with the secret masked; the body sent is rendered from the registered function's context
+# only at send time, and never stored (ADR 0014). A function returning None withdraws the message.
+SendTimeContext = Callable[[OutboundMessage], dict[str, Any] | None]
+_send_time_contexts: dict[str, SendTimeContext] = {}
+
+
+def send_time_context_register(template: str) -> Callable[[SendTimeContext], SendTimeContext]:
+    def decorator(function: SendTimeContext) -> SendTimeContext:
+        existing = _send_time_contexts.get(template)
+        if existing is not None and existing is not function:
+            raise ValueError(f"A send-time context for {template!r} is already registered.")
+        _send_time_contexts[template] = function
+        return function
+
+    return decorator
 
 
 def _language(language: str | None) -> str:
@@ -129,7 +148,15 @@ def message_deliver(*, message_id: str) -> str:
         return OutboundMessage.Status.SUPPRESSED
 
     try:
-        provider_id = _send(message)
+        body = _body_to_send(message)
+        if body is None:
+            OutboundMessage.objects.filter(pk=message.pk, status=OutboundMessage.Status.SENDING).update(
+                status=OutboundMessage.Status.FAILED,
+                next_attempt_at=None,
+                last_error="Withdrawn before sending",
+            )
+            return OutboundMessage.Status.FAILED
+        provider_id = _send(message, body)
     except Exception as exc:
         failed_for_good = message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
         OutboundMessage.objects.filter(pk=message.pk, status=OutboundMessage.Status.SENDING).update(
@@ -153,14 +180,27 @@ def message_deliver(*, message_id: str) -> str:
     return OutboundMessage.Status.SENT
 
 
-def _send(message: OutboundMessage) -> str:
+def _body_to_send(message: OutboundMessage) -> str | None:
+    send_time_context = _send_time_contexts.get(message.template)
+    if send_time_context is None:
+        return message.body
+    context = send_time_context(message)
+    if context is None:
+        return None
+    with translation.override(message.language):
+        return _render(
+            message.template, "email" if message.channel == OutboundMessage.Channel.EMAIL else "sms", context
+        )
+
+
+def _send(message: OutboundMessage, body: str) -> str:
     if message.channel == OutboundMessage.Channel.EMAIL:
-        email = EmailMessage(subject=message.subject, body=message.body, to=[message.recipient])
+        email = EmailMessage(subject=message.subject, body=body, to=[message.recipient])
         email.extra_headers["X-Kynect-Message-Id"] = str(message.pk)
         email.send(fail_silently=False)
         return str(message.pk)
     return get_sms_backend().send(
-        SmsMessage(to=message.recipient, body=message.body, from_number=settings.SMS_FROM_NUMBER)
+        SmsMessage(to=message.recipient, body=body, from_number=settings.SMS_FROM_NUMBER)
     )
 
 

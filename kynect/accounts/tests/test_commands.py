@@ -89,3 +89,18 @@ def test_seed_demo_fills_in_what_is_missing(settings):
     seed()
     assert counts() == (11, 7, 11)
     assert User.objects.get(email="kynector@example.org").has_role(Role.KYNECTOR)
+
+
+def test_seed_demo_registers_the_demo_helpers_available_now(settings):
+    from kynect.ondemand.models import Helper
+    from kynect.ondemand.selectors import helpers_available_at
+
+    settings.DJANGO_ENV = "demo"
+    seed()
+    helpers = Helper.objects.filter(status=Helper.Status.REGISTERED)
+    assert sorted(helpers.values_list("role", flat=True)) == ["agency_admin", "agent", "kynector"]
+    assert helpers_available_at(helpers=helpers).count() == 3
+    assert all(helper.counties.count() == 120 for helper in helpers)
+    output = seed()
+    assert "0 kynect On Demand helpers registered" in output
+    assert helpers.count() == 3

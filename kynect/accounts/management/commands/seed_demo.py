@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from kynect.accounts.models import Membership, Organization, Role, User
+from kynect.ondemand.demo import demo_helpers_seed
 
 DEMO_PASSWORD = "kynect-demo-2026"  # noqa: S105  (published in the README; demo environment only)
 
@@ -79,4 +80,8 @@ class Command(BaseCommand):
                 Membership.objects.get_or_create(
                     user=user, organization=organizations[org_key] if org_key else None, role=role
                 )
-        self.stdout.write(f"Demo data ready: {created_users} users created, {len(USERS)} demo users in all.")
+            helpers = demo_helpers_seed(state_admin=User.objects.get(email="state-admin@example.org"))
+        self.stdout.write(
+            f"Demo data ready: {created_users} users created, {len(USERS)} demo users in all; "
+            f"{helpers} kynect On Demand helpers registered."
+        )

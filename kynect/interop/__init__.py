@@ -1,0 +1,1 @@
+"""Adapters for the systems kynect exchanges data with (DOI, IEES, KHIE): their formats as plain values."""

@@ -1,0 +1,1 @@
+"""Kentucky Department of Insurance: the producer (agent) licence roster."""

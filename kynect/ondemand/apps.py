@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class OndemandConfig(AppConfig):
+    name = "kynect.ondemand"
+    label = "ondemand"
+    verbose_name = "kynect On Demand"
+
+    def ready(self) -> None:
+        # Registers how the mobile verification text gets its code when it is sent (ADR 0014).
+        from kynect.ondemand import verification  # noqa: F401

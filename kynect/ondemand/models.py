@@ -1,0 +1,354 @@
+"""kynect On Demand: helpers (insurance agents, kynectors, agency admins), their schedules and the DOI roster.
+
+Routing, offers, misses and passcodes (DESIGN §5.4) build on `Helper`: its registration state, verified
+mobile number, availability switch, schedule in its own time zone, languages, programs and counties.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kynect.core.geo import KENTUCKY_COUNTIES, County
+from kynect.core.models import BaseModel
+
+MINUTES_PER_DAY = 24 * 60
+KENTUCKY_COUNTY_FIPS = {county.fips: county for county in KENTUCKY_COUNTIES}
+
+
+class Program(models.TextChoices):
+    """What a resident asks help with; helpers choose the programs they help with."""
+
+    QUALIFIED_HEALTH_PLAN = "qhp", _("Qualified Health Plan with payment assistance")
+    MEDICAID_KCHIP = "medicaid_kchip", _("Medicaid/KCHIP")
+
+
+class Language(models.TextChoices):
+    """Languages a helper can help in (without an interpreter)."""
+
+    ENGLISH = "en", _("English")
+    SPANISH = "es", _("Spanish")
+    ARABIC = "ar", _("Arabic")
+    CHINESE = "zh", _("Chinese")
+    FRENCH = "fr", _("French")
+    NEPALI = "ne", _("Nepali")
+    SOMALI = "so", _("Somali")
+    SWAHILI = "sw", _("Swahili")
+    VIETNAMESE = "vi", _("Vietnamese")
+    SIGN_LANGUAGE = "ase", _("American Sign Language")
+
+
+class DoiLicence(models.Model):
+    """One insurance producer on the Department of Insurance roster, keyed by National Producer Number.
+
+    Written only by the roster import (`licence_roster_import`), never edited by hand.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        INACTIVE = "inactive", _("Inactive")
+        EXPIRED = "expired", _("Expired")
+        SUSPENDED = "suspended", _("Suspended")
+        REVOKED = "revoked", _("Revoked")
+
+    npn = models.CharField(_("National Producer Number"), max_length=10, primary_key=True)
+    licence_number = models.CharField(_("licence number"), max_length=30)
+    first_name = models.CharField(_("first name"), max_length=150)
+    last_name = models.CharField(_("last name"), max_length=150)
+    email = models.EmailField(_("email address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=16, blank=True, help_text=_("E.164, like +15025550123."))
+    status = models.CharField(_("licence status"), max_length=12, choices=Status.choices)
+    lines_of_authority = models.JSONField(_("lines of authority"), default=list, blank=True)
+    has_health_authority = models.BooleanField(_("health line of authority"), default=False)
+    expires_on = models.DateField(_("licence expiry"), null=True, blank=True)
+    certification_completed_on = models.DateField(_("certification completed on"), null=True, blank=True)
+    imported_at = models.DateTimeField(_("last changed by an import"))
+
+    class Meta:
+        verbose_name = _("DOI licence")
+        verbose_name_plural = _("DOI licences")
+        ordering = ["last_name", "first_name", "npn"]
+
+    def __str__(self) -> str:
+        return f"NPN {self.npn}"
+
+
+class Helper(BaseModel):
+    """A person who calls residents back: an insurance agent, a kynector or an agency admin.
+
+    One row per user, created when they open the kynect On Demand tab (or when an agency admin marks a
+    kynector active). `status` is a small state machine, changed only in `services`:
+    not_registered → registered → deregistered → not_registered (registering again).
+    """
+
+    class Role(models.TextChoices):
+        AGENT = "agent", _("Insurance agent")
+        KYNECTOR = "kynector", _("kynector")
+        AGENCY_ADMIN = "agency_admin", _("Agency admin")
+
+    class Status(models.TextChoices):
+        NOT_REGISTERED = "not_registered", _("Not registered")
+        REGISTERED = "registered", _("Registered")
+        DEREGISTERED = "deregistered", _("De-registered")
+
+    class DeregistrationReason(models.TextChoices):
+        MISSED_REFERRALS = "missed_referrals", _("Missed three referrals in a row")
+        HELPER_REQUEST = "helper_request", _("Left kynect On Demand")
+        NOT_ELIGIBLE = "not_eligible", _("The licence no longer meets the criteria")
+        DEACTIVATED = "deactivated", _("No longer marked active by the agency")
+        ADMINISTRATOR = "administrator", _("De-registered by an administrator")
+
+    class ContactSource(models.TextChoices):
+        ACCOUNT = "account", _("My sign-in account")
+        ON_DEMAND = "on_demand", _("kynect On Demand only")
+
+    class Channel(models.TextChoices):
+        SMS_AND_EMAIL = "sms_email", _("Text message and email")
+        EMAIL = "email", _("Email only")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="helper")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="helpers",
+        verbose_name=_("agency"),
+    )
+    licence = models.OneToOneField(
+        DoiLicence,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="helper",
+        verbose_name=_("DOI licence"),
+    )
+
+    # Registration: the On Demand FAQ's three steps, then registered.
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.NOT_REGISTERED
+    )
+    terms_version = models.CharField(_("terms version agreed"), max_length=20, blank=True)
+    terms_agreed_at = models.DateTimeField(_("agreed to register"), null=True, blank=True)
+    contact_completed_at = models.DateTimeField(_("contact information completed"), null=True, blank=True)
+    schedule_completed_at = models.DateTimeField(_("schedule completed"), null=True, blank=True)
+    registered_at = models.DateTimeField(_("registered"), null=True, blank=True)
+    deregistered_at = models.DateTimeField(_("de-registered"), null=True, blank=True)
+    deregistration_reason = models.CharField(
+        _("de-registration reason"), max_length=20, choices=DeregistrationReason.choices, blank=True
+    )
+
+    # Preferred contact. The phone is always a verified mobile number (E.164); it changes only when a
+    # code sent to the new number is entered.
+    phone = models.CharField(_("mobile phone"), max_length=16, blank=True)
+    phone_source = models.CharField(
+        _("phone from"), max_length=12, choices=ContactSource.choices, default=ContactSource.ON_DEMAND
+    )
+    phone_verified_at = models.DateTimeField(_("mobile phone verified"), null=True, blank=True)
+    email = models.EmailField(_("On Demand email address"), blank=True)
+    email_source = models.CharField(
+        _("email from"), max_length=12, choices=ContactSource.choices, default=ContactSource.ON_DEMAND
+    )
+    channel = models.CharField(
+        _("referral notifications by"), max_length=12, choices=Channel.choices, default=Channel.SMS_AND_EMAIL
+    )
+
+    # Routing inputs.
+    is_available = models.BooleanField(_("available for referrals"), default=False)
+    consecutive_misses = models.PositiveSmallIntegerField(_("referrals missed in a row"), default=0)
+    home_zip = models.CharField(_("home ZIP code"), max_length=5, blank=True)
+    home_latitude = models.FloatField(null=True, blank=True)
+    home_longitude = models.FloatField(null=True, blank=True)
+    home_county_fips = models.CharField(_("home county"), max_length=5, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=40, default="America/New_York")
+
+    # Kynectors and agency admins: set by their agency admin or a state administrator.
+    agency_active = models.BooleanField(_("active kynector or agency admin"), default=False)
+    agency_active_changed_at = models.DateTimeField(null=True, blank=True)
+    agency_active_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "is_available"], name="helper_routable")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="registered")
+                | (
+                    Q(
+                        registered_at__isnull=False,
+                        terms_agreed_at__isnull=False,
+                        phone_verified_at__isnull=False,
+                    )
+                    & ~Q(phone="")
+                    & ~Q(home_zip="")
+                ),
+                name="helper_registered_is_complete",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="deregistered")
+                | (Q(deregistered_at__isnull=False) & ~Q(deregistration_reason="")),
+                name="helper_deregistered_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(phone="") | Q(phone_verified_at__isnull=True), name="helper_verified_has_phone"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+    @property
+    def is_registered(self) -> bool:
+        return self.status == self.Status.REGISTERED
+
+    @property
+    def needs_agency_active(self) -> bool:
+        return self.role in (self.Role.KYNECTOR, self.Role.AGENCY_ADMIN)
+
+    @property
+    def contact_email(self) -> str:
+        """Where referral emails go: the sign-in account's address, or the On Demand one."""
+        if self.email_source == self.ContactSource.ACCOUNT:
+            return str(self.user.email)
+        return self.email
+
+    @property
+    def home_county(self) -> County | None:
+        return KENTUCKY_COUNTY_FIPS.get(self.home_county_fips)
+
+
+class HelperLanguage(models.Model):
+    helper = models.ForeignKey(Helper, on_delete=models.CASCADE, related_name="languages")
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["helper", "language"], name="helper_language_once")]
+
+    def __str__(self) -> str:
+        return self.get_language_display()
+
+
+class HelperProgram(models.Model):
+    helper = models.ForeignKey(Helper, on_delete=models.CASCADE, related_name="programs")
+    program = models.CharField(_("program"), max_length=20, choices=Program.choices, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["helper", "program"], name="helper_program_once")]
+
+    def __str__(self) -> str:
+        return self.get_program_display()
+
+
+class HelperCounty(models.Model):
+    """A Kentucky county the helper serves, by FIPS code (one of `kynect.core.geo.KENTUCKY_COUNTIES`)."""
+
+    helper = models.ForeignKey(Helper, on_delete=models.CASCADE, related_name="counties")
+    county_fips = models.CharField(
+        _("county"),
+        max_length=5,
+        choices=[(county.fips, county.label) for county in KENTUCKY_COUNTIES],
+        db_index=True,
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["helper", "county_fips"], name="helper_county_once")]
+
+    def __str__(self) -> str:
+        county = KENTUCKY_COUNTY_FIPS.get(self.county_fips)
+        return county.label if county else self.county_fips
+
+
+class ScheduleWindow(models.Model):
+    """A weekly window of work in the helper's time zone: weekday (Monday 0) and minutes since midnight.
+
+    An end of 1440 is midnight at the end of the day. Windows of one weekday do not overlap.
+    """
+
+    helper = models.ForeignKey(Helper, on_delete=models.CASCADE, related_name="windows")
+    weekday = models.PositiveSmallIntegerField(_("weekday"))
+    start_minute = models.PositiveSmallIntegerField(_("starts"))
+    end_minute = models.PositiveSmallIntegerField(_("ends"))
+
+    class Meta:
+        ordering = ["weekday", "start_minute"]
+        indexes = [models.Index(fields=["weekday", "start_minute", "end_minute"], name="window_lookup")]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="window_weekday_0_6"),
+            models.CheckConstraint(
+                condition=Q(start_minute__lt=models.F("end_minute"), end_minute__lte=MINUTES_PER_DAY),
+                name="window_starts_before_it_ends",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.weekday} {self.start_minute}-{self.end_minute}"
+
+
+class ScheduleBreak(models.Model):
+    """A break inside a weekly window, in the same minutes-since-midnight terms."""
+
+    window = models.ForeignKey(ScheduleWindow, on_delete=models.CASCADE, related_name="breaks")
+    start_minute = models.PositiveSmallIntegerField(_("starts"))
+    end_minute = models.PositiveSmallIntegerField(_("ends"))
+
+    class Meta:
+        ordering = ["start_minute"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start_minute__lt=models.F("end_minute"), end_minute__lte=MINUTES_PER_DAY),
+                name="break_starts_before_it_ends",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"break {self.start_minute}-{self.end_minute}"
+
+
+class TimeOff(BaseModel):
+    """A stretch of time (UTC in the database) when the helper takes no referrals whatever the schedule."""
+
+    helper = models.ForeignKey(Helper, on_delete=models.CASCADE, related_name="time_off")
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["helper", "ends_at"], name="time_off_current")]
+        constraints = [
+            models.CheckConstraint(condition=Q(starts_at__lt=models.F("ends_at")), name="time_off_has_length")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_at:%Y-%m-%d %H:%M} to {self.ends_at:%Y-%m-%d %H:%M} UTC"
+
+
+class MobileVerification(BaseModel):
+    """One code sent to confirm a helper's mobile number.
+
+    The code itself is never stored: `code_hash` is a keyed hash of it, and the text message gets the
+    code only when it is sent, derived from `code_key` (ADR 0014). `code_key` is wiped once the code is
+    used up, replaced or locked.
+    """
+
+    helper = models.ForeignKey(Helper, on_delete=models.CASCADE, related_name="mobile_verifications")
+    phone = models.CharField(max_length=16)
+    phone_source = models.CharField(max_length=12, choices=Helper.ContactSource.choices)
+    code_hash = models.CharField(max_length=64)
+    code_key = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Replaced by a newer code or locked.")
+    )
+    message_id = models.UUIDField(null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"mobile verification {self.pk}"

@@ -1,0 +1,312 @@
+"""Reads for kynect On Demand: who may register, what stands in the way, and who is available when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import formats
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext as _
+
+from kynect.accounts.models import Membership, Organization, Role, User
+from kynect.core import clock
+from kynect.core.geo import KENTUCKY_COUNTIES
+from kynect.core.phones import phone_display
+from kynect.ondemand.models import (
+    MINUTES_PER_DAY,
+    DoiLicence,
+    Helper,
+    Language,
+    MobileVerification,
+    Program,
+    ScheduleBreak,
+    ScheduleWindow,
+    TimeOff,
+)
+
+# Accounts roles that make someone a helper, in the order that decides a person with several.
+HELPER_ROLES = {
+    Role.INSURANCE_AGENT: Helper.Role.AGENT,
+    Role.AGENCY_ADMIN: Helper.Role.AGENCY_ADMIN,
+    Role.KYNECTOR: Helper.Role.KYNECTOR,
+}
+AGENCY_ROLES = (Role.KYNECTOR, Role.AGENCY_ADMIN)
+
+
+def helper_memberships(*, user: User) -> QuerySet[Membership]:
+    """The user's active memberships in a helper role (agent, kynector, agency admin)."""
+    if not user.is_authenticated or not user.is_active:
+        return Membership.objects.none()
+    return Membership.objects.filter(user=user, is_active=True, role__in=list(HELPER_ROLES)).select_related(
+        "organization"
+    )
+
+
+def user_is_helper(*, user: User) -> bool:
+    """Whether the user sees the kynect On Demand tab."""
+    return helper_memberships(user=user).exists()
+
+
+def helper_of(*, user: User) -> Helper | None:
+    return Helper.objects.select_related("user", "licence", "organization").filter(user=user).first()
+
+
+def licence_problems(*, licence: DoiLicence, today: date) -> list[str]:
+    """Why this licence does not let an agent register (empty when it does), in the On Demand FAQ's terms."""
+    problems = []
+    if licence.status != DoiLicence.Status.ACTIVE or (licence.expires_on and licence.expires_on < today):
+        problems.append(_("Your licence is not active on the Department of Insurance roster."))
+    if not licence.has_health_authority:
+        problems.append(_("Your licence has no health line of authority."))
+    if licence.certification_completed_on is None:
+        problems.append(_("The Department of Insurance has no record of your My Purpose Certification."))
+    if not licence.email or not licence.phone:
+        problems.append(
+            _(
+                "The Department of Insurance does not have your email address and phone number. "
+                "Agents must have their latest contact information in the DOI."
+            )
+        )
+    return problems
+
+
+def licence_is_eligible(*, licence: DoiLicence, today: date) -> bool:
+    return not licence_problems(licence=licence, today=today)
+
+
+def helper_problems(*, helper: Helper) -> list[str]:
+    """What stops the helper registering, apart from the three steps themselves (empty when nothing)."""
+    if helper.role == Helper.Role.AGENT:
+        if helper.licence is None:
+            return []  # the agent names their licence in the first step
+        return licence_problems(licence=helper.licence, today=clock.now().date())
+    if not helper.agency_active:
+        return [
+            _(
+                "Only active kynectors and Agency Admins are able to register for kynect On Demand. "
+                "Your agency admin or a state administrator has not marked you active yet."
+            )
+        ]
+    return []
+
+
+@dataclass(frozen=True)
+class Steps:
+    """Progress through the On Demand FAQ's three registration steps."""
+
+    agreed: bool
+    contact: bool
+    schedule: bool
+
+    @property
+    def next_step(self) -> str | None:
+        if not self.agreed:
+            return "agree"
+        if not self.contact:
+            return "contact"
+        if not self.schedule:
+            return "schedule"
+        return None
+
+
+def helper_steps(*, helper: Helper, terms_version: str) -> Steps:
+    return Steps(
+        agreed=helper.terms_agreed_at is not None and helper.terms_version == terms_version,
+        contact=helper.contact_completed_at is not None and helper.phone_verified_at is not None,
+        schedule=helper.schedule_completed_at is not None,
+    )
+
+
+def mobile_verification_open(*, helper: Helper) -> MobileVerification | None:
+    """The newest code still waiting to be entered, if any."""
+    return (
+        MobileVerification.objects.filter(
+            helper=helper, verified_at__isnull=True, closed_at__isnull=True, expires_at__gt=clock.now()
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+# --- Availability ----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_weekday_minute(*, at: datetime, time_zone: str) -> tuple[int, int]:
+    """The weekday (Monday 0) and minute of the day on the wall clock in `time_zone` at the instant `at`."""
+    local = at.astimezone(_zone(time_zone))
+    return local.weekday(), local.hour * 60 + local.minute
+
+
+def helper_is_available_at(*, helper: Helper, at: datetime | None = None) -> bool:
+    """Whether the helper takes referrals at `at` (default now) by their switch and their schedule.
+
+    Available means: the switch is on; the wall clock in the helper's time zone falls inside one of
+    their weekly windows (start included, end excluded) and not inside one of its breaks; and no time
+    off covers the instant. Registration is not checked here: routing filters on it separately.
+    Across daylight-saving changes windows follow the wall clock: a 1:00-2:00 window lasts two hours on
+    the night clocks fall back and does not happen on the night they spring forward.
+    """
+    if not helper.is_available:
+        return False
+    moment = at or clock.now()
+    weekday, minute = local_weekday_minute(at=moment, time_zone=helper.time_zone)
+    on_break = ScheduleBreak.objects.filter(
+        window=OuterRef("pk"), start_minute__lte=minute, end_minute__gt=minute
+    )
+    in_window = (
+        ScheduleWindow.objects.filter(
+            helper=helper, weekday=weekday, start_minute__lte=minute, end_minute__gt=minute
+        )
+        .exclude(Exists(on_break))
+        .exists()
+    )
+    if not in_window:
+        return False
+    return not TimeOff.objects.filter(helper=helper, starts_at__lte=moment, ends_at__gt=moment).exists()
+
+
+def helpers_available_at(
+    *, at: datetime | None = None, helpers: QuerySet[Helper] | None = None
+) -> QuerySet[Helper]:
+    """The helpers (of `helpers`, default all) for whom `helper_is_available_at` holds, in one query.
+
+    Helpers in each time zone are matched against that zone's wall clock; there are only a few zones.
+    """
+    moment = at or clock.now()
+    base = helpers if helpers is not None else Helper.objects.all()
+    zones = list(base.values_list("time_zone", flat=True).distinct().order_by())
+    if not zones:
+        return base.none()
+    in_window = Q()
+    for zone in zones:
+        weekday, minute = local_weekday_minute(at=moment, time_zone=zone)
+        on_break = ScheduleBreak.objects.filter(
+            window=OuterRef("pk"), start_minute__lte=minute, end_minute__gt=minute
+        )
+        working = Exists(
+            ScheduleWindow.objects.filter(
+                helper=OuterRef("pk"), weekday=weekday, start_minute__lte=minute, end_minute__gt=minute
+            ).exclude(Exists(on_break))
+        )
+        in_window |= Q(time_zone=zone) & Q(working)
+    away = TimeOff.objects.filter(helper=OuterRef("pk"), starts_at__lte=moment, ends_at__gt=moment)
+    return base.filter(in_window, is_available=True).exclude(Exists(away))
+
+
+# --- Managing the active flag -----------------------------------------------------------------------
+
+
+def is_state_admin(*, user: User) -> bool:
+    return (
+        bool(user.is_authenticated)
+        and Membership.objects.filter(user=user, role=Role.STATE_ADMIN, is_active=True).exists()
+    )
+
+
+def agencies_administered(*, user: User) -> QuerySet[Organization]:
+    """Organizations in which the user is an active agency admin."""
+    if not user.is_authenticated or not user.is_active:
+        return Organization.objects.none()
+    return Organization.objects.filter(
+        memberships__user=user, memberships__role=Role.AGENCY_ADMIN, memberships__is_active=True
+    ).distinct()
+
+
+def can_manage_helpers(*, user: User) -> bool:
+    return is_state_admin(user=user) or agencies_administered(user=user).exists()
+
+
+def can_set_agency_active(*, actor: User, membership: Membership) -> bool:
+    """A state administrator, or an agency admin of the person's agency; nobody for themselves."""
+    if membership.role not in AGENCY_ROLES or membership.user_id == actor.pk or not membership.is_active:
+        return False
+    if is_state_admin(user=actor):
+        return True
+    return (
+        membership.organization_id is not None
+        and agencies_administered(user=actor).filter(pk=membership.organization_id).exists()
+    )
+
+
+def agency_memberships_managed_by(*, user: User) -> QuerySet[Membership]:
+    """The kynector and agency-admin memberships whose active flag the user may see and set."""
+    memberships = Membership.objects.filter(role__in=AGENCY_ROLES, is_active=True).select_related(
+        "user", "organization", "user__helper"
+    )
+    if is_state_admin(user=user):
+        return memberships.order_by("organization__name", "user__last_name", "user__first_name", "pk")
+    return memberships.filter(organization__in=agencies_administered(user=user)).order_by(
+        "organization__name", "user__last_name", "user__first_name", "pk"
+    )
+
+
+# --- My Information: Additional Preferences -----------------------------------------------------------
+
+
+def minutes_display(minute: int) -> str:
+    """Minutes since midnight as a time of day in the active language; 1440 is midnight."""
+    if minute >= MINUTES_PER_DAY:
+        return _("midnight")
+    return formats.time_format(time(minute // 60, minute % 60))
+
+
+@dataclass(frozen=True)
+class ScheduleDay:
+    day: str
+    hours: list[str]
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """What the Additional Preferences tile of My Information shows a helper about themselves."""
+
+    helper: Helper
+    phone: str
+    email: str
+    days: list[ScheduleDay]
+    languages: list[str]
+    programs: list[str]
+    counties: list[str]
+    home_county: str
+    time_off_count: int
+
+
+def helper_preferences(*, helper: Helper) -> Preferences:
+    windows = list(helper.windows.prefetch_related("breaks"))
+    days = []
+    for weekday, name in WEEKDAYS.items():
+        hours = []
+        for window in (window for window in windows if window.weekday == weekday):
+            text = _("%(start)s to %(end)s") % {
+                "start": minutes_display(window.start_minute),
+                "end": minutes_display(window.end_minute),
+            }
+            for pause in window.breaks.all():
+                text += "; " + _("break %(start)s to %(end)s") % {
+                    "start": minutes_display(pause.start_minute),
+                    "end": minutes_display(pause.end_minute),
+                }
+            hours.append(text)
+        days.append(ScheduleDay(day=str(name), hours=hours))
+    county_codes = set(helper.counties.values_list("county_fips", flat=True))
+    home_county = helper.home_county
+    return Preferences(
+        helper=helper,
+        phone=phone_display(helper.phone) if helper.phone else "",
+        email=helper.contact_email,
+        days=days,
+        languages=[str(Language(code).label) for code in helper.languages.values_list("language", flat=True)],
+        programs=[str(Program(code).label) for code in helper.programs.values_list("program", flat=True)],
+        counties=[county.label for county in KENTUCKY_COUNTIES if county.fips in county_codes],
+        home_county=home_county.label if home_county else "",
+        time_off_count=TimeOff.objects.filter(helper=helper, ends_at__gt=clock.now()).count(),
+    )

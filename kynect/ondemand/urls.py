@@ -1,0 +1,19 @@
+from django.urls import path
+
+from kynect.ondemand import views
+
+app_name = "ondemand"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("register/agree/", views.agree, name="agree"),
+    path("register/contact/", views.contact, name="contact"),
+    path("register/verify/", views.verify, name="verify"),
+    path("register/verify/resend/", views.resend, name="resend"),
+    path("register/schedule/", views.schedule, name="schedule"),
+    path("availability/", views.availability, name="availability"),
+    path("time-off/", views.time_off, name="time_off"),
+    path("time-off/<uuid:time_off_id>/remove/", views.time_off_delete, name="time_off_remove"),
+    path("helpers/", views.helpers_manage, name="helpers_manage"),
+    path("helpers/<uuid:membership_id>/active/", views.helper_active_set, name="helper_active_set"),
+]
