@@ -114,6 +114,25 @@ def haversine_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float
     return 2 * EARTH_RADIUS_MILES * math.asin(math.sqrt(a))
 
 
+def unit_vector(latitude: float, longitude: float) -> tuple[float, float, float]:
+    """The point on the unit sphere at this latitude and longitude (x towards 0° E, z towards the north
+    pole). The straight-line distance between two such points, the chord, grows with the great-circle
+    distance, so ordering by chord is ordering by distance, with plain arithmetic."""
+    phi, lam = math.radians(latitude), math.radians(longitude)
+    return math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)
+
+
+def chord_for_miles(miles: float) -> float:
+    """The chord of the unit sphere that spans `miles` of great circle."""
+    return 2 * math.sin(min(miles / EARTH_RADIUS_MILES, math.pi) / 2)
+
+
+def miles_for_chord(chord: float) -> float:
+    """The great-circle miles spanned by a chord of the unit sphere (the haversine formula's last step:
+    the haversine of the angle is (chord / 2)²)."""
+    return 2 * EARTH_RADIUS_MILES * math.asin(min(max(chord, 0.0) / 2, 1.0))
+
+
 class UnknownPlaceError(ValueError):
     """The text names no Kentucky ZIP code, city or county."""
 

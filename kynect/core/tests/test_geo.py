@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,10 +14,13 @@ from kynect.core.geo import (
     County,
     UnknownPlaceError,
     UnknownZipCodeError,
+    chord_for_miles,
     county_lookup,
     haversine_miles,
     kentucky_zip_codes,
+    miles_for_chord,
     place_lookup,
+    unit_vector,
     zip_lookup,
 )
 
@@ -207,3 +211,26 @@ def test_place_lookup_takes_a_zip_code_city_or_county(text: str, label: str) -> 
 def test_place_lookup_explains_an_unknown_place(text: str) -> None:
     with pytest.raises(UnknownPlaceError, match="in Kentucky"):
         place_lookup(text)
+
+
+@given(
+    lat1=st.floats(36.0, 39.5),
+    lon1=st.floats(-90.0, -81.5),
+    lat2=st.floats(36.0, 39.5),
+    lon2=st.floats(-90.0, -81.5),
+)
+def test_the_chord_between_unit_vectors_gives_the_haversine_distance(
+    lat1: float, lon1: float, lat2: float, lon2: float
+) -> None:
+    a, b = unit_vector(lat1, lon1), unit_vector(lat2, lon2)
+    chord = math.dist(a, b)
+    assert miles_for_chord(chord) == pytest.approx(haversine_miles(lat1, lon1, lat2, lon2), abs=1e-6)
+
+
+@pytest.mark.parametrize("miles", [0.0, 0.1, 1, 25, 100, 500])
+def test_chord_and_miles_are_inverse(miles: float) -> None:
+    assert miles_for_chord(chord_for_miles(miles)) == pytest.approx(miles, abs=1e-9)
+
+
+def test_unit_vectors_have_length_one() -> None:
+    assert math.dist((0, 0, 0), unit_vector(37.84, -84.27)) == pytest.approx(1.0)

@@ -14,16 +14,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import FloatField, QuerySet
 from django.db.models.expressions import RawSQL
 
-from kynect.core.geo import EARTH_RADIUS_MILES
+from kynect.core.geo import chord_for_miles, miles_for_chord, unit_vector
 from kynect.directory.hours import END_OF_DAY
 from kynect.directory.models import SearchEntry
-from kynect.directory.search.query import COUNT_CAP, SearchHit, SearchPage, SearchQuery, SortOrder
+from kynect.directory.search.query import (
+    COUNT_CAP,
+    Origin,
+    SearchHit,
+    SearchPage,
+    SearchQuery,
+    SortOrder,
+)
 
 MILES_PER_DEGREE_LATITUDE = 69.0
 ZONE_CACHE_SECONDS = 300
@@ -35,28 +43,6 @@ def bounding_box(latitude: float, longitude: float, miles: float) -> tuple[float
     cos_lat = max(math.cos(math.radians(latitude)), 0.01)
     dlon = miles / (MILES_PER_DEGREE_LATITUDE * cos_lat)
     return latitude - dlat, latitude + dlat, longitude - dlon, longitude + dlon
-
-
-_HAVERSINE = (
-    "(%s * ASIN(SQRT(POWER(SIN((RADIANS(directory_searchentry.latitude) - %s) / 2), 2)"
-    " + %s * COS(RADIANS(directory_searchentry.latitude))"
-    " * POWER(SIN((RADIANS(directory_searchentry.longitude) - %s) / 2), 2))))"
-)
-
-
-def distance_expression(latitude: float, longitude: float) -> RawSQL:
-    """Great-circle miles from the point to the entry's coordinates (haversine). Fixed SQL with bound
-    parameters: the same formula as ORM functions cost more to build and compile than to run."""
-    return RawSQL(  # noqa: S611 - fixed SQL, bound parameters
-        _HAVERSINE,
-        (
-            2 * EARTH_RADIUS_MILES,
-            math.radians(latitude),
-            math.cos(math.radians(latitude)),
-            math.radians(longitude),
-        ),
-        output_field=FloatField(),
-    )
 
 
 @dataclass(frozen=True)
@@ -75,45 +61,60 @@ def _clock(value: time) -> str:
     return value.replace(microsecond=0).isoformat()
 
 
-# A window that is valid on a date and whose location is not closed that date. `{service}` restricts
-# the closed days: shared hours honour location-wide closures, a service's own hours its own too.
-_VALID_AND_NOT_CLOSED = (
-    "(w.valid_from IS NULL OR w.valid_from <= %s) AND (w.valid_to IS NULL OR w.valid_to >= %s)"
-    " AND w.location_id NOT IN (SELECT c.location_id FROM directory_closedday c"
-    " WHERE c.date = %s AND {service})"
+# A window valid on a date whose location is not closed that date. Shared hours honour location-wide
+# closures; a service's own hours its own closures too.
+_VALID = "(w.valid_from IS NULL OR w.valid_from <= %s) AND (w.valid_to IS NULL OR w.valid_to >= %s)"
+_NOT_CLOSED = (
+    "w.location_id NOT IN (SELECT c.location_id FROM directory_closedday c"
+    " WHERE c.date = %s AND c.service_id IS NULL)"
 )
-_SHARED_CLOSURE = "c.service_id IS NULL"
-_OWN_CLOSURE = "(c.service_id IS NULL OR c.service_id = directory_searchentry.service_id)"
+_OWN_NOT_CLOSED = (
+    "(w.location_id, w.service_id) NOT IN (SELECT c.location_id, c.service_id FROM directory_closedday c"
+    " WHERE c.date = %s AND c.service_id IS NOT NULL)"
+)
 
 
-def _window_part(condition: Sql, day: date, closure: str) -> Sql:
-    return Sql(
-        f"({condition.text} AND {_VALID_AND_NOT_CLOSED.format(service=closure)})",
-        (*condition.params, _day(day), _day(day), _day(day)),
-    )
+def _window_part(condition: Sql, day: date, own: bool) -> Sql:
+    text = f"({condition.text} AND {_VALID} AND {_NOT_CLOSED}"
+    params = [*condition.params, _day(day), _day(day), _day(day)]
+    if own:
+        text += f" AND {_OWN_NOT_CLOSED}"
+        params.append(_day(day))
+    return Sql(text + ")", tuple(params))
 
 
-def _hours_match(conditions: Sequence[tuple[Sql, date]]) -> Sql:
+def _hours_match(conditions: Sequence[tuple[Sql, date]], plus: str) -> Sql:
     """Entries with an opening window meeting one of `conditions`, each a (window condition, the local
     date it applies to) pair: the service's own windows when it keeps its own hours there, else its
-    location's. One correlated EXISTS per entry, probing the (location, weekday) index; the locations
-    closed on a date (a short list, except on holidays) are an uncorrelated subquery run once.
+    location's.
 
-    Hand-written rather than built with the ORM: compiling the equivalent Q tree cost several times
-    more than running it."""
-    texts, params = [], []
-    for label, owner, closure in (
-        ("NOT directory_searchentry.own_hours", "w.service_id IS NULL", _SHARED_CLOSURE),
-        ("directory_searchentry.own_hours", "w.service_id = directory_searchentry.service_id", _OWN_CLOSURE),
-    ):
-        parts = [_window_part(condition, day, closure) for condition, day in conditions]
-        texts.append(
-            f"({label} AND EXISTS (SELECT 1 FROM directory_openingwindow w"  # noqa: S608 - fixed SQL
-            f" WHERE w.location_id = directory_searchentry.location_id AND {owner}"
-            f" AND ({' OR '.join(part.text for part in parts)})))"
-        )
-        params += [param for part in parts for param in part.params]
-    return Sql(f"({' OR '.join(texts)})", tuple(params))
+    Semi-joins: the locations (and the services with hours of their own) open as asked are found once
+    per condition, through the (service, weekday, opens_at) index, and each entry is then a lookup in
+    that set, where a correlated subquery would read every candidate's week of windows. `plus` is "+"
+    on SQLite, which keeps its planner from driving the search from these sets instead of the other
+    filters. Hand-written rather than built with the ORM: compiling the equivalent Q tree cost several
+    times more than running it."""
+    location = f"{plus}directory_searchentry.location_id"
+    service = f"{plus}directory_searchentry.service_id"
+    shared, own = [], []
+    for condition, day in conditions:
+        shared.append(_window_part(condition, day, own=False))
+        own.append(_window_part(condition, day, own=True))
+    shared_text = " OR ".join(
+        f"{location} IN (SELECT w.location_id FROM directory_openingwindow w"  # noqa: S608 - fixed SQL
+        f" WHERE w.service_id IS NULL AND {part.text})"
+        for part in shared
+    )
+    own_text = " OR ".join(
+        f"({location}, {service}) IN (SELECT w.location_id, w.service_id"  # noqa: S608 - fixed SQL
+        f" FROM directory_openingwindow w WHERE w.service_id IS NOT NULL AND {part.text})"
+        for part in own
+    )
+    text = (
+        f"((NOT directory_searchentry.own_hours AND ({shared_text}))"
+        f" OR (directory_searchentry.own_hours AND ({own_text})))"
+    )
+    return Sql(text, tuple(param for part in (*shared, *own) for param in part.params))
 
 
 def _zone_groups(moment: datetime, zones: Iterable[str]) -> dict[datetime, list[str]]:
@@ -125,7 +126,7 @@ def _zone_groups(moment: datetime, zones: Iterable[str]) -> dict[datetime, list[
     return groups
 
 
-def open_at_filter(moment: datetime, zones: Iterable[str]) -> Sql:
+def open_at_filter(moment: datetime, zones: Iterable[str], plus: str = "") -> Sql:
     """Entries open at `moment`, each judged in its own time zone; windows that opened yesterday and
     close after midnight count."""
     texts: list[str] = []
@@ -141,16 +142,16 @@ def open_at_filter(moment: datetime, zones: Iterable[str]) -> Sql:
         opened_yesterday = Sql(
             "w.weekday = %s AND w.closes_next_day AND w.closes_at > %s", (yesterday.weekday(), clock)
         )
-        match = _hours_match([(opened_today, today), (opened_yesterday, yesterday)])
+        match = _hours_match([(opened_today, today), (opened_yesterday, yesterday)], plus)
         marks = ", ".join(["%s"] * len(group))
         texts.append(f"(directory_searchentry.time_zone IN ({marks}) AND {match.text})")
         params += [*group, *match.params]
     return Sql(f"({' OR '.join(texts) or '1 = 0'})", tuple(params))
 
 
-def open_on_filter(day: date) -> Sql:
+def open_on_filter(day: date, plus: str = "") -> Sql:
     """Entries with opening hours on `day` (a local date) that are not closed that day."""
-    return _hours_match([(Sql("w.weekday = %s", (day.weekday(),)), day)])
+    return _hours_match([(Sql("w.weekday = %s", (day.weekday(),)), day)], plus)
 
 
 _zones_cache: tuple[float, tuple[str, ...]] | None = None
@@ -175,6 +176,8 @@ class SearchBackend:
     """The interface: index writes and searches. Subclasses supply the full-text part."""
 
     vendor = ""
+    # Put before a column in a condition that must not choose the index (SQLite's unary plus).
+    plus = ""
 
     def index_write(self, entries: Sequence[SearchEntry]) -> None:
         """Index these freshly saved entries (their ids are set)."""
@@ -192,26 +195,36 @@ class SearchBackend:
         """Keep the entries matching the words and tags, with a `rank` where smaller is better."""
         raise NotImplementedError
 
+    def near(
+        self, entries: QuerySet[SearchEntry], origin: Origin, radius_miles: float | None
+    ) -> QuerySet[SearchEntry]:
+        """Keep the entries within `radius_miles` of `origin` (any distance when None), annotated with
+        `nearness`, a number that orders them nearest first and that `miles` turns into miles."""
+        raise NotImplementedError
+
+    def miles(self, nearness: float) -> float:
+        raise NotImplementedError
+
     def search(self, query: SearchQuery) -> SearchPage:
+        rows = self.matches(query)
+        hits = [
+            SearchHit(entry_id=row[0], distance_miles=self.miles(row[1]) if len(row) > 1 else None)
+            for row in rows[:COUNT_CAP][query.offset : query.offset + query.limit]
+        ]
+        return SearchPage(total=min(len(rows), COUNT_CAP), total_is_capped=len(rows) > COUNT_CAP, hits=hits)
+
+    def matches(self, query: SearchQuery) -> list[tuple[Any, ...]]:
+        """The first COUNT_CAP + 1 matches in order, as (id,) or, searching near a place, (id, nearness).
+        One query gives both the count and the page (the last page offered ends at COUNT_CAP)."""
         entries = SearchEntry.objects.all()
         ordering: list[str] = []
         if query.origin is not None:
-            latitude, longitude = query.origin.latitude, query.origin.longitude
-            entries = entries.annotate(distance=distance_expression(latitude, longitude))
-            if query.radius_miles is not None:
-                south, north, west, east = bounding_box(latitude, longitude, query.radius_miles)
-                entries = entries.filter(
-                    latitude__range=(south, north),
-                    longitude__range=(west, east),
-                    distance__lte=query.radius_miles,
-                )
-            else:
-                entries = entries.filter(latitude__isnull=False)
+            entries = self.near(entries, query.origin, query.radius_miles)
         hours = []
         if query.open_at is not None:
-            hours.append(open_at_filter(query.open_at, entry_time_zones()))
+            hours.append(open_at_filter(query.open_at, entry_time_zones(), self.plus))
         if query.open_on is not None:
-            hours.append(open_on_filter(query.open_on))
+            hours.append(open_on_filter(query.open_on, self.plus))
         if hours:
             entries = entries.extra(  # noqa: S610 - parameters are bound, the SQL is fixed
                 where=[sql.text for sql in hours], params=[param for sql in hours for param in sql.params]
@@ -221,18 +234,14 @@ class SearchBackend:
         if query.sort is SortOrder.RELEVANCE and query.words:
             ordering.append("rank")
         if query.origin is not None:
-            ordering.append("distance")
+            ordering.append("nearness")
         ordering += ["name", "id"]
-        # One query: the ids of the first COUNT_CAP + 1 matches, in order. It gives both the count and
-        # the page (the last page offered ends at COUNT_CAP), and costs the database about what the
-        # page alone would, since it must order every match either way.
-        fields = ["id", "distance"] if query.origin is not None else ["id"]
-        rows = list(entries.order_by(*ordering).values_list(*fields)[: COUNT_CAP + 1])
-        hits = [
-            SearchHit(entry_id=row[0], distance_miles=row[1] if len(row) > 1 else None)
-            for row in rows[:COUNT_CAP][query.offset : query.offset + query.limit]
-        ]
-        return SearchPage(total=min(len(rows), COUNT_CAP), total_is_capped=len(rows) > COUNT_CAP, hits=hits)
+        fields = ["id", "nearness"] if query.origin is not None else ["id"]
+        return list(entries.order_by(*ordering).values_list(*fields)[: COUNT_CAP + 1])
+
+
+# bm25 weights of the FTS5 columns: name, categories, organization, description, tags.
+BM25_WEIGHTS = "10.0, 8.0, 3.0, 1.0, 0.0"
 
 
 def _fts_phrase(word: str) -> str:
@@ -241,6 +250,7 @@ def _fts_phrase(word: str) -> str:
 
 class SqliteSearchBackend(SearchBackend):
     vendor = "sqlite"
+    plus = "+"
     table = "directory_searchentry_fts"
 
     def index_write(self, entries: Sequence[SearchEntry]) -> None:
@@ -275,6 +285,49 @@ class SqliteSearchBackend(SearchBackend):
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {self.table}")  # noqa: S608
 
+    def matches(self, query: SearchQuery) -> list[tuple[Any, ...]]:
+        elsewhere = query.origin is not None or query.open_at is not None or query.open_on is not None
+        if elsewhere or not query.words or query.sort is not SortOrder.RELEVANCE:
+            return super().matches(query)
+        # Words (and tags) alone, best match first: the full-text table answers by itself, without
+        # reading each match's entry (half the cost with thousands of matches). Equal ranks fall back
+        # on the id.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT rowid FROM {self.table} WHERE {self.table} MATCH %s"  # noqa: S608 - fixed SQL
+                f" ORDER BY bm25({self.table}, {BM25_WEIGHTS}), rowid LIMIT %s",
+                [self.match_expression(query), COUNT_CAP + 1],
+            )
+            return [tuple(row) for row in cursor.fetchall()]
+
+    def near(
+        self, entries: QuerySet[SearchEntry], origin: Origin, radius_miles: float | None
+    ) -> QuerySet[SearchEntry]:
+        # The squared chord to the origin's unit vector: arithmetic the SQLite engine runs itself,
+        # where trigonometry would call back into Python for every row. The bounding box uses the
+        # (latitude, longitude) index.
+        x, y, z = unit_vector(origin.latitude, origin.longitude)
+        entries = entries.annotate(
+            nearness=RawSQL(
+                "((directory_searchentry.x - %s) * (directory_searchentry.x - %s)"
+                " + (directory_searchentry.y - %s) * (directory_searchentry.y - %s)"
+                " + (directory_searchentry.z - %s) * (directory_searchentry.z - %s))",
+                (x, x, y, y, z, z),
+                output_field=FloatField(),
+            )
+        )
+        if radius_miles is None:
+            return entries.filter(x__isnull=False)
+        south, north, west, east = bounding_box(origin.latitude, origin.longitude, radius_miles)
+        return entries.filter(
+            latitude__range=(south, north),
+            longitude__range=(west, east),
+            nearness__lte=chord_for_miles(radius_miles) ** 2,
+        )
+
+    def miles(self, nearness: float) -> float:
+        return miles_for_chord(math.sqrt(max(nearness, 0.0)))
+
     def match_expression(self, query: SearchQuery) -> str:
         parts = []
         if query.words:
@@ -289,7 +342,7 @@ class SqliteSearchBackend(SearchBackend):
             tables=[self.table],
             where=[f"{self.table} MATCH %s", f"{self.table}.rowid = directory_searchentry.id"],
             params=[self.match_expression(query)],
-            select={"rank": f"bm25({self.table}, 10.0, 8.0, 3.0, 1.0, 0.0)"},
+            select={"rank": f"bm25({self.table}, {BM25_WEIGHTS})"},
         )
 
 
@@ -302,6 +355,34 @@ class PostgresSearchBackend(SearchBackend):
     def index_analyze(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE directory_searchentry")
+
+    def near(
+        self, entries: QuerySet[SearchEntry], origin: Origin, radius_miles: float | None
+    ) -> QuerySet[SearchEntry]:
+        # The chord to the origin, by the cube extension's Euclidean distance on the generated
+        # `geo_point` column. Its GiST index answers the bounding cube and, when the nearest come
+        # first, walks the entries in that order and stops at the page's end.
+        point = unit_vector(origin.latitude, origin.longitude)
+        entries = entries.annotate(
+            nearness=RawSQL(
+                "(directory_searchentry.geo_point <-> cube(ARRAY[%s, %s, %s]::float8[]))",
+                point,
+                output_field=FloatField(),
+            )
+        )
+        if radius_miles is None:
+            return entries.filter(x__isnull=False)
+        chord = chord_for_miles(radius_miles)
+        return entries.extra(
+            where=[
+                "directory_searchentry.geo_point"
+                " <@ cube(ARRAY[%s, %s, %s]::float8[], ARRAY[%s, %s, %s]::float8[])"
+            ],
+            params=[*(value - chord for value in point), *(value + chord for value in point)],
+        ).filter(nearness__lte=chord)
+
+    def miles(self, nearness: float) -> float:
+        return miles_for_chord(nearness)
 
     def tags_query(self, query: SearchQuery) -> str:
         return " & ".join("(" + " | ".join(group) + ")" for group in query.tag_groups)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 
+from kynect.core.geo import unit_vector
 from kynect.directory import models as hsds
 from kynect.directory.display import address_text, main_phone, partner_organization_ids, pick_address
 from kynect.directory.hours import chunked
@@ -152,11 +153,19 @@ def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]
                 or (phones[("location", where)] if where else [])
                 or phones[("organization", service.organization_id)]
             )
+            x, y, z = (
+                unit_vector(latitude, longitude)
+                if latitude is not None and longitude is not None
+                else (None, None, None)
+            )
             entries.append(
                 hsds.SearchEntry(
                     location_id=where,
                     latitude=latitude,
                     longitude=longitude,
+                    x=x,
+                    y=y,
+                    z=z,
                     time_zone=time_zone or DEFAULT_TIME_ZONE,
                     own_hours=(service.id, where) in own_hours,
                     address=address_text(pick_address(addresses[where])) if where else "",

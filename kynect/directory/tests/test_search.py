@@ -233,6 +233,37 @@ def test_a_service_with_its_own_hours_ignores_the_location_hours() -> None:
     assert names(SearchQuery(open_at=tuesday_evening)) == ["Evening clinic"]
 
 
+def test_closed_days_of_one_service_close_only_its_own_hours() -> None:
+    shared = listed_service(name="Office", hours=[(WEEKDAYS, time(8), time(17))])
+    clinic = listed_service(name="Clinic", location=shared.location)
+    other = listed_service(name="Pantry", location=shared.location)
+    for listing in (clinic, other):
+        models.Schedule.objects.create(
+            service=listing.service, freq="WEEKLY", byday=WEEKDAYS, opens_at=time(9), closes_at=time(12)
+        )
+    from kynect.directory.hours import opening_windows_rebuild
+
+    opening_windows_rebuild(location_ids=[shared.location_id])
+    schedule = models.Schedule.objects.filter(location=shared.location).earliest("id")
+    # Tuesday 24 November: the clinic alone is closed; Wednesday 25: the whole location is.
+    models.ClosedDay.objects.create(
+        location=shared.location, service=clinic.service, date=date(2026, 11, 24), source_schedule=schedule
+    )
+    models.ClosedDay.objects.create(
+        location=shared.location, date=date(2026, 11, 25), source_schedule=schedule
+    )
+    search_index_update()
+
+    def open_at(moment: datetime) -> list[str]:
+        return sorted(names(SearchQuery(open_at=moment)))
+
+    assert open_at(datetime(2026, 11, 23, 10, 0, tzinfo=EASTERN)) == ["Clinic", "Office", "Pantry"]
+    assert open_at(datetime(2026, 11, 24, 10, 0, tzinfo=EASTERN)) == ["Office", "Pantry"]
+    assert open_at(datetime(2026, 11, 25, 10, 0, tzinfo=EASTERN)) == []
+    assert names(SearchQuery(open_on=date(2026, 11, 23), words=("clinic",))) == ["Clinic"]
+    assert names(SearchQuery(open_on=date(2026, 11, 24), words=("clinic",))) == []
+
+
 def test_open_on_a_day() -> None:
     listed_service(name="Weekdays", hours=[(WEEKDAYS, time(8), time(16))])
     listed_service(name="Saturdays", hours=[("SA", time(9), time(12))])
