@@ -92,7 +92,7 @@ def helper_agree_terms(*, helper: Helper, npn: str = "") -> Helper:
     somebody else's licence) and meet the On Demand FAQ's criteria. A de-registered helper who agrees
     again starts registering again.
     """
-    helper = Helper.objects.select_for_update().select_related("user", "licence").get(pk=helper.pk)
+    helper = Helper.objects.select_for_update(of=("self",)).select_related("user", "licence").get(pk=helper.pk)
     if helper.status == Helper.Status.REGISTERED:
         raise ValidationError(_("You are already registered for kynect On Demand."))
     if helper.role == Helper.Role.AGENT:
@@ -152,7 +152,7 @@ def helper_contact_update(
     Agents enter On Demand contact details; kynectors and agency admins may instead use their sign-in
     account's phone or email.
     """
-    helper = Helper.objects.select_for_update().select_related("user").get(pk=helper.pk)
+    helper = Helper.objects.select_for_update(of=("self",)).select_related("user").get(pk=helper.pk)
     if helper.terms_agreed_at is None:
         raise ValidationError(_("First agree to register."))
     errors: dict[str, str] = {}
@@ -259,7 +259,7 @@ def _mobile_code_issue(*, helper: Helper, phone: str, phone_source: str) -> Mobi
 @transaction.atomic
 def mobile_code_resend(*, helper: Helper) -> MobileVerification:
     """Send a new code to the number waiting to be verified (after the cooldown)."""
-    helper = Helper.objects.select_for_update().select_related("user").get(pk=helper.pk)
+    helper = Helper.objects.select_for_update(of=("self",)).select_related("user").get(pk=helper.pk)
     latest = (
         MobileVerification.objects.filter(helper=helper, verified_at__isnull=True)
         .order_by("-created_at")
@@ -317,7 +317,7 @@ def _mobile_code_accept(*, helper: Helper, verification: MobileVerification) -> 
     ).update(verified_at=now, code_key="")
     if not used:
         raise ValidationError(_("This code has expired or was replaced. Ask for a new code."), code="expired")
-    helper = Helper.objects.select_for_update().get(pk=helper.pk)
+    helper = Helper.objects.select_for_update(of=("self",)).get(pk=helper.pk)
     helper.phone = verification.phone
     helper.phone_source = verification.phone_source
     helper.phone_verified_at = now
@@ -375,7 +375,7 @@ def helper_schedule_update(
 
     Completing this step after the other two registers the helper.
     """
-    helper = Helper.objects.select_for_update().select_related("user", "licence").get(pk=helper.pk)
+    helper = Helper.objects.select_for_update(of=("self",)).select_related("user", "licence").get(pk=helper.pk)
     if helper.contact_completed_at is None or helper.phone_verified_at is None:
         raise ValidationError(_("First complete your preferred contact information."))
     errors: dict[str, str] = {}
@@ -526,7 +526,7 @@ def helper_agency_active_set(*, actor: User, membership: Membership, active: boo
     if not can_set_agency_active(actor=actor, membership=membership):
         raise PermissionDenied
     role = HELPER_ROLES[membership.role]  # type: ignore[index]
-    helper, _created = Helper.objects.select_for_update().get_or_create(
+    helper, _created = Helper.objects.select_for_update(of=("self",)).get_or_create(
         user_id=membership.user_id, defaults={"role": role, "organization": membership.organization}
     )
     if helper.role == Helper.Role.AGENT:
