@@ -92,7 +92,9 @@ def helper_agree_terms(*, helper: Helper, npn: str = "") -> Helper:
     somebody else's licence) and meet the On Demand FAQ's criteria. A de-registered helper who agrees
     again starts registering again.
     """
-    helper = Helper.objects.select_for_update(of=("self",)).select_related("user", "licence").get(pk=helper.pk)
+    helper = (
+        Helper.objects.select_for_update(of=("self",)).select_related("user", "licence").get(pk=helper.pk)
+    )
     if helper.status == Helper.Status.REGISTERED:
         raise ValidationError(_("You are already registered for kynect On Demand."))
     if helper.role == Helper.Role.AGENT:
@@ -375,7 +377,9 @@ def helper_schedule_update(
 
     Completing this step after the other two registers the helper.
     """
-    helper = Helper.objects.select_for_update(of=("self",)).select_related("user", "licence").get(pk=helper.pk)
+    helper = (
+        Helper.objects.select_for_update(of=("self",)).select_related("user", "licence").get(pk=helper.pk)
+    )
     if helper.contact_completed_at is None or helper.phone_verified_at is None:
         raise ValidationError(_("First complete your preferred contact information."))
     errors: dict[str, str] = {}
