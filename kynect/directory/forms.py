@@ -11,7 +11,7 @@ from django import forms
 from django.conf import settings
 from django.forms.utils import flatatt
 from django.utils import timezone, translation
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -58,10 +58,6 @@ LANGUAGE_CHOICES = [
 SORT_CHOICES = [(SortOrder.RELEVANCE.value, _("Best match")), (SortOrder.DISTANCE.value, _("Nearest"))]
 
 
-def _category_choices() -> list[tuple[str, str]]:
-    return list(_category_choices_in(get_language() or settings.LANGUAGE_CODE))
-
-
 @cache
 def _category_choices_in(language: str) -> tuple[tuple[str, str], ...]:
     """Every category as a choice, indented with dashes by depth, named in `language` (built once per
@@ -79,25 +75,61 @@ def _category_choices_in(language: str) -> tuple[tuple[str, str], ...]:
     return tuple(choices)
 
 
+_options_html: dict[tuple[str, str], str] = {}
+
+
+def _mark_selected(options: str, value: Any) -> str:
+    """The options with the one whose value is `value` selected. Values here are plain ASCII tokens
+    (slugs, numbers, weekday codes), so the escaped opening tag finds the option."""
+    marker = f'<option value="{escape(value or "")}">'
+    if marker in options:
+        return options.replace(marker, marker[:-1] + " selected>", 1)
+    return options
+
+
 class PlainSelect(forms.Select):
-    """A select rendered in Python. The category list has over a hundred options, and rendering each
-    through the widget templates cost more than the whole search."""
+    """A select rendered in Python, its options built once per field and language: through the widget
+    templates, the search form's selects cost more than the whole search."""
 
     def render(
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> SafeString:
         final = self.build_attrs(self.attrs, attrs)
         final["name"] = name
-        chosen = {str(item) for item in self.format_value(value)}
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (str(option), mark_safe(" selected") if str(option) in chosen else "", str(label))
-                for option, label in self.choices
-            ),
-        )
-        return format_html("<select{}>{}</select>", flatatt(final), options)
+        key = (name, get_language() or settings.LANGUAGE_CODE)
+        options = _options_html.get(key)
+        if options is None:
+            options = str(
+                format_html_join(
+                    "", '<option value="{}">{}</option>', ((str(v), str(label)) for v, label in self.choices)
+                )
+            )
+            _options_html[key] = options
+        chosen = self.format_value(value)
+        selected = _mark_selected(options, chosen[0] if chosen else "")
+        return format_html("<select{}>{}</select>", flatatt(final), mark_safe(selected))  # noqa: S308
+
+
+class PlainInput(forms.widgets.Input):
+    """An input rendered in Python, with the markup of Django's input template."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        final: dict[str, Any] = {"type": self.input_type, "name": name}
+        shown = self.format_value(value)
+        if shown is not None:
+            final["value"] = str(shown)
+        final.update(self.build_attrs(self.attrs, attrs))
+        return format_html("<input{}>", flatatt(final))
+
+
+class PlainTextInput(PlainInput, forms.TextInput):
+    pass
+
+
+class PlainHiddenInput(PlainInput, forms.HiddenInput):
+    pass
 
 
 class CategorySelect(PlainSelect):
@@ -108,10 +140,7 @@ class CategorySelect(PlainSelect):
     ) -> SafeString:
         final = self.build_attrs(self.attrs, attrs)
         final["name"] = name
-        options = _category_options_html(get_language() or settings.LANGUAGE_CODE)
-        marker = f'<option value="{value or ""}">'
-        if value and marker in options:
-            options = options.replace(marker, f'<option value="{value}" selected>', 1)
+        options = _mark_selected(_category_options_html(get_language() or settings.LANGUAGE_CODE), value)
         return format_html("<select{}>{}</select>", flatatt(final), mark_safe(options))  # noqa: S308
 
 
@@ -139,20 +168,20 @@ class SearchRequest:
 
 class SearchForm(forms.Form):
     q = forms.CharField(
-        label=_("Keyword"), required=False, max_length=200, strip=True, widget=forms.TextInput()
+        label=_("Keyword"), required=False, max_length=200, strip=True, widget=PlainTextInput()
     )
-    category = forms.ChoiceField(
-        label=_("Category"), required=False, choices=_category_choices, widget=CategorySelect
-    )
-    situation = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
+    # A slug checked against the tree (a dictionary lookup) rather than a ChoiceField, which would
+    # rebuild and walk its hundred-odd choices for every form.
+    category = forms.CharField(label=_("Category"), required=False, max_length=120, widget=CategorySelect)
+    situation = forms.CharField(required=False, max_length=60, widget=PlainHiddenInput)
     near = forms.CharField(
         label=_("ZIP code, city or county"),
         required=False,
         max_length=80,
-        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "class": "usa-input"}),
+        widget=PlainTextInput(attrs={"autocomplete": "postal-code", "class": "usa-input"}),
     )
-    lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
-    lon = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
+    lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=PlainHiddenInput)
+    lon = forms.FloatField(required=False, min_value=-180, max_value=180, widget=PlainHiddenInput)
     radius = forms.TypedChoiceField(
         label=_("Distance"),
         required=False,
@@ -167,7 +196,7 @@ class SearchForm(forms.Form):
         label=_("Language spoken"), required=False, choices=LANGUAGE_CHOICES, widget=PlainSelect
     )
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES, widget=PlainSelect)
-    page = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, widget=forms.HiddenInput)
+    page = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, widget=PlainHiddenInput)
 
     error_messages = {
         "radius": _("Choose a distance from the list: 1, 5, 10, 25, 50 or 100 miles."),
@@ -200,6 +229,16 @@ class SearchForm(forms.Form):
         if text and not keyword_words(text):
             raise forms.ValidationError(self.error_messages["junk"])
         return text
+
+    def clean_category(self) -> str:
+        slug: str = self.cleaned_data["category"]
+        if slug and category_find(slug) is None:
+            raise forms.ValidationError(
+                forms.ChoiceField.default_error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": slug},
+            )
+        return slug
 
     def clean_situation(self) -> LifeSituationNode | None:
         slug: str = self.cleaned_data["situation"]
