@@ -353,3 +353,35 @@ def test_frequently_paired_together_shows_when_there_are_co_referrals(
     text = text_of(client.get(f"/services/{sal.service_id}/").content.decode())
 
     assert "Frequently Paired Together Job training — Bluegrass Works" in text
+
+
+def test_cards_show_closed_days_and_a_service_own_hours() -> None:
+    from kynect.directory.hours import opening_windows_rebuild
+    from kynect.directory.listings import listing_cards
+    from kynect.directory.search import SearchQuery, search_backend
+
+    office = listed_service(name="Office", hours=[(WEEKDAYS, time(8), time(17))])
+    clinic = listed_service(name="Evening clinic", location=office.location)
+    models.Schedule.objects.create(
+        service=clinic.service, freq="WEEKLY", byday="MO", opens_at=time(18), closes_at=time(21)
+    )
+    opening_windows_rebuild(location_ids=[office.location_id])
+    closed_elsewhere = listed_service(name="Holiday pantry", hours=[(WEEKDAYS, time(9), time(12))])
+    models.ClosedDay.objects.create(
+        location=closed_elsewhere.location,
+        date=MONDAY_MORNING.date(),
+        source_schedule=models.Schedule.objects.get(location=closed_elsewhere.location),
+    )
+    search_index_update()
+
+    page = search_backend().search(SearchQuery())
+    cards = {card.name: card for card in listing_cards(hits=page.hits, now=MONDAY_MORNING)}
+
+    assert cards["Office"].today is not None
+    assert cards["Office"].today.label == "Today 8:00 AM to 5:00 PM"
+    assert cards["Evening clinic"].today is not None
+    assert cards["Evening clinic"].today.label == "Today 6:00 PM to 9:00 PM"
+    assert cards["Holiday pantry"].today is not None
+    assert cards["Holiday pantry"].today.label == "Closed today"
+    assert cards["Office"].location_id == office.location_id
+    assert cards["Office"].phone is not None
