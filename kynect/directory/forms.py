@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -9,9 +10,8 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.forms.utils import flatatt
 from django.utils import timezone, translation
-from django.utils.html import escape, format_html, format_html_join
+from django.utils.html import escape, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -78,6 +78,18 @@ def _category_choices_in(language: str) -> tuple[tuple[str, str], ...]:
 _options_html: dict[tuple[str, str], str] = {}
 
 
+def _attributes(attrs: dict[str, Any]) -> str:
+    """HTML attributes as Django's `flatatt` writes them (True: the bare name; False, None: left out),
+    without its lazy-string checks on every value."""
+    parts = []
+    for key, value in attrs.items():
+        if value is True:
+            parts.append(f" {key}")
+        elif value is not False and value is not None:
+            parts.append(f' {key}="{html.escape(str(value))}"')
+    return "".join(parts)
+
+
 def _mark_selected(options: str, value: Any) -> str:
     """The options with the one whose value is `value` selected. Values here are plain ASCII tokens
     (slugs, numbers, weekday codes), so the escaped opening tag finds the option."""
@@ -107,7 +119,7 @@ class PlainSelect(forms.Select):
             _options_html[key] = options
         chosen = self.format_value(value)
         selected = _mark_selected(options, chosen[0] if chosen else "")
-        return format_html("<select{}>{}</select>", flatatt(final), mark_safe(selected))  # noqa: S308
+        return mark_safe(f"<select{_attributes(final)}>{selected}</select>")  # noqa: S308 - escaped
 
 
 class PlainInput(forms.widgets.Input):
@@ -121,7 +133,7 @@ class PlainInput(forms.widgets.Input):
         if shown is not None:
             final["value"] = str(shown)
         final.update(self.build_attrs(self.attrs, attrs))
-        return format_html("<input{}>", flatatt(final))
+        return mark_safe(f"<input{_attributes(final)}>")  # noqa: S308 - escaped
 
 
 class PlainTextInput(PlainInput, forms.TextInput):
@@ -141,7 +153,7 @@ class CategorySelect(PlainSelect):
         final = self.build_attrs(self.attrs, attrs)
         final["name"] = name
         options = _mark_selected(_category_options_html(get_language() or settings.LANGUAGE_CODE), value)
-        return format_html("<select{}>{}</select>", flatatt(final), mark_safe(options))  # noqa: S308
+        return mark_safe(f"<select{_attributes(final)}>{options}</select>")  # noqa: S308 - escaped
 
 
 @cache

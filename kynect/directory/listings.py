@@ -91,7 +91,7 @@ def listing_urls(*, service_id: uuid.UUID, location_id: uuid.UUID | None) -> tup
 
 
 # Raw SQL for the rows a page of cards reads: the ORM cost three times the queries' own time here.
-_UUID: "models.UUIDField[uuid.UUID, uuid.UUID]" = models.UUIDField()
+_UUID: models.UUIDField[uuid.UUID, uuid.UUID] = models.UUIDField()
 
 
 def _db_uuids(values: Sequence[uuid.UUID]) -> list[Any]:

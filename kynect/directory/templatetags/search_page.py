@@ -9,6 +9,7 @@ engine they cost more than the search that found them. The markup is what the te
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django import template
 from django.forms import BoundField
@@ -32,22 +33,47 @@ def _icon(sprite: str, name: str) -> str:
     )
 
 
-def listing_card_html(card: ListingCard, *, sprite: str, level: int = 3) -> str:
+@dataclass(frozen=True)
+class CardLabels:
+    """The words every card repeats, translated once per page."""
+
+    partner: str
+    miles: str
+    connect: str
+    connect_with: str
+    share: str
+    share_name: str
+
+    @classmethod
+    def current(cls) -> CardLabels:
+        return cls(
+            partner=escape(gettext("KY Partner")),
+            miles=gettext("%(miles)s Miles"),
+            connect=escape(gettext("Connect")),
+            connect_with=gettext("Connect with %(name)s"),
+            share=escape(gettext("Share")),
+            share_name=gettext("Share %(name)s"),
+        )
+
+
+def listing_card_html(
+    card: ListingCard, *, sprite: str, level: int = 3, labels: CardLabels | None = None
+) -> str:
     """One card, as an `<li>` of the results list."""
+    labels = labels or CardLabels.current()
     key = f"listing-{card.service_id}-{card.location_id or 'none'}"
     name = escape(card.name)
     detail_url = escape(card.detail_url)
     parts = [f'<li class="kynect-listing">\n  <article aria-labelledby="{key}">\n']
     if card.is_partner:
         parts.append(
-            f'    <p class="kynect-listing__partner"><span class="usa-tag">{escape(gettext("KY Partner"))}'
-            "</span></p>\n"
+            f'    <p class="kynect-listing__partner"><span class="usa-tag">{labels.partner}</span></p>\n'
         )
     parts.append(f'    <p class="kynect-listing__organization">{escape(card.organization_name)}</p>\n')
     parts.append(f'    <h{level} class="kynect-listing__name" id="{key}">')
     parts.append(f'<a href="{detail_url}">{name}</a></h{level}>\n')
     if card.distance_miles is not None:
-        miles = gettext("%(miles)s Miles") % {"miles": floatformat(card.distance_miles, 1)}
+        miles = labels.miles % {"miles": floatformat(card.distance_miles, 1)}
         parts.append(f'    <p class="kynect-listing__distance">{escape(miles)}</p>\n')
     if card.description:
         description = escape(truncatewords(card.description, DESCRIPTION_WORDS))
@@ -69,14 +95,14 @@ def listing_card_html(card: ListingCard, *, sprite: str, level: int = 3) -> str:
     if card.today:
         parts.append(f"      <li>{_icon(sprite, 'schedule')} {escape(card.today.label)}</li>\n")
     parts.append("    </ul>\n")
-    connect_label = escape(gettext("Connect with %(name)s") % {"name": card.name})
-    share_label = escape(gettext("Share %(name)s") % {"name": card.name})
+    connect_label = escape(labels.connect_with % {"name": card.name})
+    share_label = escape(labels.share_name % {"name": card.name})
     parts.append(
         '    <p class="kynect-listing__actions">\n'
         f'      <a class="usa-button usa-button--small" href="{detail_url}#connect"'
-        f' aria-label="{connect_label}">{escape(gettext("Connect"))}</a>\n'
+        f' aria-label="{connect_label}">{labels.connect}</a>\n'
         f'      <a class="usa-button usa-button--outline usa-button--small" href="{escape(card.share_url)}"'
-        f' aria-label="{share_label}">{escape(gettext("Share"))}</a>\n'
+        f' aria-label="{share_label}">{labels.share}</a>\n'
         "    </p>\n  </article>\n</li>"
     )
     return "".join(parts)
@@ -86,7 +112,10 @@ def listing_card_html(card: ListingCard, *, sprite: str, level: int = 3) -> str:
 def listing_cards(cards: Sequence[ListingCard], level: int = 3) -> SafeString:
     """Every card of `cards`, in order."""
     sprite = escape(static("vendor/uswds/img/sprite.svg"))
-    return mark_safe("".join(listing_card_html(card, sprite=sprite, level=level) for card in cards))  # noqa: S308 - every value is escaped above
+    labels = CardLabels.current()
+    return mark_safe(  # noqa: S308 - every value is escaped in listing_card_html
+        "".join(listing_card_html(card, sprite=sprite, level=level, labels=labels) for card in cards)
+    )
 
 
 @register.simple_tag

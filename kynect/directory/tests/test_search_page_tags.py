@@ -13,7 +13,14 @@ from django.template.loader import render_to_string
 from django.test.html import parse_html
 from django.utils import translation
 
-from kynect.directory.forms import PlainHiddenInput, PlainInput, PlainTextInput, SearchForm
+from kynect.directory.forms import (
+    CategorySelect,
+    PlainHiddenInput,
+    PlainInput,
+    PlainSelect,
+    PlainTextInput,
+    SearchForm,
+)
 from kynect.directory.listings import ListingCard, Phone
 from kynect.directory.templatetags.search_page import listing_card_html, listing_cards, search_field
 
@@ -96,7 +103,7 @@ def test_cards_follow_the_page_language() -> None:
 @pytest.mark.parametrize(
     "data", [{"q": "food pantry", "near": "40601"}, {"q": "!!!", "near": "99999", "lat": "x"}]
 )
-@pytest.mark.parametrize("name", ["q", "near", "category", "radius", "lat", "situation"])
+@pytest.mark.parametrize("name", ["q", "near", "category", "radius", "open", "sort", "lat", "situation"])
 def test_a_search_field_renders_as_the_field_template_does(data: dict[str, str], name: str) -> None:
     form = SearchForm(QueryDict(urlencode(data)), now=datetime(2026, 11, 23, 12, tzinfo=UTC))
     form.is_valid()
@@ -111,4 +118,7 @@ def test_a_search_field_renders_as_the_field_template_does(data: dict[str, str],
             attrs=widget.attrs
         )
         stock.input_type = widget.input_type
+        assertHTMLEqual(str(field.as_widget()), str(field.as_widget(widget=stock)))
+    elif isinstance(widget, PlainSelect) and not isinstance(widget, CategorySelect):
+        stock = forms.Select(attrs=widget.attrs, choices=widget.choices)
         assertHTMLEqual(str(field.as_widget()), str(field.as_widget(widget=stock)))
