@@ -211,14 +211,16 @@ def _windows_by_location(
                 _as_date(row[7]),
             )
             windows[window.location_id].append(window)
-        dates = ""
+        dates, date_params = "", []
         if closed_from is not None and closed_to is not None:
-            dates = " AND date BETWEEN %s AND %s"
-            params += [closed_from.isoformat(), closed_to.isoformat()]
+            dates, date_params = (
+                " AND date BETWEEN %s AND %s",
+                [closed_from.isoformat(), closed_to.isoformat()],
+            )
         cursor.execute(
             "SELECT location_id, service_id, date, reason FROM directory_closedday"  # noqa: S608
             f" WHERE location_id IN ({marks}){dates}",
-            params,
+            [*params, *date_params],
         )
         for row in cursor.fetchall():
             day = _Closed(_as_uuid(row[0]), _as_uuid(row[1]), _as_date(row[2]), row[3])  # type: ignore[arg-type]

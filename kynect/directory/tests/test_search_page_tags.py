@@ -120,5 +120,5 @@ def test_a_search_field_renders_as_the_field_template_does(data: dict[str, str],
         stock.input_type = widget.input_type
         assertHTMLEqual(str(field.as_widget()), str(field.as_widget(widget=stock)))
     elif isinstance(widget, PlainSelect) and not isinstance(widget, CategorySelect):
-        stock = forms.Select(attrs=widget.attrs, choices=widget.choices)
-        assertHTMLEqual(str(field.as_widget()), str(field.as_widget(widget=stock)))
+        select = forms.Select(attrs=widget.attrs, choices=widget.choices)
+        assertHTMLEqual(str(field.as_widget()), str(field.as_widget(widget=select)))
