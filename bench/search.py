@@ -324,9 +324,15 @@ class Capture:
 
 def replay(statements: Sequence[tuple[str, str, Any]]) -> tuple[float, float]:
     """Seconds to run the statements again on a bare DB-API cursor: all of them, and the search ones."""
-    from django.db import connection
+    from django.db import connection, transaction
 
     cursor = connection.create_cursor()
+    # One transaction, as the search ran: transaction-local planner settings then apply as they did.
+    with transaction.atomic():
+        return _replay_in(cursor, statements)
+
+
+def _replay_in(cursor: Any, statements: Sequence[tuple[str, str, Any]]) -> tuple[float, float]:
     every = searching = 0.0
     try:
         for phase, sql, params in statements:
@@ -408,7 +414,7 @@ def report(samples: Sequence[Sample]) -> None:
 
 
 def explain(samples: Sequence[Sample], count: int) -> None:
-    from django.db import connection
+    from django.db import connection, transaction
 
     postgres = connection.vendor == "postgresql"
     prefix = "EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN "
@@ -419,11 +425,14 @@ def explain(samples: Sequence[Sample], count: int) -> None:
                 f"\n--- {kind}: search SQL {sample.raw_search * 1000:.1f} ms, "
                 f"server {sample.server * 1000:.1f} ms, {sample.total} found; {sample.spec}"
             )
-            for phase, sql, params in sample.statements:
-                if phase != "search":
-                    continue
-                print(sql % tuple(repr(param) for param in params) if params else sql)
-                with connection.cursor() as cursor:
+            with transaction.atomic(), connection.cursor() as cursor:
+                for phase, sql, params in sample.statements:
+                    if phase != "search":
+                        continue
+                    if "set_config(" in sql:  # planner settings of the search: apply them, as it did
+                        cursor.execute(sql, params)
+                        continue
+                    print(sql % tuple(repr(param) for param in params) if params else sql)
                     cursor.execute(prefix + sql, params)
                     for row in cursor.fetchall():
                         print("   ", " ".join(str(part) for part in row))

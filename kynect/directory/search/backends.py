@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import math
 import time as _time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import FloatField, QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -117,6 +118,29 @@ def _hours_match(conditions: Sequence[tuple[Sql, date]], plus: str) -> Sql:
     return Sql(text, tuple(param for part in (*shared, *own) for param in part.params))
 
 
+def _hours_exists(conditions: Sequence[tuple[Sql, date]]) -> Sql:
+    """As `_hours_match`, as a correlated subquery per entry: each candidate probes its location's
+    windows through the (location, weekday) index. PostgreSQL walks the entries nearest first and
+    stops at a page's end, so it asks this of a few hundred entries, where building the sets of
+    everything open in the state would read tens of thousands of windows."""
+    shared = [_window_part(condition, day, own=False) for condition, day in conditions]
+    own = [_window_part(condition, day, own=True) for condition, day in conditions]
+    text = (
+        "((NOT directory_searchentry.own_hours AND EXISTS (SELECT 1 FROM directory_openingwindow w"  # noqa: S608
+        " WHERE w.location_id = directory_searchentry.location_id AND w.service_id IS NULL"
+        f" AND ({' OR '.join(part.text for part in shared)})))"
+        " OR (directory_searchentry.own_hours AND EXISTS (SELECT 1 FROM directory_openingwindow w"
+        " WHERE w.location_id = directory_searchentry.location_id"
+        " AND w.service_id = directory_searchentry.service_id"
+        f" AND ({' OR '.join(part.text for part in own)}))))"
+    )
+    return Sql(text, tuple(param for part in (*shared, *own) for param in part.params))
+
+
+def _hours(conditions: Sequence[tuple[Sql, date]], plus: str, correlated: bool) -> Sql:
+    return _hours_exists(conditions) if correlated else _hours_match(conditions, plus)
+
+
 def _zone_groups(moment: datetime, zones: Iterable[str]) -> dict[datetime, list[str]]:
     """Time zones grouped by their wall-clock time at `moment` (Kentucky's zones are really two)."""
     groups: dict[datetime, list[str]] = {}
@@ -126,7 +150,7 @@ def _zone_groups(moment: datetime, zones: Iterable[str]) -> dict[datetime, list[
     return groups
 
 
-def open_at_filter(moment: datetime, zones: Iterable[str], plus: str = "") -> Sql:
+def open_at_filter(moment: datetime, zones: Iterable[str], plus: str = "", correlated: bool = False) -> Sql:
     """Entries open at `moment`, each judged in its own time zone; windows that opened yesterday and
     close after midnight count."""
     texts: list[str] = []
@@ -142,16 +166,16 @@ def open_at_filter(moment: datetime, zones: Iterable[str], plus: str = "") -> Sq
         opened_yesterday = Sql(
             "w.weekday = %s AND w.closes_next_day AND w.closes_at > %s", (yesterday.weekday(), clock)
         )
-        match = _hours_match([(opened_today, today), (opened_yesterday, yesterday)], plus)
+        match = _hours([(opened_today, today), (opened_yesterday, yesterday)], plus, correlated)
         marks = ", ".join(["%s"] * len(group))
         texts.append(f"(directory_searchentry.time_zone IN ({marks}) AND {match.text})")
         params += [*group, *match.params]
     return Sql(f"({' OR '.join(texts) or '1 = 0'})", tuple(params))
 
 
-def open_on_filter(day: date, plus: str = "") -> Sql:
+def open_on_filter(day: date, plus: str = "", correlated: bool = False) -> Sql:
     """Entries with opening hours on `day` (a local date) that are not closed that day."""
-    return _hours_match([(Sql("w.weekday = %s", (day.weekday(),)), day)], plus)
+    return _hours([(Sql("w.weekday = %s", (day.weekday(),)), day)], plus, correlated)
 
 
 _zones_cache: tuple[float, tuple[str, ...]] | None = None
@@ -176,6 +200,8 @@ class SearchBackend:
     """The interface: index writes and searches. Subclasses supply the full-text part."""
 
     vendor = ""
+    # Check opening hours with a correlated subquery per entry rather than with semi-joins.
+    hours_correlated = False
     # Put before a column in a condition that must not choose the index (SQLite's unary plus).
     plus = ""
 
@@ -216,15 +242,21 @@ class SearchBackend:
     def matches(self, query: SearchQuery) -> list[tuple[Any, ...]]:
         """The first COUNT_CAP + 1 matches in order, as (id,) or, searching near a place, (id, nearness).
         One query gives both the count and the page (the last page offered ends at COUNT_CAP)."""
+        entries, ordering = self.filtered(query)
+        fields = ["id", "nearness"] if query.origin is not None else ["id"]
+        return list(entries.order_by(*ordering).values_list(*fields)[: COUNT_CAP + 1])
+
+    def filtered(self, query: SearchQuery) -> tuple[QuerySet[SearchEntry], list[str]]:
+        """The entries matching every filter of `query`, and the ordering it asks for."""
         entries = SearchEntry.objects.all()
         ordering: list[str] = []
         if query.origin is not None:
             entries = self.near(entries, query.origin, query.radius_miles)
         hours = []
         if query.open_at is not None:
-            hours.append(open_at_filter(query.open_at, entry_time_zones(), self.plus))
+            hours.append(open_at_filter(query.open_at, entry_time_zones(), self.plus, self.hours_correlated))
         if query.open_on is not None:
-            hours.append(open_on_filter(query.open_on, self.plus))
+            hours.append(open_on_filter(query.open_on, self.plus, self.hours_correlated))
         if hours:
             entries = entries.extra(  # noqa: S610 - parameters are bound, the SQL is fixed
                 where=[sql.text for sql in hours], params=[param for sql in hours for param in sql.params]
@@ -236,8 +268,7 @@ class SearchBackend:
         if query.origin is not None:
             ordering.append("nearness")
         ordering += ["name", "id"]
-        fields = ["id", "nearness"] if query.origin is not None else ["id"]
-        return list(entries.order_by(*ordering).values_list(*fields)[: COUNT_CAP + 1])
+        return entries, ordering
 
 
 # bm25 weights of the FTS5 columns: name, categories, organization, description, tags.
@@ -346,8 +377,32 @@ class SqliteSearchBackend(SearchBackend):
         )
 
 
+@contextmanager
+def index_walk() -> Iterator[None]:
+    """Within this block, PostgreSQL plans without bitmap scans or sorts (restored after)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('enable_bitmapscan'), current_setting('enable_sort'),"
+            " set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true)"
+        )
+        bitmaps, sorts = cursor.fetchone()[:2]
+        try:
+            yield
+        finally:
+            cursor.execute(
+                "SELECT set_config('enable_bitmapscan', %s, true), set_config('enable_sort', %s, true)",
+                [bitmaps, sorts],
+            )
+
+
+# Nearest-first searches on PostgreSQL fetch this many entries beyond a full count, so that entries at
+# the same place (the same distance) around the cut are all seen.
+KNN_SLACK = 50
+
+
 class PostgresSearchBackend(SearchBackend):
     vendor = "postgresql"
+    hours_correlated = True
     words_query = (
         "(websearch_to_tsquery('english'::regconfig, %s) || websearch_to_tsquery('spanish'::regconfig, %s))"
     )
@@ -383,6 +438,30 @@ class PostgresSearchBackend(SearchBackend):
 
     def miles(self, nearness: float) -> float:
         return miles_for_chord(nearness)
+
+    def matches(self, query: SearchQuery) -> list[tuple[Any, ...]]:
+        if query.origin is None or (query.sort is SortOrder.RELEVANCE and query.words):
+            return super().matches(query)
+        # Nearest first. Ordered by the distance alone, the GiST index walks the entries nearest
+        # first and the scan stops once enough match; ordered by (distance, name, id), the planner
+        # sorts every match in the radius instead, tens of thousands in a dense county. So the
+        # nearest matches come from the index, a few more than a page needs, and are put in order
+        # here; if entries at the same distance straddle the last one fetched, the exact query runs.
+        entries, _ordering = self.filtered(query)
+        wanted = COUNT_CAP + 1 + KNN_SLACK
+        nearest = entries.order_by("nearness").values_list("nearness", "name", "id")[:wanted]  # type: ignore[misc]
+        if query.words or query.tag_groups:
+            rows = list(nearest)
+        else:
+            # Only the place and the hours filter: walk the index. The planner misjudges how many
+            # entries a box holds (a fixed guess for the cube operators) and would rather fetch
+            # them all and sort; for this one statement, it may not.
+            with index_walk():
+                rows = list(nearest)
+        if len(rows) == wanted and rows[-1][0] <= rows[COUNT_CAP][0]:
+            return super().matches(query)
+        rows.sort()
+        return [(entry_id, nearness) for nearness, _name, entry_id in rows[: COUNT_CAP + 1]]
 
     def tags_query(self, query: SearchQuery) -> str:
         return " & ".join("(" + " | ".join(group) + ")" for group in query.tag_groups)

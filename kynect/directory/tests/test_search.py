@@ -31,6 +31,13 @@ WEEKDAYS = "MO,TU,WE,TH,FR"
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(params=[False, True], ids=["semi-joins", "correlated"])
+def hours_style(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Run an opening-hours test with both ways of checking hours, whichever the database's default."""
+    monkeypatch.setattr(type(search_backend()), "hours_correlated", request.param)
+    return bool(request.param)
+
+
 def names(query: SearchQuery) -> list[str]:
     page = search_backend().search(query)
     entries = models.SearchEntry.objects.in_bulk([hit.entry_id for hit in page.hits])
@@ -178,6 +185,7 @@ def test_updating_some_services_replaces_only_their_entries() -> None:
     assert models.SearchEntry.objects.count() == 2
 
 
+@pytest.mark.usefixtures("hours_style")
 def test_open_now_uses_each_location_time_zone() -> None:
     listed_service(name="Eastern", hours=[(WEEKDAYS, time(8), time(16, 30))])
     listed_service(name="Central", time_zone="America/Chicago", hours=[(WEEKDAYS, time(8), time(16, 30))])
@@ -194,6 +202,7 @@ def test_open_now_uses_each_location_time_zone() -> None:
     assert open_at(datetime(2026, 11, 28, 12, 0, tzinfo=EASTERN)) == []
 
 
+@pytest.mark.usefixtures("hours_style")
 def test_open_now_honours_past_midnight_closing_and_closed_days() -> None:
     late = listed_service(name="Late", hours=[("FR", time(18), time(2))])
     listed_service(name="Always", hours=[("MO,TU,WE,TH,FR,SA,SU", time(0), time(0))])
@@ -216,6 +225,7 @@ def test_open_now_honours_past_midnight_closing_and_closed_days() -> None:
     assert open_at(datetime(2026, 11, 28, 1, 0, tzinfo=EASTERN)) == ["Always"]
 
 
+@pytest.mark.usefixtures("hours_style")
 def test_a_service_with_its_own_hours_ignores_the_location_hours() -> None:
     shared = listed_service(name="Office", hours=[(WEEKDAYS, time(8), time(17))])
     evening = listed_service(name="Evening clinic", location=shared.location)
@@ -233,6 +243,7 @@ def test_a_service_with_its_own_hours_ignores_the_location_hours() -> None:
     assert names(SearchQuery(open_at=tuesday_evening)) == ["Evening clinic"]
 
 
+@pytest.mark.usefixtures("hours_style")
 def test_closed_days_of_one_service_close_only_its_own_hours() -> None:
     shared = listed_service(name="Office", hours=[(WEEKDAYS, time(8), time(17))])
     clinic = listed_service(name="Clinic", location=shared.location)
@@ -264,6 +275,7 @@ def test_closed_days_of_one_service_close_only_its_own_hours() -> None:
     assert names(SearchQuery(open_on=date(2026, 11, 24), words=("clinic",))) == []
 
 
+@pytest.mark.usefixtures("hours_style")
 def test_open_on_a_day() -> None:
     listed_service(name="Weekdays", hours=[(WEEKDAYS, time(8), time(16))])
     listed_service(name="Saturdays", hours=[("SA", time(9), time(12))])
@@ -351,3 +363,42 @@ def test_onboarding_and_phone_edits_reach_the_result_cards(django_capture_on_com
 
     entry = models.SearchEntry.objects.get(service=sal.service)
     assert (entry.is_partner, entry.phone) == (True, "(502) 555-0199")
+
+
+@pytest.mark.parametrize("slack", [1, 10])
+def test_nearest_first_orders_entries_at_the_same_place_by_name(
+    monkeypatch: pytest.MonkeyPatch, slack: int
+) -> None:
+    # PostgreSQL fetches the nearest COUNT_CAP + 1 + slack entries from its index and orders them by
+    # name itself; with ties across the cut (slack 1), it runs the exact query. Both give this order.
+    from kynect.directory.search import backends
+
+    monkeypatch.setattr(backends, "COUNT_CAP", 3)
+    monkeypatch.setattr(backends, "KNN_SLACK", slack)
+    first = listed_service(name="E pantry", latitude=FRANKFORT.latitude + 0.01, longitude=FRANKFORT.longitude)
+    for name in ("D pantry", "B pantry", "C pantry", "A pantry"):
+        listed_service(name=name, location=first.location)
+    listed_service(name="Farther", latitude=FRANKFORT.latitude + 0.2, longitude=FRANKFORT.longitude)
+    listed_service(name="Nearest", latitude=FRANKFORT.latitude, longitude=FRANKFORT.longitude)
+    search_index_update()
+
+    page = search_backend().search(near_frankfort(25, limit=10))
+
+    assert page.total == 3
+    assert page.total_is_capped
+    entries = models.SearchEntry.objects.in_bulk([hit.entry_id for hit in page.hits])
+    assert [entries[hit.entry_id].name for hit in page.hits] == ["Nearest", "A pantry", "B pantry"]
+    assert page.hits[0].distance_miles == pytest.approx(0.0, abs=0.01)
+    assert page.hits[1].distance_miles == pytest.approx(0.69, abs=0.02)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL planner settings")
+def test_the_planner_settings_of_a_nearest_first_search_do_not_outlive_it() -> None:
+    listed_service(name="Pantry", hours=[(WEEKDAYS, time(8), time(16))])
+    search_index_update()
+
+    with connection.cursor() as cursor:
+        page = search_backend().search(near_frankfort(25, open_at=datetime(2026, 11, 23, 9, tzinfo=EASTERN)))
+        cursor.execute("SELECT current_setting('enable_bitmapscan'), current_setting('enable_sort')")
+        assert cursor.fetchone() == ("on", "on")
+    assert page.total == 1
