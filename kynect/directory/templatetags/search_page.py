@@ -8,12 +8,13 @@ engine they cost more than the search that found them. The markup is what the te
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django import template
 from django.forms import BoundField
-from django.template.defaultfilters import floatformat, truncatewords
+from django.template.defaultfilters import floatformat
 from django.templatetags.static import static
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -24,6 +25,19 @@ from kynect.directory.listings import ListingCard
 register = template.Library()
 
 DESCRIPTION_WORDS = 45
+
+
+def _esc(value: str) -> str:
+    """`django.utils.html.escape` without its lazy-string check: the same characters escaped."""
+    return html.escape(value, quote=True)
+
+
+def _truncate_words(text: str, count: int) -> str:
+    """The `truncatewords` filter's result for plain text: at most `count` words, then " …"."""
+    words = text.split()
+    if len(words) > count:
+        return " ".join(words[:count]) + " …"
+    return " ".join(words)
 
 
 def _icon(sprite: str, name: str) -> str:
@@ -62,46 +76,46 @@ def listing_card_html(
     """One card, as an `<li>` of the results list."""
     labels = labels or CardLabels.current()
     key = f"listing-{card.service_id}-{card.location_id or 'none'}"
-    name = escape(card.name)
-    detail_url = escape(card.detail_url)
+    name = _esc(card.name)
+    detail_url = _esc(card.detail_url)
     parts = [f'<li class="kynect-listing">\n  <article aria-labelledby="{key}">\n']
     if card.is_partner:
         parts.append(
             f'    <p class="kynect-listing__partner"><span class="usa-tag">{labels.partner}</span></p>\n'
         )
-    parts.append(f'    <p class="kynect-listing__organization">{escape(card.organization_name)}</p>\n')
+    parts.append(f'    <p class="kynect-listing__organization">{_esc(card.organization_name)}</p>\n')
     parts.append(f'    <h{level} class="kynect-listing__name" id="{key}">')
     parts.append(f'<a href="{detail_url}">{name}</a></h{level}>\n')
     if card.distance_miles is not None:
         miles = labels.miles % {"miles": floatformat(card.distance_miles, 1)}
-        parts.append(f'    <p class="kynect-listing__distance">{escape(miles)}</p>\n')
+        parts.append(f'    <p class="kynect-listing__distance">{_esc(miles)}</p>\n')
     if card.description:
-        description = escape(truncatewords(card.description, DESCRIPTION_WORDS))
+        description = _esc(_truncate_words(card.description, DESCRIPTION_WORDS))
         parts.append(f'    <p class="kynect-listing__description">{description}</p>\n')
     parts.append('    <ul class="kynect-listing__facts">\n')
     if card.phone:
         parts.append(
-            f'      <li>{_icon(sprite, "phone")} <a href="tel:{escape(card.phone.tel)}">'
-            f"{escape(card.phone.display)}</a></li>\n"
+            f'      <li>{_icon(sprite, "phone")} <a href="tel:{_esc(card.phone.tel)}">'
+            f"{_esc(card.phone.display)}</a></li>\n"
         )
     if card.website:
         shown = card.website.replace("https://", "").replace("http://", "")
         parts.append(
-            f'      <li>{_icon(sprite, "language")} <a href="{escape(card.website)}" rel="noopener">'
-            f"{escape(shown)}</a></li>\n"
+            f'      <li>{_icon(sprite, "language")} <a href="{_esc(card.website)}" rel="noopener">'
+            f"{_esc(shown)}</a></li>\n"
         )
     if card.address:
-        parts.append(f"      <li>{_icon(sprite, 'location_on')} {escape(card.address)}</li>\n")
+        parts.append(f"      <li>{_icon(sprite, 'location_on')} {_esc(card.address)}</li>\n")
     if card.today:
-        parts.append(f"      <li>{_icon(sprite, 'schedule')} {escape(card.today.label)}</li>\n")
+        parts.append(f"      <li>{_icon(sprite, 'schedule')} {_esc(card.today.label)}</li>\n")
     parts.append("    </ul>\n")
-    connect_label = escape(labels.connect_with % {"name": card.name})
-    share_label = escape(labels.share_name % {"name": card.name})
+    connect_label = _esc(labels.connect_with % {"name": card.name})
+    share_label = _esc(labels.share_name % {"name": card.name})
     parts.append(
         '    <p class="kynect-listing__actions">\n'
         f'      <a class="usa-button usa-button--small" href="{detail_url}#connect"'
         f' aria-label="{connect_label}">{labels.connect}</a>\n'
-        f'      <a class="usa-button usa-button--outline usa-button--small" href="{escape(card.share_url)}"'
+        f'      <a class="usa-button usa-button--outline usa-button--small" href="{_esc(card.share_url)}"'
         f' aria-label="{share_label}">{labels.share}</a>\n'
         "    </p>\n  </article>\n</li>"
     )

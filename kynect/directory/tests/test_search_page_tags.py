@@ -9,9 +9,13 @@ from urllib.parse import urlencode
 import pytest
 from django import forms
 from django.http import QueryDict
+from django.template.defaultfilters import truncatewords
 from django.template.loader import render_to_string
 from django.test.html import parse_html
 from django.utils import translation
+from django.utils.html import escape
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kynect.directory.forms import (
     CategorySelect,
@@ -22,7 +26,13 @@ from kynect.directory.forms import (
     SearchForm,
 )
 from kynect.directory.listings import ListingCard, Phone
-from kynect.directory.templatetags.search_page import listing_card_html, listing_cards, search_field
+from kynect.directory.templatetags.search_page import (
+    _esc,
+    _truncate_words,
+    listing_card_html,
+    listing_cards,
+    search_field,
+)
 
 SERVICE = uuid.UUID("11111111-1111-4111-8111-111111111111")
 LOCATION = uuid.UUID("22222222-2222-4222-8222-222222222222")
@@ -122,3 +132,9 @@ def test_a_search_field_renders_as_the_field_template_does(data: dict[str, str],
     elif isinstance(widget, PlainSelect) and not isinstance(widget, CategorySelect):
         select = forms.Select(attrs=widget.attrs, choices=widget.choices)
         assertHTMLEqual(str(field.as_widget()), str(field.as_widget(widget=select)))
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=400), st.integers(1, 60))
+def test_the_card_helpers_match_django_escape_and_truncatewords(text: str, count: int) -> None:
+    assert _esc(text) == escape(text)
+    assert _truncate_words(text, count) == truncatewords(text, count)
