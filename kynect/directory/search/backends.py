@@ -395,6 +395,8 @@ def index_walk() -> Iterator[None]:
             )
 
 
+# Best-match searches on PostgreSQL rank at most this many entries per tier.
+RANK_CANDIDATES = 2000
 # Nearest-first searches on PostgreSQL fetch this many entries beyond a full count, so that entries at
 # the same place (the same distance) around the cut are all seen.
 KNN_SLACK = 50
@@ -440,7 +442,9 @@ class PostgresSearchBackend(SearchBackend):
         return miles_for_chord(nearness)
 
     def matches(self, query: SearchQuery) -> list[tuple[Any, ...]]:
-        if query.origin is None or (query.sort is SortOrder.RELEVANCE and query.words):
+        if query.sort is SortOrder.RELEVANCE and query.words:
+            return self.best_matches(query)
+        if query.origin is None:
             return super().matches(query)
         # Nearest first. Ordered by the distance alone, the GiST index walks the entries nearest
         # first and the scan stops once enough match; ordered by (distance, name, id), the planner
@@ -462,6 +466,31 @@ class PostgresSearchBackend(SearchBackend):
             return super().matches(query)
         rows.sort()
         return [(entry_id, nearness) for nearness, _name, entry_id in rows[: COUNT_CAP + 1]]
+
+    def best_matches(self, query: SearchQuery) -> list[tuple[Any, ...]]:
+        """Best match first, in two tiers: entries whose service or category names hold every word,
+        then the others (words found in the organization or description). Each tier is ranked by
+        ts_rank over at most RANK_CANDIDATES of its entries: a word as common as "food" matches a
+        tenth of a large directory, and ranking every match costs far more than the page's time. A
+        tier that large is ranked on an arbitrary RANK_CANDIDATES of its matches (ADR 0015)."""
+        entries, _ordering = self.filtered(query)
+        text = " ".join(query.words)
+        title = f"directory_searchentry.title_vector @@ {self.words_query}"
+        fields = ["rank", "nearness", "name", "id"] if query.origin is not None else ["rank", "name", "id"]
+        named = list(entries.extra(where=[title], params=[text, text]).values_list(*fields)[:RANK_CANDIDATES])  # noqa: S610
+        named.sort()
+        rows = named
+        if len(named) <= COUNT_CAP:
+            others = list(
+                entries.extra(where=[f"NOT ({title})"], params=[text, text]).values_list(*fields)[  # noqa: S610
+                    :RANK_CANDIDATES
+                ]
+            )
+            others.sort()
+            rows = named + others
+        if query.origin is not None:
+            return [(row[3], row[1]) for row in rows[: COUNT_CAP + 1]]
+        return [(row[2],) for row in rows[: COUNT_CAP + 1]]
 
     def tags_query(self, query: SearchQuery) -> str:
         return " & ".join("(" + " | ".join(group) + ")" for group in query.tag_groups)

@@ -402,3 +402,38 @@ def test_the_planner_settings_of_a_nearest_first_search_do_not_outlive_it() -> N
         cursor.execute("SELECT current_setting('enable_bitmapscan'), current_setting('enable_sort')")
         assert cursor.fetchone() == ("on", "on")
     assert page.total == 1
+
+
+def test_best_match_puts_names_before_descriptions_and_ranks_within() -> None:
+    listed_service(name="Community kitchen", description="food " * 30)
+    listed_service(name="Food pantry", description="Groceries.")
+    listed_service(name="Food", description="Groceries.")
+    listed_service(name="Clothing closet", description="Coats and food.")
+    listed_service(name="Bus passes", description="Rides.")
+    search_index_update()
+
+    found = names(SearchQuery(words=keyword_words("food")))
+
+    assert set(found[:2]) == {"Food pantry", "Food"}
+    assert set(found[2:]) == {"Community kitchen", "Clothing closet"}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL ranks a bounded set of candidates")
+def test_a_tier_larger_than_the_candidates_is_ranked_on_a_bounded_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kynect.directory.search import backends
+
+    monkeypatch.setattr(backends, "RANK_CANDIDATES", 3)
+    monkeypatch.setattr(backends, "COUNT_CAP", 2)
+    for number in range(5):
+        listed_service(name=f"Food pantry {number}")
+    listed_service(name="Kitchen", description="Hot food.")
+    search_index_update()
+
+    page = search_backend().search(SearchQuery(words=keyword_words("food")))
+
+    assert page.total == 2
+    assert page.total_is_capped
+    entries = models.SearchEntry.objects.in_bulk([hit.entry_id for hit in page.hits])
+    assert all(entries[hit.entry_id].name.startswith("Food pantry") for hit in page.hits)
