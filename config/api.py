@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 
 from kynect.directory.hsds_api import router as hsds_router
+from kynect.ondemand.api import router as ondemand_router
 
 api = NinjaAPI(
     title="kynect platform API",
@@ -12,3 +13,4 @@ api = NinjaAPI(
 )
 
 api.add_router("/hsds/", hsds_router)
+api.add_router("/ondemand/", ondemand_router)

@@ -318,3 +318,29 @@ DIRECTORY_SHARE_LIMIT_PER_CLIENT = env_int("DIRECTORY_SHARE_LIMIT_PER_CLIENT", 1
 DIRECTORY_SHARE_CLIENT_WINDOW_SECONDS = env_int("DIRECTORY_SHARE_CLIENT_WINDOW_SECONDS", 3600)
 DIRECTORY_SHARE_LIMIT_PER_RECIPIENT = env_int("DIRECTORY_SHARE_LIMIT_PER_RECIPIENT", 3)
 DIRECTORY_SHARE_RECIPIENT_WINDOW_SECONDS = env_int("DIRECTORY_SHARE_RECIPIENT_WINDOW_SECONDS", 24 * 3600)
+
+# --- kynect On Demand: help requests --------------------------------------------------------------
+
+# Service hours per weekday in ONDEMAND_SERVICE_HOURS_TIME_ZONE: "mon=08:00-20:00,...,sun=closed". A
+# request made outside them is told when to expect a call; its clock starts at the next opening.
+ONDEMAND_SERVICE_HOURS = os.environ.get(
+    "ONDEMAND_SERVICE_HOURS",
+    "mon=08:00-20:00,tue=08:00-20:00,wed=08:00-20:00,thu=08:00-20:00,fri=08:00-20:00,"
+    "sat=09:00-13:00,sun=closed",
+)
+ONDEMAND_SERVICE_HOURS_TIME_ZONE = os.environ.get("ONDEMAND_SERVICE_HOURS_TIME_ZONE", "America/New_York")
+# Minutes from submission (or from the next opening) to the promised call back.
+ONDEMAND_CALLBACK_MINUTES = env_int("ONDEMAND_CALLBACK_MINUTES", 30)
+# Minutes of service time after which a request nobody accepted is closed as Unserved.
+ONDEMAND_WAITING_LIMIT_MINUTES = env_int("ONDEMAND_WAITING_LIMIT_MINUTES", 4 * 60)
+# The version of the consent-to-be-contacted wording a requester ticks; stored with each request.
+ONDEMAND_CONSENT_VERSION = os.environ.get("ONDEMAND_CONSENT_VERSION", "2026-1")
+# Help requests accepted per client address (web) or per API key, per window.
+ONDEMAND_HELP_REQUEST_LIMIT_PER_CLIENT = env_int("ONDEMAND_HELP_REQUEST_LIMIT_PER_CLIENT", 5)
+ONDEMAND_HELP_REQUEST_CLIENT_WINDOW_SECONDS = env_int("ONDEMAND_HELP_REQUEST_CLIENT_WINDOW_SECONDS", 3600)
+ONDEMAND_HELP_REQUEST_LIMIT_PER_API_KEY = env_int("ONDEMAND_HELP_REQUEST_LIMIT_PER_API_KEY", 600)
+ONDEMAND_HELP_REQUEST_API_KEY_WINDOW_SECONDS = env_int("ONDEMAND_HELP_REQUEST_API_KEY_WINDOW_SECONDS", 3600)
+# A phone number with an open request made in the last this many hours cannot make a second one.
+ONDEMAND_DUPLICATE_HOURS = env_int("ONDEMAND_DUPLICATE_HOURS", 24)
+# Where an Unserved requester is pointed for other help, beside 2-1-1.
+ONDEMAND_CALL_CENTRE_PHONE = os.environ.get("ONDEMAND_CALL_CENTRE_PHONE", "1-855-459-6328")

@@ -15,7 +15,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kynect.core.geo import KENTUCKY_COUNTIES
-from kynect.ondemand.models import MINUTES_PER_DAY, Helper, Language, Program
+from kynect.ondemand.models import MINUTES_PER_DAY, Helper, HelpRequest, Language, Program, RequestedProgram
 from kynect.ondemand.services import WindowSpec
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -277,3 +277,57 @@ class TimeOffForm(UswdsForm):
 
     def clean_ends_at(self) -> datetime:
         return self._in_zone(self.cleaned_data["ends_at"])
+
+
+class HelpRequestForm(UswdsForm):
+    """A resident's request for a call back: phone first. The rules (Kentucky ZIP code, phone number,
+    email when email is preferred) are checked by `help_request_submit`, which names the field."""
+
+    phone = forms.CharField(
+        label=_("Phone number"),
+        max_length=30,
+        help_text=_("We call you back at this number. Like (502) 555-0123."),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    name = forms.CharField(
+        label=_("Your name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    contact_method = forms.ChoiceField(
+        label=_("How should we contact you?"),
+        choices=HelpRequest.ContactMethod.choices,
+        initial=HelpRequest.ContactMethod.PHONE,
+        help_text=_("Your confirmation comes by text message, or by email if you choose email."),
+        widget=forms.RadioSelect,
+    )
+    email = forms.CharField(
+        label=_("Email address"),
+        max_length=254,
+        required=False,
+        help_text=_("Needed only if you choose email."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    language = forms.ChoiceField(label=_("Language you want help in"), choices=Language.choices)
+    zip_code = forms.CharField(
+        label=_("ZIP code"),
+        max_length=10,
+        help_text=_("Your Kentucky ZIP code, like 40601."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
+    )
+    program = forms.ChoiceField(
+        label=_("What do you need help with?"), choices=RequestedProgram.choices, widget=forms.RadioSelect
+    )
+    consent = forms.BooleanField(
+        label=_(
+            "I agree to be contacted by a registered Insurance Agent or kynector/Agency Admin about "
+            "applying or enrolling in a Health Care Plan, by phone and by my preferred contact method."
+        ),
+        error_messages={
+            "required": _("Tick the box to agree to be contacted: we cannot call you back without it.")
+        },
+    )
+
+    def __init__(self, *args: Any, language: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if language in Language.values:
+            self.fields["language"].initial = language
+        self.fields["language"].widget.attrs["class"] = "usa-select"

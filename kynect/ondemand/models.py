@@ -352,3 +352,179 @@ class MobileVerification(BaseModel):
 
     def __str__(self) -> str:
         return f"mobile verification {self.pk}"
+
+
+class ApiKey(BaseModel):
+    """A key that lets a trusted system (the main kynect site, a call centre) submit help requests.
+
+    The key is shown once, when made (`ondemand_api_key create`); only its prefix and a keyed hash are
+    kept. `rate_limited` off exempts a trusted caller from the per-key limit.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=12, unique=True)
+    key_hash = models.CharField(max_length=64)
+    is_active = models.BooleanField(_("active"), default=True)
+    rate_limited = models.BooleanField(_("rate limited"), default=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+
+class RequestedProgram(models.TextChoices):
+    """What a resident asks help with: a helper's programs, or not sure (any helper)."""
+
+    QUALIFIED_HEALTH_PLAN = Program.QUALIFIED_HEALTH_PLAN.value, Program.QUALIFIED_HEALTH_PLAN.label
+    MEDICAID_KCHIP = Program.MEDICAID_KCHIP.value, Program.MEDICAID_KCHIP.label
+    NOT_SURE = "not_sure", _("Not sure")
+
+
+class HelpRequest(BaseModel):
+    """A resident's request for a call back from a helper (DESIGN §5.4), made without signing in.
+
+    Lifecycle, changed only by conditional updates in `services`:
+
+        pending --accept--> in_progress --complete (with outcome)--> complete
+        pending --requester cancels--> cancelled
+        pending --unserved_at passes--> unserved
+
+    Deadlines are columns so that the sweeper can claim due rows with a conditional update on
+    `status` (DESIGN §5.6): `sla_due_at` (the promised call back) and `unserved_at` (the waiting limit).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        IN_PROGRESS = "in_progress", _("In Progress")
+        COMPLETE = "complete", _("Complete")
+        CANCELLED = "cancelled", _("Cancelled")
+        UNSERVED = "unserved", _("Unserved")
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        ENROLLED = "enrolled", _("Enrolled")
+        REFERRED_ELSEWHERE = "referred_elsewhere", _("Referred elsewhere")
+        NOT_INTERESTED = "not_interested", _("Not interested")
+        UNABLE_TO_REACH = "unable_to_reach", _("Unable to reach")
+        OTHER = "other", _("Other")
+
+    class ContactMethod(models.TextChoices):
+        PHONE = "phone", _("Phone call")
+        TEXT = "text", _("Text message")
+        EMAIL = "email", _("Email")
+
+    class Source(models.TextChoices):
+        WEB = "web", _("kynect On Demand web form")
+        API = "api", _("API")
+
+    OPEN_STATUSES = (Status.PENDING, Status.IN_PROGRESS)
+
+    # The requester.
+    name = models.CharField(_("name"), max_length=150)
+    phone = models.CharField(_("phone"), max_length=16, help_text=_("E.164, like +15025550123."))
+    email = models.EmailField(_("email address"), blank=True)
+    contact_method = models.CharField(
+        _("preferred contact method"), max_length=8, choices=ContactMethod.choices
+    )
+    language = models.CharField(_("preferred language"), max_length=8, choices=Language.choices)
+    message_language = models.CharField(
+        _("language of our messages"), max_length=8, default="en", help_text=_("English or Spanish.")
+    )
+    zip_code = models.CharField(_("ZIP code"), max_length=5)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    county_fips = models.CharField(_("county"), max_length=5)
+    time_zone = models.CharField(_("time zone"), max_length=40)
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    program = models.CharField(_("program"), max_length=20, choices=RequestedProgram.choices)
+    consent_given_at = models.DateTimeField(_("consented to be contacted"))
+    consent_version = models.CharField(_("consent wording version"), max_length=20)
+
+    # Lifecycle and deadlines (UTC).
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+    submitted_at = models.DateTimeField(_("submitted"))
+    clock_starts_at = models.DateTimeField(
+        _("service clock starts"), help_text=_("Submission, or the next opening of service hours.")
+    )
+    sla_due_at = models.DateTimeField(_("call back due"))
+    waiting_since = models.DateTimeField(_("waiting for a helper since"), null=True, blank=True)
+    unserved_at = models.DateTimeField(_("closed as unserved if nobody accepts by"))
+    accepted_helper = models.ForeignKey(
+        Helper,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="help_requests",
+        verbose_name=_("accepted by"),
+    )
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    # The requester's secret link (status page and cancel) is kept only as a keyed hash.
+    token_hash = models.CharField(max_length=64)
+
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices, default=Source.WEB)
+    api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.PROTECT, related_name="help_requests"
+    )
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        indexes = [
+            # Routing: the waiting queue, oldest first, narrowed by county, program and language.
+            models.Index(fields=["status", "waiting_since"], name="help_request_queue"),
+            models.Index(fields=["status", "county_fips"], name="help_request_county"),
+            # Sweeper: due deadlines of open requests.
+            models.Index(fields=["status", "sla_due_at"], name="help_request_sla_due"),
+            models.Index(fields=["status", "unserved_at"], name="help_request_unserved_due"),
+            # Duplicate check.
+            models.Index(fields=["phone", "status", "submitted_at"], name="help_request_by_phone"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone"], condition=Q(status="pending"), name="help_request_one_pending_per_phone"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["in_progress", "complete"])
+                | Q(accepted_helper__isnull=False, accepted_at__isnull=False),
+                name="help_request_accepted_has_helper",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="complete") & ~Q(outcome="")) | (~Q(status="complete") & Q(outcome="")),
+                name="help_request_outcome_when_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "in_progress"]) | Q(closed_at__isnull=False),
+                name="help_request_closed_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(contact_method="email") | ~Q(email=""), name="help_request_email_when_preferred"
+            ),
+            models.CheckConstraint(
+                condition=~Q(source="api") | Q(api_key__isnull=False), name="help_request_api_has_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(clock_starts_at__gte=models.F("submitted_at"))
+                & Q(sla_due_at__gt=models.F("clock_starts_at"))
+                & Q(unserved_at__gte=models.F("sla_due_at")),
+                name="help_request_deadlines_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"help request {self.pk} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def county(self) -> County | None:
+        return KENTUCKY_COUNTY_FIPS.get(self.county_fips)

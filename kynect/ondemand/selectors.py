@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import formats
 from django.utils.dates import WEEKDAYS
@@ -16,10 +17,13 @@ from kynect.accounts.models import Membership, Organization, Role, User
 from kynect.core import clock
 from kynect.core.geo import KENTUCKY_COUNTIES
 from kynect.core.phones import phone_display
+from kynect.ondemand.credentials import request_token_matches
+from kynect.ondemand.hours import service_hours
 from kynect.ondemand.models import (
     MINUTES_PER_DAY,
     DoiLicence,
     Helper,
+    HelpRequest,
     Language,
     MobileVerification,
     Program,
@@ -309,4 +313,110 @@ def helper_preferences(*, helper: Helper) -> Preferences:
         counties=[county.label for county in KENTUCKY_COUNTIES if county.fips in county_codes],
         home_county=home_county.label if home_county else "",
         time_off_count=TimeOff.objects.filter(helper=helper, ends_at__gt=clock.now()).count(),
+    )
+
+
+# --- Help requests --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallBy:
+    """When a request's 30-minute clock starts and when the requester should expect a call."""
+
+    clock_starts_at: datetime
+    call_by: datetime
+    inside_hours: bool
+
+
+def service_clock_start(*, at: datetime) -> tuple[datetime, bool]:
+    """`at` itself when service hours are open then, else the next opening; and whether they were open."""
+    hours = service_hours()
+    local_day = at.astimezone(hours.zone).date()
+    for offset in range(8):
+        window = hours.opening_and_closing(local_day + timedelta(days=offset))
+        if window is None:
+            continue
+        opening, closing = window
+        if opening <= at < closing:
+            return at, True
+        if at < opening:
+            return opening, False
+    raise AssertionError("service hours open at least one weekday")  # guaranteed by service_hours_parse
+
+
+def help_request_call_by(*, at: datetime) -> CallBy:
+    """For a request made at `at`: now + the callback minutes inside service hours, otherwise the next
+    opening + the callback minutes."""
+    starts, inside = service_clock_start(at=at)
+    starts = starts.astimezone(UTC)
+    return CallBy(
+        clock_starts_at=starts,
+        call_by=starts + timedelta(minutes=settings.ONDEMAND_CALLBACK_MINUTES),
+        inside_hours=inside,
+    )
+
+
+def service_hours_table() -> list[tuple[str, str]]:
+    """(weekday, hours) rows in the active language, like ('Monday', '8 a.m. to 8 p.m.')."""
+    hours = service_hours()
+    rows = []
+    for index, day in enumerate(hours.days):
+        if day is None:
+            rows.append((str(WEEKDAYS[index]), _("Closed")))
+            continue
+        start = time(day.start_minute // 60, day.start_minute % 60)
+        end = time(day.end_minute // 60 % 24, day.end_minute % 60)
+        rows.append(
+            (
+                str(WEEKDAYS[index]),
+                _("%(start)s to %(end)s")
+                % {"start": formats.time_format(start), "end": formats.time_format(end)},
+            )
+        )
+    return rows
+
+
+def help_request_open_for_phone(*, phone: str, now: datetime) -> HelpRequest | None:
+    """The request that makes a new one from `phone` a duplicate: any Pending one, or one In Progress
+    made in the last ONDEMAND_DUPLICATE_HOURS hours."""
+    since = now - timedelta(hours=settings.ONDEMAND_DUPLICATE_HOURS)
+    return (
+        HelpRequest.objects.filter(phone=phone)
+        .filter(
+            Q(status=HelpRequest.Status.PENDING)
+            | Q(status=HelpRequest.Status.IN_PROGRESS, submitted_at__gte=since)
+        )
+        .order_by("-submitted_at")
+        .first()
+    )
+
+
+def help_request_by_link(*, request_id: str, token: str) -> HelpRequest | None:
+    """The request this secret link opens, or None. The token is compared in constant time."""
+    help_request = HelpRequest.objects.select_related("accepted_helper__user").filter(pk=request_id).first()
+    if help_request is None or not request_token_matches(
+        request_id=str(help_request.pk), stored_hash=help_request.token_hash, token=token
+    ):
+        return None
+    return help_request
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who will call a requester, and from which number: the accepted helper's preferred contact."""
+
+    name: str
+    phone: str
+
+
+def help_request_caller(*, help_request: HelpRequest) -> Caller | None:
+    helper = help_request.accepted_helper
+    if help_request.status != HelpRequest.Status.IN_PROGRESS or helper is None:
+        return None
+    user = helper.user
+    name = " ".join(
+        part for part in (user.first_name, user.last_name[:1] + "." if user.last_name else "") if part
+    )
+    return Caller(
+        name=name or helper.get_role_display(), phone=phone_display(helper.phone) if helper.phone else ""
     )

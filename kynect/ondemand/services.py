@@ -12,18 +12,22 @@ Each transition is a conditional update on the old status, so two requests never
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import translation
+from django.urls import reverse
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kynect.accounts.models import Membership, User
 from kynect.core import clock
@@ -31,19 +35,23 @@ from kynect.core.geo import UnknownZipCodeError, zip_lookup
 from kynect.core.phones import phone_normalize
 from kynect.core.ratelimit import rate_limit_hit, rate_limit_key
 from kynect.interop.doi.roster import Roster, RosterProblem, RosterRow
-from kynect.notifications.services import sms_queue
+from kynect.notifications.services import SUPPORTED_LANGUAGES, email_queue, sms_queue
+from kynect.ondemand import credentials
 from kynect.ondemand import verification as codes
 from kynect.ondemand.models import (
     KENTUCKY_COUNTY_FIPS,
     MINUTES_PER_DAY,
+    ApiKey,
     DoiLicence,
     Helper,
     HelperCounty,
     HelperLanguage,
     HelperProgram,
+    HelpRequest,
     Language,
     MobileVerification,
     Program,
+    RequestedProgram,
     ScheduleBreak,
     ScheduleWindow,
     TimeOff,
@@ -51,12 +59,16 @@ from kynect.ondemand.models import (
 from kynect.ondemand.selectors import (
     HELPER_ROLES,
     can_set_agency_active,
+    help_request_call_by,
+    help_request_open_for_phone,
     helper_memberships,
     helper_problems,
     helper_steps,
     licence_is_eligible,
     mobile_verification_open,
 )
+
+logger = logging.getLogger(__name__)
 
 # --- Starting -------------------------------------------------------------------------------------
 
@@ -626,3 +638,299 @@ def licence_roster_import(*, roster: Roster) -> RosterImportSummary:
         ):
             summary.deregistered += 1
     return summary
+
+
+# --- Help requests (DESIGN §5.4) ----------------------------------------------------------------------
+
+
+class DuplicateHelpRequestError(Exception):
+    """The phone number already has an open request (`help_request_open_for_phone`)."""
+
+    def __init__(self, existing: HelpRequest) -> None:
+        super().__init__("duplicate help request")
+        self.existing = existing
+
+
+class HelpRequestLimitError(Exception):
+    """Too many requests from this client address or API key in the current window."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__("help request limit")
+        self.retry_after_seconds = retry_after_seconds
+
+
+@dataclass(frozen=True)
+class SubmittedHelpRequest:
+    help_request: HelpRequest
+    token: str  # the secret of the requester's link; exists in clear only here and in their message
+
+
+HELP_REQUEST_RECEIVED_TEMPLATE = "ondemand/help_request_received"
+ZONE_NAMES = {
+    "America/New_York": gettext_lazy("Eastern time"),
+    "America/Chicago": gettext_lazy("Central time"),
+}
+
+
+def local_time_text(*, at: datetime, time_zone: str) -> str:
+    """'Monday, Nov. 23, 2026, 4:38 p.m. (Eastern time)' in the active language, in `time_zone`."""
+    local = at.astimezone(ZoneInfo(time_zone))
+    zone_name = ZONE_NAMES.get(time_zone, time_zone)
+    return f"{formats.date_format(local, 'l')}, {formats.date_format(local, 'DATETIME_FORMAT')} ({zone_name})"
+
+
+def help_request_link(*, help_request: HelpRequest, token: str, language: str, cancel: bool = False) -> str:
+    """The requester's secret link (status page, or the cancel page), absolute, in their language."""
+    with translation.override(language):
+        path = reverse(
+            "ondemand:help_cancel" if cancel else "ondemand:help_status",
+            kwargs={"request_id": help_request.pk, "token": token},
+        )
+    return settings.SITE_URL + path
+
+
+def _help_request_clean(
+    *,
+    name: str,
+    phone: str,
+    email: str,
+    contact_method: str,
+    language: str,
+    zip_code: str,
+    program: str,
+    consent: bool,
+) -> tuple[dict[str, Any], Any]:
+    """Checks every field at once; raises ValidationError with a message per field."""
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {"name": " ".join((name or "").split()), "email": (email or "").strip()}
+    if not values["name"]:
+        errors["name"] = [_("Enter your name.")]
+    elif len(values["name"]) > 150:
+        errors["name"] = [_("Enter a name of at most 150 characters.")]
+    try:
+        values["phone"] = phone_normalize(phone)
+    except ValidationError as error:
+        errors["phone"] = list(error.messages)
+    if contact_method not in HelpRequest.ContactMethod.values:
+        errors["contact_method"] = [_("Choose how you want to be contacted.")]
+    if values["email"]:
+        try:
+            validate_email(values["email"])
+        except ValidationError:
+            errors["email"] = [_("Enter an email address, like name@example.com.")]
+    elif contact_method == HelpRequest.ContactMethod.EMAIL:
+        errors["email"] = [_("Enter your email address: you chose to be contacted by email.")]
+    if language not in Language.values:
+        errors["language"] = [_("Choose the language you want help in.")]
+    if program not in RequestedProgram.values:
+        errors["program"] = [_("Choose what you need help with.")]
+    if consent is not True:
+        errors["consent"] = [_("Tick the box to agree to be contacted: we cannot call you back without it.")]
+    info = None
+    try:
+        info = zip_lookup(zip_code or "")
+    except UnknownZipCodeError as error:
+        errors["zip_code"] = [str(error)]
+    else:
+        if info.county is None:
+            errors["zip_code"] = [
+                _(
+                    "%(zip)s is not a Kentucky ZIP code. kynect On Demand helps people who live in "
+                    "Kentucky: enter your Kentucky ZIP code."
+                )
+                % {"zip": info.zip_code}
+            ]
+    if errors:
+        raise ValidationError(errors)
+    return values, info
+
+
+def help_request_submit(
+    *,
+    name: str,
+    phone: str,
+    email: str,
+    contact_method: str,
+    language: str,
+    zip_code: str,
+    program: str,
+    consent: bool,
+    message_language: str,
+    client_key: str | None = None,
+    api_key: ApiKey | None = None,
+) -> SubmittedHelpRequest:
+    """Record a resident's request for a call back, confirm it by their preferred channel, and hand it
+    to routing (`help_request_submitted`).
+
+    Raises ValidationError (a message per field) for bad input, HelpRequestLimitError over the rate
+    limit (per client address on the web, per API key on the API unless the key is exempt), and
+    DuplicateHelpRequestError when the phone number already has an open request. Bad input counts
+    against no limit and changes nothing; the limit counts every well-formed attempt, duplicates
+    included, so the duplicate answer cannot be used to probe phone numbers quickly.
+    """
+    values, info = _help_request_clean(
+        name=name,
+        phone=phone,
+        email=email,
+        contact_method=contact_method,
+        language=language,
+        zip_code=zip_code,
+        program=program,
+        consent=consent,
+    )
+    if api_key is None or api_key.rate_limited:
+        hit = rate_limit_hit(
+            key=(
+                rate_limit_key("ondemand-help-api-key", str(api_key.pk))
+                if api_key is not None
+                else rate_limit_key("ondemand-help-client", client_key or "unknown")
+            ),
+            limit=(
+                settings.ONDEMAND_HELP_REQUEST_LIMIT_PER_API_KEY
+                if api_key is not None
+                else settings.ONDEMAND_HELP_REQUEST_LIMIT_PER_CLIENT
+            ),
+            window_seconds=(
+                settings.ONDEMAND_HELP_REQUEST_API_KEY_WINDOW_SECONDS
+                if api_key is not None
+                else settings.ONDEMAND_HELP_REQUEST_CLIENT_WINDOW_SECONDS
+            ),
+        )
+        if not hit.allowed:
+            raise HelpRequestLimitError(hit.retry_after_seconds)
+
+    now = clock.now()
+    call_by = help_request_call_by(at=now)
+    waiting_limit = max(settings.ONDEMAND_WAITING_LIMIT_MINUTES, settings.ONDEMAND_CALLBACK_MINUTES)
+    token = credentials.secret_new()
+    message_language = message_language if message_language in SUPPORTED_LANGUAGES else settings.LANGUAGE_CODE
+    help_request = HelpRequest(
+        **values,
+        contact_method=contact_method,
+        language=language,
+        message_language=message_language,
+        zip_code=info.zip_code,
+        city=info.city,
+        county_fips=info.county.fips,
+        time_zone=info.time_zone,
+        latitude=info.latitude,
+        longitude=info.longitude,
+        program=program,
+        consent_given_at=now,
+        consent_version=settings.ONDEMAND_CONSENT_VERSION,
+        submitted_at=now,
+        clock_starts_at=call_by.clock_starts_at,
+        sla_due_at=call_by.call_by,
+        unserved_at=call_by.clock_starts_at + timedelta(minutes=waiting_limit),
+        source=HelpRequest.Source.API if api_key is not None else HelpRequest.Source.WEB,
+        api_key=api_key,
+    )
+    help_request.token_hash = credentials.request_token_hash(request_id=str(help_request.pk), token=token)
+    help_request.full_clean(validate_constraints=False)
+    with transaction.atomic():
+        existing = help_request_open_for_phone(phone=help_request.phone, now=now)
+        if existing is not None:
+            raise DuplicateHelpRequestError(existing)
+        try:
+            with transaction.atomic():
+                help_request.save(force_insert=True)
+        except IntegrityError:
+            # Another request from this phone won the race for the one Pending slot.
+            existing = help_request_open_for_phone(phone=help_request.phone, now=now)
+            if existing is None:
+                raise
+            raise DuplicateHelpRequestError(existing) from None
+        _help_request_confirm(help_request=help_request, token=token)
+        help_request_submitted(help_request=help_request)
+    logger.info("Help request %s submitted (%s)", help_request.pk, help_request.source)
+    return SubmittedHelpRequest(help_request=help_request, token=token)
+
+
+def _help_request_confirm(*, help_request: HelpRequest, token: str) -> None:
+    """Queue the confirmation, with the secret links, by the requester's preferred channel."""
+    language = help_request.message_language
+    with translation.override(language):
+        context = {
+            "name": help_request.name,
+            "call_by": local_time_text(at=help_request.sla_due_at, time_zone=help_request.time_zone),
+            "inside_hours": help_request.clock_starts_at == help_request.submitted_at,
+            "status_link": help_request_link(help_request=help_request, token=token, language=language),
+            "cancel_link": help_request_link(
+                help_request=help_request, token=token, language=language, cancel=True
+            ),
+        }
+    if help_request.contact_method == HelpRequest.ContactMethod.EMAIL:
+        email_queue(
+            to=help_request.email, template=HELP_REQUEST_RECEIVED_TEMPLATE, context=context, language=language
+        )
+    else:
+        sms_queue(
+            to=help_request.phone, template=HELP_REQUEST_RECEIVED_TEMPLATE, context=context, language=language
+        )
+
+
+def help_request_submitted(*, help_request: HelpRequest) -> None:
+    """The request now waits for a helper. THE ROUTING HOOK: call routing from here.
+
+    Runs inside the submitting transaction. Routing (offers, DESIGN §5.4) is not built yet; when it is,
+    start it here with `transaction.on_commit` (a task), so a rolled-back request is never offered.
+    A request made outside service hours waits too: routing decides whether to offer it before
+    `clock_starts_at`.
+    """
+    HelpRequest.objects.filter(
+        pk=help_request.pk, status=HelpRequest.Status.PENDING, waiting_since__isnull=True
+    ).update(waiting_since=clock.now())
+
+
+def help_request_cancel(*, help_request: HelpRequest) -> HelpRequest:
+    """The requester cancels: Pending → Cancelled, by a conditional update on the status.
+
+    Raises ValidationError when the request is no longer Pending (a helper accepted it, or it closed).
+    """
+    cancelled = HelpRequest.objects.filter(pk=help_request.pk, status=HelpRequest.Status.PENDING).update(
+        status=HelpRequest.Status.CANCELLED, closed_at=clock.now(), updated_at=clock.now()
+    )
+    help_request.refresh_from_db()
+    if not cancelled:
+        if help_request.status == HelpRequest.Status.CANCELLED:
+            raise ValidationError(_("This request is already cancelled."))
+        raise ValidationError(
+            _("This request can no longer be cancelled: it is %(status)s.")
+            % {"status": help_request.get_status_display()}
+        )
+    return help_request
+
+
+# --- API keys ---------------------------------------------------------------------------------------
+
+
+def api_key_create(*, name: str, rate_limited: bool = True) -> tuple[ApiKey, str]:
+    """A new active key; the key itself is returned once and never stored."""
+    key, prefix = credentials.api_key_new()
+    api_key = ApiKey(
+        name=name.strip(), prefix=prefix, key_hash=credentials.api_key_hash(key), rate_limited=rate_limited
+    )
+    api_key.full_clean()
+    api_key.save()
+    return api_key, key
+
+
+def api_key_revoke(*, prefix: str) -> ApiKey:
+    api_key = ApiKey.objects.filter(prefix=prefix).first()
+    if api_key is None:
+        raise ValidationError(_("No API key has the prefix %(prefix)s.") % {"prefix": prefix})
+    ApiKey.objects.filter(pk=api_key.pk, is_active=True).update(is_active=False, revoked_at=clock.now())
+    api_key.refresh_from_db()
+    return api_key
+
+
+def api_key_authenticate(*, key: str) -> ApiKey | None:
+    """The active key matching `key` (compared in constant time), its last use recorded; else None."""
+    prefix = credentials.api_key_prefix(key or "")
+    if prefix is None:
+        return None
+    api_key = ApiKey.objects.filter(prefix=prefix, is_active=True).first()
+    if api_key is None or not credentials.api_key_matches(stored_hash=api_key.key_hash, key=key):
+        return None
+    ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=clock.now())
+    return api_key

@@ -17,3 +17,12 @@ urlpatterns = [
     path("helpers/", views.helpers_manage, name="helpers_manage"),
     path("helpers/<uuid:membership_id>/active/", views.helper_active_set, name="helper_active_set"),
 ]
+
+# A resident's help request: public, no sign-in. The status and cancel pages open only with the
+# requester's secret link.
+urlpatterns += [
+    path("help/", views.help_request, name="help"),
+    path("help/sent/<uuid:request_id>/", views.help_request_sent, name="help_sent"),
+    path("help/<uuid:request_id>/<str:token>/", views.help_request_status, name="help_status"),
+    path("help/<uuid:request_id>/<str:token>/cancel/", views.help_request_cancel, name="help_cancel"),
+]

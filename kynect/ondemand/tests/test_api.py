@@ -1,0 +1,197 @@
+"""POST /api/ondemand/help-requests: API keys, every answer checked against the schema our OpenAPI
+document declares for its status, the documented examples, and the rules shared with the web form."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.test import Client
+from jsonschema import Draft202012Validator, FormatChecker
+
+from config.api import api
+from kynect.notifications.sms import LocmemSmsBackend
+from kynect.ondemand.models import ApiKey, HelpRequest
+from kynect.ondemand.services import api_key_create, api_key_revoke
+from kynect.ondemand.tests.conftest import sending
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/ondemand/help-requests"
+OPEN = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tuesday 10:00 Eastern
+CLOSED = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # Tuesday 21:00 Eastern
+BODY = {
+    "name": "Maria Lopez",
+    "phone": "(502) 555-0123",
+    "contact_method": "text",
+    "language": "es",
+    "message_language": "es",
+    "zip_code": "40601",
+    "program": "not_sure",
+    "consent": True,
+}
+
+
+@pytest.fixture(autouse=True)
+def _settings(settings):
+    settings.ONDEMAND_SERVICE_HOURS = "mon=08:00-20:00,tue=08:00-20:00,wed=08:00-20:00"
+    settings.ONDEMAND_SERVICE_HOURS_TIME_ZONE = "America/New_York"
+    settings.ONDEMAND_HELP_REQUEST_LIMIT_PER_API_KEY = 2
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    # As served: through JSON, so status codes are strings.
+    return json.loads(json.dumps(api.get_openapi_schema()))
+
+
+@pytest.fixture
+def key() -> str:
+    return api_key_create(name="Call centre")[1]
+
+
+def call(key: str | None, body: Any = None, at: datetime = OPEN):
+    headers = {"X-API-Key": key} if key is not None else {}
+    with time_machine.travel(at, tick=False), sending():
+        return Client().post(
+            URL, data=BODY if body is None else body, content_type="application/json", headers=headers
+        )
+
+
+def assert_documented(document: dict[str, Any], response: Any) -> None:
+    """The answer's status is declared for the operation and its body matches the declared schema."""
+    operation = document["paths"][URL]["post"]
+    declared = operation["responses"].get(str(response.status_code))
+    assert declared is not None, f"{response.status_code} is not documented"
+    schema = declared["content"]["application/json"]["schema"]
+    validator = Draft202012Validator(
+        {**schema, "components": document["components"]}, format_checker=FormatChecker()
+    )
+    errors = [error.message for error in validator.iter_errors(response.json())]
+    assert not errors, errors
+
+
+def test_a_request_is_created(document, key):
+    response = call(key)
+    assert response.status_code == 201
+    assert_documented(document, response)
+    body = response.json()
+    request = HelpRequest.objects.get()
+    assert body == {
+        "id": str(request.pk),
+        "status": "pending",
+        "submitted_at": "2026-11-24T15:00:00Z",
+        "call_by": "2026-11-24T15:30:00Z",
+        "inside_service_hours": True,
+    }
+    assert request.source == HelpRequest.Source.API
+    assert request.api_key == ApiKey.objects.get()
+    assert request.api_key.last_used_at == OPEN
+    # The requester, not the caller, gets the secret link: by text message, in Spanish.
+    assert f"/es/ondemand/help/{request.pk}/" in LocmemSmsBackend.outbox[-1].body
+
+
+def test_outside_hours_the_call_by_time_is_after_the_next_opening(document, key):
+    response = call(key, at=CLOSED)
+    assert response.status_code == 201
+    assert response.json()["call_by"] == "2026-11-25T13:30:00Z"
+    assert response.json()["inside_service_hours"] is False
+
+
+@pytest.mark.parametrize("header", [None, "", "kod_12345678_nope", "not-a-key"])
+def test_a_missing_or_bad_key_is_401(document, header):
+    response = call(header)
+    assert response.status_code == 401
+    assert_documented(document, response)
+    assert not HelpRequest.objects.exists()
+
+
+def test_a_revoked_key_is_401(document, key):
+    api_key_revoke(prefix=ApiKey.objects.get().prefix)
+    response = call(key)
+    assert response.status_code == 401
+    assert not HelpRequest.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"zip_code": "10001"}, "zip_code"),
+        ({"phone": "911"}, "phone"),
+        ({"consent": False}, "consent"),
+        ({"contact_method": "email"}, "email"),
+        ({"program": "dental"}, "program"),
+        ({"name": ""}, "name"),
+        ({"consent": None}, "consent"),
+    ],
+)
+def test_bad_input_is_422_with_field_messages(document, key, changes, field):
+    response = call(key, {**BODY, **changes})
+    assert response.status_code == 422
+    assert_documented(document, response)
+    assert any(item["loc"][-1] == field and item["msg"] for item in response.json()["detail"])
+    assert not HelpRequest.objects.exists()
+    assert not LocmemSmsBackend.outbox
+
+
+def test_a_body_that_is_not_json_is_refused(key):
+    with sending():
+        response = Client().post(URL, data="{", content_type="application/json", headers={"X-API-Key": key})
+    assert response.status_code in (400, 422)
+    assert not HelpRequest.objects.exists()
+
+
+def test_a_duplicate_is_409_with_the_existing_id(document, key):
+    first = call(key).json()["id"]
+    response = call(key, {**BODY, "phone": "502.555.0123"})
+    assert response.status_code == 409
+    assert_documented(document, response)
+    assert response.json()["existing_request_id"] == first
+    assert HelpRequest.objects.count() == 1
+
+
+def test_over_the_limit_is_429_unless_the_key_is_exempt(document, key):
+    assert call(key, {**BODY, "phone": "5025550101"}).status_code == 201
+    assert call(key, {**BODY, "phone": "5025550102"}).status_code == 201
+    response = call(key, {**BODY, "phone": "5025550103"})
+    assert response.status_code == 429
+    assert_documented(document, response)
+    assert int(response["Retry-After"]) > 0
+    _trusted, trusted_key = api_key_create(name="kynect.ky.gov", rate_limited=False)
+    for n in range(3):
+        assert call(trusted_key, {**BODY, "phone": f"50255502{n:02d}"}).status_code == 201
+
+
+def test_the_operation_is_documented_with_schemas_examples_and_security(document):
+    operation = document["paths"][URL]["post"]
+    assert set(operation["responses"]) == {"201", "401", "409", "422", "429"}
+    assert operation["requestBody"]["content"]["application/json"]["example"]["zip_code"] == "40601"
+    assert operation["security"] == [{"ApiKeyAuth": []}]
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["ApiKeyAuth"] == {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+    request_schema = document["components"]["schemas"]["HelpRequestIn"]
+    assert set(request_schema["properties"]["program"]["enum"]) == {"qhp", "medicaid_kchip", "not_sure"}
+    # The documented example is itself a valid request.
+    validator = Draft202012Validator({**request_schema, "components": document["components"]})
+    assert not list(validator.iter_errors(operation["requestBody"]["content"]["application/json"]["example"]))
+
+
+def test_the_key_command_prints_the_key_once_and_revokes(capsys):
+    call_command("ondemand_api_key", "create", "Call centre", "--no-rate-limit")
+    printed = capsys.readouterr().out
+    api_key = ApiKey.objects.get()
+    key = printed.strip().splitlines()[-1]
+    assert key.startswith(f"kod_{api_key.prefix}_")
+    assert key not in api_key.key_hash
+    assert api_key.rate_limited is False
+    assert call(key).status_code == 201
+    call_command("ondemand_api_key", "list")
+    listed = capsys.readouterr().out
+    assert api_key.prefix in listed
+    assert key not in listed
+    call_command("ondemand_api_key", "revoke", api_key.prefix)
+    assert call(key, {**BODY, "phone": "5025550111"}).status_code == 401
