@@ -375,9 +375,10 @@ SESSION_LINKS = "ondemand_help_links"
 
 
 def _secret_page(response: HttpResponse) -> HttpResponse:
-    """A page opened by a secret link: never cached, never indexed, its address never sent onwards."""
+    """A page opened by a secret link: never cached, never indexed. (The site-wide same-origin referrer
+    policy already keeps its address from other sites; no-referrer would break the Cancel form's CSRF
+    origin check.)"""
     add_never_cache_headers(response)
-    response["Referrer-Policy"] = "no-referrer"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

@@ -84,7 +84,8 @@ def test_submitting_shows_what_happens_next_and_by_when(client):
     assert "Expect a call by Tuesday, Nov. 24, 2026, 10:30 a.m. (Eastern time)" in text
     assert "We sent a confirmation by text message with a link to cancel." in text
     assert page["Cache-Control"].startswith("max-age=0")
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
+    assert "no-store" in page["Cache-Control"]
     status_path, _cancel = links_from_sms()
     assert f'href="/{status_path}"' in text
 
