@@ -12,7 +12,7 @@ import math
 import time as _time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Any
@@ -246,17 +246,26 @@ class SearchBackend:
         fields = ["id", "nearness"] if query.origin is not None else ["id"]
         return list(entries.order_by(*ordering).values_list(*fields)[: COUNT_CAP + 1])
 
-    def filtered(self, query: SearchQuery) -> tuple[QuerySet[SearchEntry], list[str]]:
+    def hours_filters(self, query: SearchQuery, *, correlated: bool | None = None) -> list[Sql]:
+        """The opening-hours conditions of `query`, each checked one way or the other (the backend's
+        default unless `correlated` says)."""
+        style = self.hours_correlated if correlated is None else correlated
+        hours = []
+        if query.open_at is not None:
+            hours.append(open_at_filter(query.open_at, entry_time_zones(), self.plus, style))
+        if query.open_on is not None:
+            hours.append(open_on_filter(query.open_on, self.plus, style))
+        return hours
+
+    def filtered(
+        self, query: SearchQuery, *, correlated: bool | None = None
+    ) -> tuple[QuerySet[SearchEntry], list[str]]:
         """The entries matching every filter of `query`, and the ordering it asks for."""
         entries = SearchEntry.objects.all()
         ordering: list[str] = []
         if query.origin is not None:
             entries = self.near(entries, query.origin, query.radius_miles)
-        hours = []
-        if query.open_at is not None:
-            hours.append(open_at_filter(query.open_at, entry_time_zones(), self.plus, self.hours_correlated))
-        if query.open_on is not None:
-            hours.append(open_on_filter(query.open_on, self.plus, self.hours_correlated))
+        hours = self.hours_filters(query, correlated=correlated)
         if hours:
             entries = entries.extra(  # noqa: S610 - parameters are bound, the SQL is fixed
                 where=[sql.text for sql in hours], params=[param for sql in hours for param in sql.params]
@@ -395,6 +404,8 @@ def index_walk() -> Iterator[None]:
             )
 
 
+# Nearest-first searches for what is open probe at most this many of the nearest entries one by one.
+OPEN_WALK = 3000
 # Best-match searches on PostgreSQL rank at most this many entries per tier.
 RANK_CANDIDATES = 2000
 # Nearest-first searches on PostgreSQL fetch this many entries beyond a full count, so that entries at
@@ -451,8 +462,10 @@ class PostgresSearchBackend(SearchBackend):
         # sorts every match in the radius instead, tens of thousands in a dense county. So the
         # nearest matches come from the index, a few more than a page needs, and are put in order
         # here; if entries at the same distance straddle the last one fetched, the exact query runs.
-        entries, _ordering = self.filtered(query)
         wanted = COUNT_CAP + 1 + KNN_SLACK
+        if (query.open_at is not None or query.open_on is not None) and not (query.words or query.tag_groups):
+            return self.nearest_open(query, wanted)
+        entries, _ordering = self.filtered(query)
         nearest = entries.order_by("nearness").values_list("nearness", "name", "id")[:wanted]  # type: ignore[misc]
         if query.words or query.tag_groups:
             rows = list(nearest)
@@ -462,10 +475,48 @@ class PostgresSearchBackend(SearchBackend):
             # them all and sort; for this one statement, it may not.
             with index_walk():
                 rows = list(nearest)
+        return self.in_order(query, rows, wanted)
+
+    def in_order(self, query: SearchQuery, rows: list[tuple[Any, ...]], wanted: int) -> list[tuple[Any, ...]]:
+        """(nearness, name, id) rows, nearest first, put in the page's order; the exact query when
+        entries at the same distance straddle the last row fetched."""
         if len(rows) == wanted and rows[-1][0] <= rows[COUNT_CAP][0]:
             return super().matches(query)
         rows.sort()
         return [(entry_id, nearness) for nearness, _name, entry_id in rows[: COUNT_CAP + 1]]
+
+    def nearest_open(self, query: SearchQuery, wanted: int) -> list[tuple[Any, ...]]:
+        """Nearest first, open as asked. When much is open, the nearest OPEN_WALK entries of the
+        radius hold a page's worth: probe each one's hours (a correlated subquery) and stop there.
+        When little is open (nights, Sundays), they do not: then find what is open once, by
+        semi-joins, and keep what lies in the radius."""
+        assert query.origin is not None
+        entries, _ordering = self.filtered(replace(query, open_at=None, open_on=None))
+        walk = entries.order_by("nearness").values(  # type: ignore[misc]
+            "id", "name", "location_id", "service_id", "own_hours", "time_zone", "nearness"
+        )
+        walk_sql, walk_params = walk[:OPEN_WALK].query.sql_with_params()
+        hours = self.hours_filters(query, correlated=True)
+        # The walk is materialised once; the first row returned counts its entries.
+        sql = (
+            f"WITH walk AS MATERIALIZED ({walk_sql})"  # noqa: S608 - the ORM's SQL and fixed fragments
+            " (SELECT CAST(-1 AS double precision), '', CAST(0 AS bigint), count(*) FROM walk)"
+            " UNION ALL (SELECT directory_searchentry.nearness, directory_searchentry.name,"
+            " directory_searchentry.id, 0 FROM walk AS directory_searchentry"
+            f" WHERE {' AND '.join(part.text for part in hours)}"
+            " ORDER BY directory_searchentry.nearness LIMIT %s)"
+        )
+        params = [*walk_params, *(param for part in hours for param in part.params), wanted]
+        with index_walk(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            found = cursor.fetchall()
+        walked = found[0][3]
+        rows = [(nearness, name, entry_id) for nearness, name, entry_id, _count in found[1:]]
+        if len(rows) < wanted and walked == OPEN_WALK:
+            # The walk ran out before a page's worth was open: what is open, by semi-joins.
+            entries, _ordering = self.filtered(query, correlated=False)
+            rows = list(entries.order_by("nearness").values_list("nearness", "name", "id")[:wanted])  # type: ignore[misc]
+        return self.in_order(query, rows, wanted)
 
     def best_matches(self, query: SearchQuery) -> list[tuple[Any, ...]]:
         """Best match first, in two tiers: entries whose service or category names hold every word,

@@ -437,3 +437,25 @@ def test_a_tier_larger_than_the_candidates_is_ranked_on_a_bounded_set(
     assert page.total_is_capped
     entries = models.SearchEntry.objects.in_bulk([hit.entry_id for hit in page.hits])
     assert all(entries[hit.entry_id].name.startswith("Food pantry") for hit in page.hits)
+
+
+@pytest.mark.parametrize("walk", [1, 2, 100])
+def test_open_now_nearby_finds_what_is_open_beyond_the_nearest_few(
+    monkeypatch: pytest.MonkeyPatch, walk: int
+) -> None:
+    # PostgreSQL probes the hours of the nearest OPEN_WALK entries, then falls back to semi-joins.
+    from kynect.directory.search import backends
+
+    monkeypatch.setattr(backends, "OPEN_WALK", walk)
+    listed_service(name="Closed nearby", hours=[("SA", time(9), time(12))], latitude=FRANKFORT.latitude)
+    listed_service(
+        name="Open a bit farther", hours=[(WEEKDAYS, time(8), time(17))], latitude=FRANKFORT.latitude + 0.05
+    )
+    listed_service(
+        name="Open farther", hours=[(WEEKDAYS, time(8), time(17))], latitude=FRANKFORT.latitude + 0.1
+    )
+    search_index_update()
+
+    monday_morning = datetime(2026, 11, 23, 9, tzinfo=EASTERN)
+    assert names(near_frankfort(25, open_at=monday_morning)) == ["Open a bit farther", "Open farther"]
+    assert names(near_frankfort(25, open_on=date(2026, 11, 28))) == ["Closed nearby"]
