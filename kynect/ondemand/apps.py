@@ -8,4 +8,8 @@ class OndemandConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers how the mobile verification text gets its code when it is sent (ADR 0014).
-        from kynect.ondemand import verification  # noqa: F401
+        # And how a requester's confirmation gets its secret links (ADR 0016).
+        from kynect.ondemand import (
+            confirmation,  # noqa: F401
+            verification,  # noqa: F401
+        )

@@ -1,19 +1,30 @@
-"""High-entropy secrets handed out once and kept only as keyed hashes: requesters' secret links and
-API keys. Their entropy makes a fast keyed hash (HMAC-SHA256 under the site's secret key) enough."""
+"""High-entropy secrets kept only as keyed hashes: requesters' secret links and API keys. Their entropy
+makes a fast keyed hash (HMAC-SHA256 under the site's secret key) enough.
+
+A requester's link secret is derived from a random per-request key, so that the confirmation message
+can carry it without the outbox storing it (ADR 0016, after ADR 0014)."""
 
 from __future__ import annotations
 
+import base64
 import secrets
 
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 _REQUEST_LINK_SALT = "kynect.ondemand.help-request.link"
+_REQUEST_LINK_DERIVE_SALT = "kynect.ondemand.help-request.link.derive"
 _API_KEY_SALT = "kynect.ondemand.api-key"
 API_KEY_MARK = "kod"
 
 
 def secret_new() -> str:
     return secrets.token_urlsafe(32)
+
+
+def request_token_derive(*, request_id: str, link_key: str) -> str:
+    """The secret of a requester's link, derived from the request's random `link_key` (ADR 0016)."""
+    digest = salted_hmac(_REQUEST_LINK_DERIVE_SALT, f"{request_id}:{link_key}", algorithm="sha256").digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def request_token_hash(*, request_id: str, token: str) -> str:

@@ -467,8 +467,12 @@ class HelpRequest(BaseModel):
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
-    # The requester's secret link (status page and cancel) is kept only as a keyed hash.
+    # The requester's secret link (status page and cancel) is kept only as a keyed hash. Its secret is
+    # derived from `link_key` when the confirmation is sent (ADR 0016); the key is wiped when the
+    # request closes, and the link keeps working through the hash.
     token_hash = models.CharField(max_length=64)
+    link_key = models.CharField(max_length=64, blank=True)
+    confirmation_message_id = models.UUIDField(null=True, blank=True, unique=True)
 
     source = models.CharField(_("source"), max_length=8, choices=Source.choices, default=Source.WEB)
     api_key = models.ForeignKey(

@@ -17,17 +17,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.urls import reverse
-from django.utils import formats, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from kynect.accounts.models import Membership, User
 from kynect.core import clock
@@ -38,6 +35,7 @@ from kynect.interop.doi.roster import Roster, RosterProblem, RosterRow
 from kynect.notifications.services import SUPPORTED_LANGUAGES, email_queue, sms_queue
 from kynect.ondemand import credentials
 from kynect.ondemand import verification as codes
+from kynect.ondemand.confirmation import CONFIRMATION_TEMPLATE, confirmation_context
 from kynect.ondemand.models import (
     KENTUCKY_COUNTY_FIPS,
     MINUTES_PER_DAY,
@@ -665,30 +663,6 @@ class SubmittedHelpRequest:
     token: str  # the secret of the requester's link; exists in clear only here and in their message
 
 
-HELP_REQUEST_RECEIVED_TEMPLATE = "ondemand/help_request_received"
-ZONE_NAMES = {
-    "America/New_York": gettext_lazy("Eastern time"),
-    "America/Chicago": gettext_lazy("Central time"),
-}
-
-
-def local_time_text(*, at: datetime, time_zone: str) -> str:
-    """'Monday, Nov. 23, 2026, 4:38 p.m. (Eastern time)' in the active language, in `time_zone`."""
-    local = at.astimezone(ZoneInfo(time_zone))
-    zone_name = ZONE_NAMES.get(time_zone, time_zone)
-    return f"{formats.date_format(local, 'l')}, {formats.date_format(local, 'DATETIME_FORMAT')} ({zone_name})"
-
-
-def help_request_link(*, help_request: HelpRequest, token: str, language: str, cancel: bool = False) -> str:
-    """The requester's secret link (status page, or the cancel page), absolute, in their language."""
-    with translation.override(language):
-        path = reverse(
-            "ondemand:help_cancel" if cancel else "ondemand:help_status",
-            kwargs={"request_id": help_request.pk, "token": token},
-        )
-    return settings.SITE_URL + path
-
-
 def _help_request_clean(
     *,
     name: str,
@@ -802,7 +776,7 @@ def help_request_submit(
     now = clock.now()
     call_by = help_request_call_by(at=now)
     waiting_limit = max(settings.ONDEMAND_WAITING_LIMIT_MINUTES, settings.ONDEMAND_CALLBACK_MINUTES)
-    token = credentials.secret_new()
+    link_key = credentials.secret_new()
     message_language = message_language if message_language in SUPPORTED_LANGUAGES else settings.LANGUAGE_CODE
     help_request = HelpRequest(
         **values,
@@ -825,6 +799,8 @@ def help_request_submit(
         source=HelpRequest.Source.API if api_key is not None else HelpRequest.Source.WEB,
         api_key=api_key,
     )
+    help_request.link_key = link_key
+    token = credentials.request_token_derive(request_id=str(help_request.pk), link_key=link_key)
     help_request.token_hash = credentials.request_token_hash(request_id=str(help_request.pk), token=token)
     help_request.full_clean(validate_constraints=False)
     with transaction.atomic():
@@ -840,33 +816,26 @@ def help_request_submit(
             if existing is None:
                 raise
             raise DuplicateHelpRequestError(existing) from None
-        _help_request_confirm(help_request=help_request, token=token)
+        _help_request_confirm(help_request=help_request)
         help_request_submitted(help_request=help_request)
     logger.info("Help request %s submitted (%s)", help_request.pk, help_request.source)
     return SubmittedHelpRequest(help_request=help_request, token=token)
 
 
-def _help_request_confirm(*, help_request: HelpRequest, token: str) -> None:
-    """Queue the confirmation, with the secret links, by the requester's preferred channel."""
+def _help_request_confirm(*, help_request: HelpRequest) -> None:
+    """Queue the confirmation by the requester's preferred channel. The outbox keeps it with the secret
+    links masked; the links go in only when it is sent (`confirmation.confirmation_send_time_context`)."""
     language = help_request.message_language
-    with translation.override(language):
-        context = {
-            "name": help_request.name,
-            "call_by": local_time_text(at=help_request.sla_due_at, time_zone=help_request.time_zone),
-            "inside_hours": help_request.clock_starts_at == help_request.submitted_at,
-            "status_link": help_request_link(help_request=help_request, token=token, language=language),
-            "cancel_link": help_request_link(
-                help_request=help_request, token=token, language=language, cancel=True
-            ),
-        }
+    context = confirmation_context(help_request=help_request, token=None)
     if help_request.contact_method == HelpRequest.ContactMethod.EMAIL:
-        email_queue(
-            to=help_request.email, template=HELP_REQUEST_RECEIVED_TEMPLATE, context=context, language=language
+        message = email_queue(
+            to=help_request.email, template=CONFIRMATION_TEMPLATE, context=context, language=language
         )
     else:
-        sms_queue(
-            to=help_request.phone, template=HELP_REQUEST_RECEIVED_TEMPLATE, context=context, language=language
+        message = sms_queue(
+            to=help_request.phone, template=CONFIRMATION_TEMPLATE, context=context, language=language
         )
+    HelpRequest.objects.filter(pk=help_request.pk).update(confirmation_message_id=message.pk)
 
 
 def help_request_submitted(*, help_request: HelpRequest) -> None:
@@ -888,7 +857,7 @@ def help_request_cancel(*, help_request: HelpRequest) -> HelpRequest:
     Raises ValidationError when the request is no longer Pending (a helper accepted it, or it closed).
     """
     cancelled = HelpRequest.objects.filter(pk=help_request.pk, status=HelpRequest.Status.PENDING).update(
-        status=HelpRequest.Status.CANCELLED, closed_at=clock.now(), updated_at=clock.now()
+        status=HelpRequest.Status.CANCELLED, closed_at=clock.now(), updated_at=clock.now(), link_key=""
     )
     help_request.refresh_from_db()
     if not cancelled:

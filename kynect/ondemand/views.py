@@ -25,6 +25,7 @@ from kynect.accounts.models import Membership, User
 from kynect.core import clock
 from kynect.core.audit import access_event_record, client_ip
 from kynect.core.phones import phone_display
+from kynect.ondemand.confirmation import ZONE_NAMES, local_time_text
 from kynect.ondemand.forms import AgreeForm, CodeForm, ContactForm, HelpRequestForm, ScheduleForm, TimeOffForm
 from kynect.ondemand.models import Helper, HelpRequest, TimeOff
 from kynect.ondemand.selectors import (
@@ -40,7 +41,6 @@ from kynect.ondemand.selectors import (
     user_is_helper,
 )
 from kynect.ondemand.services import (
-    ZONE_NAMES,
     DuplicateHelpRequestError,
     HelpRequestLimitError,
     help_request_submit,
@@ -50,7 +50,6 @@ from kynect.ondemand.services import (
     helper_contact_update,
     helper_schedule_update,
     helper_start,
-    local_time_text,
     mobile_code_resend,
     mobile_code_verify,
     time_off_add,

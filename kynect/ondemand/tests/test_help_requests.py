@@ -308,3 +308,32 @@ def test_a_request_that_loses_the_race_for_the_pending_slot_is_a_duplicate():
     assert raised.value.existing == first
     assert HelpRequest.objects.count() == 1
     assert OutboundMessage.objects.count() == 1
+
+
+def test_the_outbox_never_stores_the_secret_link():
+    with time_machine.travel(OPEN, tick=False), sending():
+        submitted = submit()
+    stored = OutboundMessage.objects.get()
+    assert submitted.token not in stored.body
+    assert "/hidden-until-sent/cancel/" in stored.body
+    assert stored.status == OutboundMessage.Status.SENT
+    assert submitted.token in LocmemSmsBackend.outbox[-1].body
+    request = HelpRequest.objects.get()
+    assert request.confirmation_message_id == stored.pk
+    assert submitted.token not in request.link_key
+
+
+def test_cancelling_wipes_the_link_key_and_withdraws_an_unsent_confirmation():
+    from kynect.notifications.services import message_deliver
+
+    with time_machine.travel(OPEN, tick=False):
+        submitted = submit()  # not committed in this test: the confirmation is still waiting to send
+        help_request_cancel(help_request=submitted.help_request)
+        request = HelpRequest.objects.get()
+        assert request.link_key == ""
+        assert (
+            message_deliver(message_id=str(request.confirmation_message_id)) == OutboundMessage.Status.FAILED
+        )
+    assert not LocmemSmsBackend.outbox
+    # The link still opens the (cancelled) request: it is checked against the hash.
+    assert help_request_by_link(request_id=str(request.pk), token=submitted.token) == request

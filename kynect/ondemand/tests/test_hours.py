@@ -9,9 +9,9 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import translation
 
+from kynect.ondemand.confirmation import local_time_text
 from kynect.ondemand.hours import service_hours_parse
 from kynect.ondemand.selectors import help_request_call_by, service_hours_table
-from kynect.ondemand.services import local_time_text
 
 EASTERN = ZoneInfo("America/New_York")
 CENTRAL = ZoneInfo("America/Chicago")
