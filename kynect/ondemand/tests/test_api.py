@@ -195,3 +195,14 @@ def test_the_key_command_prints_the_key_once_and_revokes(capsys):
     assert key not in listed
     call_command("ondemand_api_key", "revoke", api_key.prefix)
     assert call(key, {**BODY, "phone": "5025550111"}).status_code == 401
+
+
+def test_the_admin_lists_keys_without_their_hash(admin_client):
+    api_key, key = api_key_create(name="Call centre")
+    listing = admin_client.get("/admin/ondemand/apikey/")
+    assert listing.status_code == 200
+    assert api_key.prefix in listing.content.decode()
+    detail = admin_client.get(f"/admin/ondemand/apikey/{api_key.pk}/change/").content.decode()
+    assert api_key.key_hash not in detail
+    assert key not in detail
+    assert admin_client.get("/admin/ondemand/apikey/add/").status_code == 403
