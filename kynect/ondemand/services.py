@@ -802,7 +802,7 @@ def help_request_submit(
     help_request.link_key = link_key
     token = credentials.request_token_derive(request_id=str(help_request.pk), link_key=link_key)
     help_request.token_hash = credentials.request_token_hash(request_id=str(help_request.pk), token=token)
-    help_request.full_clean(validate_constraints=False)
+    help_request.full_clean(validate_unique=False, validate_constraints=False)  # the database enforces both
     with transaction.atomic():
         existing = help_request_open_for_phone(phone=help_request.phone, now=now)
         if existing is not None:
