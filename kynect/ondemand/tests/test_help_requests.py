@@ -337,3 +337,17 @@ def test_cancelling_wipes_the_link_key_and_withdraws_an_unsent_confirmation():
     assert not LocmemSmsBackend.outbox
     # The link still opens the (cancelled) request: it is checked against the hash.
     assert help_request_by_link(request_id=str(request.pk), token=submitted.token) == request
+
+
+def test_link_secrets_and_api_keys_are_compared_in_constant_time():
+    from unittest import mock
+
+    from django.utils.crypto import constant_time_compare
+
+    with time_machine.travel(OPEN, tick=False), sending():
+        submitted = submit()
+    _api_key, key = api_key_create(name="Call centre")
+    with mock.patch.object(credentials, "constant_time_compare", wraps=constant_time_compare) as compare:
+        assert help_request_by_link(request_id=str(submitted.help_request.pk), token="guess") is None
+        assert api_key_authenticate(key=key) is not None
+    assert compare.call_count == 2
