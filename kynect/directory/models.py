@@ -450,6 +450,8 @@ class OpeningWindow(models.Model):
             models.Index(fields=["location", "weekday"], name="openingwindow_location_day"),
             # "Open now" and "open on a day" look windows up by day and opening time (search backends).
             models.Index(fields=["service", "weekday", "opens_at"], name="openingwindow_open_lookup"),
+            # ... and by closing time: late in the day, "still open" is the narrow side.
+            models.Index(fields=["service", "weekday", "closes_at"], name="openingwindow_close_lookup"),
         ]
         ordering = ["weekday", "opens_at"]
 

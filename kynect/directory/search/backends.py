@@ -222,10 +222,11 @@ class SearchBackend:
         raise NotImplementedError
 
     def near(
-        self, entries: QuerySet[SearchEntry], origin: Origin, radius_miles: float | None
+        self, entries: QuerySet[SearchEntry], origin: Origin, radius_miles: float | None, *, box: bool = True
     ) -> QuerySet[SearchEntry]:
         """Keep the entries within `radius_miles` of `origin` (any distance when None), annotated with
-        `nearness`, a number that orders them nearest first and that `miles` turns into miles."""
+        `nearness`, a number that orders them nearest first and that `miles` turns into miles. With
+        `box` False, the place index is left for other filters to narrow first."""
         raise NotImplementedError
 
     def miles(self, nearness: float) -> float:
@@ -258,13 +259,13 @@ class SearchBackend:
         return hours
 
     def filtered(
-        self, query: SearchQuery, *, correlated: bool | None = None
+        self, query: SearchQuery, *, correlated: bool | None = None, box: bool = True
     ) -> tuple[QuerySet[SearchEntry], list[str]]:
         """The entries matching every filter of `query`, and the ordering it asks for."""
         entries = SearchEntry.objects.all()
         ordering: list[str] = []
         if query.origin is not None:
-            entries = self.near(entries, query.origin, query.radius_miles)
+            entries = self.near(entries, query.origin, query.radius_miles, box=box)
         hours = self.hours_filters(query, correlated=correlated)
         if hours:
             entries = entries.extra(  # noqa: S610 - parameters are bound, the SQL is fixed
@@ -341,7 +342,7 @@ class SqliteSearchBackend(SearchBackend):
             return [tuple(row) for row in cursor.fetchall()]
 
     def near(
-        self, entries: QuerySet[SearchEntry], origin: Origin, radius_miles: float | None
+        self, entries: QuerySet[SearchEntry], origin: Origin, radius_miles: float | None, *, box: bool = True
     ) -> QuerySet[SearchEntry]:
         # The squared chord to the origin's unit vector: arithmetic the SQLite engine runs itself,
         # where trigonometry would call back into Python for every row. The bounding box uses the
@@ -425,7 +426,7 @@ class PostgresSearchBackend(SearchBackend):
             cursor.execute("ANALYZE directory_searchentry")
 
     def near(
-        self, entries: QuerySet[SearchEntry], origin: Origin, radius_miles: float | None
+        self, entries: QuerySet[SearchEntry], origin: Origin, radius_miles: float | None, *, box: bool = True
     ) -> QuerySet[SearchEntry]:
         # The chord to the origin, by the cube extension's Euclidean distance on the generated
         # `geo_point` column. Its GiST index answers the bounding cube and, when the nearest come
@@ -441,6 +442,10 @@ class PostgresSearchBackend(SearchBackend):
         if radius_miles is None:
             return entries.filter(x__isnull=False)
         chord = chord_for_miles(radius_miles)
+        if not box:
+            # The planner guesses a box holds a few hundred entries; in a dense county at 500,000 it
+            # holds a quarter of a million, and a bitmap of them costs more than the whole search.
+            return entries.filter(nearness__lte=chord)
         return entries.extra(
             where=[
                 "directory_searchentry.geo_point"
@@ -514,7 +519,8 @@ class PostgresSearchBackend(SearchBackend):
         rows = [(nearness, name, entry_id) for nearness, name, entry_id, _count in found[1:]]
         if len(rows) < wanted and walked == OPEN_WALK:
             # The walk ran out before a page's worth was open: what is open, by semi-joins.
-            entries, _ordering = self.filtered(query, correlated=False)
+            # Driven from that set (the locations' entries by index), not from the box.
+            entries, _ordering = self.filtered(query, correlated=False, box=False)
             rows = list(entries.order_by("nearness").values_list("nearness", "name", "id")[:wanted])  # type: ignore[misc]
         return self.in_order(query, rows, wanted)
 
@@ -523,8 +529,9 @@ class PostgresSearchBackend(SearchBackend):
         then the others (words found in the organization or description). Each tier is ranked by
         ts_rank over at most RANK_CANDIDATES of its entries: a word as common as "food" matches a
         tenth of a large directory, and ranking every match costs far more than the page's time. A
-        tier that large is ranked on an arbitrary RANK_CANDIDATES of its matches (ADR 0015)."""
-        entries, _ordering = self.filtered(query)
+        tier that large is ranked on an arbitrary RANK_CANDIDATES of its matches (ADR 0015). The
+        words' index narrows first; the radius is checked on what it finds."""
+        entries, _ordering = self.filtered(query, box=False)
         text = " ".join(query.words)
         title = f"directory_searchentry.title_vector @@ {self.words_query}"
         fields = ["rank", "nearness", "name", "id"] if query.origin is not None else ["rank", "name", "id"]
