@@ -529,9 +529,8 @@ class PostgresSearchBackend(SearchBackend):
         then the others (words found in the organization or description). Each tier is ranked by
         ts_rank over at most RANK_CANDIDATES of its entries: a word as common as "food" matches a
         tenth of a large directory, and ranking every match costs far more than the page's time. A
-        tier that large is ranked on an arbitrary RANK_CANDIDATES of its matches (ADR 0015). The
-        words' index narrows first; the radius is checked on what it finds."""
-        entries, _ordering = self.filtered(query, box=False)
+        tier that large is ranked on an arbitrary RANK_CANDIDATES of its matches (ADR 0015)."""
+        entries, _ordering = self.filtered(query)
         text = " ".join(query.words)
         title = f"directory_searchentry.title_vector @@ {self.words_query}"
         fields = ["rank", "nearness", "name", "id"] if query.origin is not None else ["rank", "name", "id"]
