@@ -1,9 +1,11 @@
 """Search backends: one interface, one implementation per database.
 
-The filters every backend shares (distance, opening hours) are ORM expressions over `SearchEntry`;
-only the full-text part differs: SQLite's FTS5 table ranked with bm25, PostgreSQL's generated
-tsvector columns with GIN indexes ranked with ts_rank. Distance is a bounding-box prefilter on the
-(latitude, longitude) index, then the haversine formula in SQL.
+Each backend filters `SearchEntry` rows by words and tags (SQLite's FTS5 table ranked with bm25;
+PostgreSQL's generated tsvector columns with GIN indexes ranked with ts_rank), by place (a bounding
+box, then the chord between unit vectors, which orders as the haversine distance does) and by opening
+hours (semi-joins or correlated probes of the opening windows). ADR 0013 and ADR 0015 explain the
+choices; the PostgreSQL backend's nearest-first and best-match paths are the ones tuned for 500,000
+services.
 """
 
 from __future__ import annotations
@@ -191,6 +193,24 @@ def entry_time_zones() -> tuple[str, ...]:
     return _zones_cache[1]
 
 
+_size_cache: tuple[float, int] | None = None
+
+
+def indexed_entries() -> int:
+    """About how many entries the index holds (PostgreSQL's statistics), cached for a few minutes."""
+    global _size_cache
+    now = _time.monotonic()
+    if _size_cache is None or now - _size_cache[0] > ZONE_CACHE_SECONDS:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'directory_searchentry'")
+            row = cursor.fetchone()
+        estimate = int(row[0]) if row else -1
+        if estimate < 0:  # never analysed
+            estimate = SearchEntry.objects.count()
+        _size_cache = (now, estimate)
+    return _size_cache[1]
+
+
 def entry_time_zones_forget() -> None:
     global _zones_cache
     _zones_cache = None
@@ -222,11 +242,10 @@ class SearchBackend:
         raise NotImplementedError
 
     def near(
-        self, entries: QuerySet[SearchEntry], origin: Origin, radius_miles: float | None, *, box: bool = True
+        self, entries: QuerySet[SearchEntry], origin: Origin, radius_miles: float | None
     ) -> QuerySet[SearchEntry]:
         """Keep the entries within `radius_miles` of `origin` (any distance when None), annotated with
-        `nearness`, a number that orders them nearest first and that `miles` turns into miles. With
-        `box` False, the place index is left for other filters to narrow first."""
+        `nearness`, a number that orders them nearest first and that `miles` turns into miles."""
         raise NotImplementedError
 
     def miles(self, nearness: float) -> float:
@@ -259,13 +278,13 @@ class SearchBackend:
         return hours
 
     def filtered(
-        self, query: SearchQuery, *, correlated: bool | None = None, box: bool = True
+        self, query: SearchQuery, *, correlated: bool | None = None
     ) -> tuple[QuerySet[SearchEntry], list[str]]:
         """The entries matching every filter of `query`, and the ordering it asks for."""
         entries = SearchEntry.objects.all()
         ordering: list[str] = []
         if query.origin is not None:
-            entries = self.near(entries, query.origin, query.radius_miles, box=box)
+            entries = self.near(entries, query.origin, query.radius_miles)
         hours = self.hours_filters(query, correlated=correlated)
         if hours:
             entries = entries.extra(  # noqa: S610 - parameters are bound, the SQL is fixed
@@ -342,7 +361,7 @@ class SqliteSearchBackend(SearchBackend):
             return [tuple(row) for row in cursor.fetchall()]
 
     def near(
-        self, entries: QuerySet[SearchEntry], origin: Origin, radius_miles: float | None, *, box: bool = True
+        self, entries: QuerySet[SearchEntry], origin: Origin, radius_miles: float | None
     ) -> QuerySet[SearchEntry]:
         # The squared chord to the origin's unit vector: arithmetic the SQLite engine runs itself,
         # where trigonometry would call back into Python for every row. The bounding box uses the
@@ -405,8 +424,10 @@ def index_walk() -> Iterator[None]:
             )
 
 
-# Nearest-first searches for what is open probe at most this many of the nearest entries one by one.
+# Nearest-first searches for what is open probe at most this many of the nearest entries one by one,
+# when the index holds at least OPEN_WALK_MIN_ENTRIES entries (below that, semi-joins are cheaper).
 OPEN_WALK = 3000
+OPEN_WALK_MIN_ENTRIES = 50_000
 # Best-match searches on PostgreSQL rank at most this many entries per tier.
 RANK_CANDIDATES = 2000
 # Nearest-first searches on PostgreSQL fetch this many entries beyond a full count, so that entries at
@@ -426,7 +447,7 @@ class PostgresSearchBackend(SearchBackend):
             cursor.execute("ANALYZE directory_searchentry")
 
     def near(
-        self, entries: QuerySet[SearchEntry], origin: Origin, radius_miles: float | None, *, box: bool = True
+        self, entries: QuerySet[SearchEntry], origin: Origin, radius_miles: float | None
     ) -> QuerySet[SearchEntry]:
         # The chord to the origin, by the cube extension's Euclidean distance on the generated
         # `geo_point` column. Its GiST index answers the bounding cube and, when the nearest come
@@ -442,10 +463,6 @@ class PostgresSearchBackend(SearchBackend):
         if radius_miles is None:
             return entries.filter(x__isnull=False)
         chord = chord_for_miles(radius_miles)
-        if not box:
-            # The planner guesses a box holds a few hundred entries; in a dense county at 500,000 it
-            # holds a quarter of a million, and a bitmap of them costs more than the whole search.
-            return entries.filter(nearness__lte=chord)
         return entries.extra(
             where=[
                 "directory_searchentry.geo_point"
@@ -496,6 +513,12 @@ class PostgresSearchBackend(SearchBackend):
         When little is open (nights, Sundays), they do not: then find what is open once, by
         semi-joins, and keep what lies in the radius."""
         assert query.origin is not None
+        if indexed_entries() < OPEN_WALK_MIN_ENTRIES:
+            # A small index: the sets of what is open are small too. Walk with them.
+            entries, _ordering = self.filtered(query, correlated=False)
+            with index_walk():
+                rows = list(entries.order_by("nearness").values_list("nearness", "name", "id")[:wanted])  # type: ignore[misc]
+            return self.in_order(query, rows, wanted)
         entries, _ordering = self.filtered(replace(query, open_at=None, open_on=None))
         walk = entries.order_by("nearness").values(  # type: ignore[misc]
             "id", "name", "location_id", "service_id", "own_hours", "time_zone", "nearness"
@@ -519,8 +542,7 @@ class PostgresSearchBackend(SearchBackend):
         rows = [(nearness, name, entry_id) for nearness, name, entry_id, _count in found[1:]]
         if len(rows) < wanted and walked == OPEN_WALK:
             # The walk ran out before a page's worth was open: what is open, by semi-joins.
-            # Driven from that set (the locations' entries by index), not from the box.
-            entries, _ordering = self.filtered(query, correlated=False, box=False)
+            entries, _ordering = self.filtered(query, correlated=False)
             rows = list(entries.order_by("nearness").values_list("nearness", "name", "id")[:wanted])  # type: ignore[misc]
         return self.in_order(query, rows, wanted)
 

@@ -440,13 +440,16 @@ def test_a_tier_larger_than_the_candidates_is_ranked_on_a_bounded_set(
 
 
 @pytest.mark.parametrize("walk", [1, 2, 100])
+@pytest.mark.parametrize("min_entries", [0, 10**9], ids=["large index", "small index"])
 def test_open_now_nearby_finds_what_is_open_beyond_the_nearest_few(
-    monkeypatch: pytest.MonkeyPatch, walk: int
+    monkeypatch: pytest.MonkeyPatch, walk: int, min_entries: int
 ) -> None:
-    # PostgreSQL probes the hours of the nearest OPEN_WALK entries, then falls back to semi-joins.
+    # PostgreSQL probes the hours of the nearest OPEN_WALK entries, then falls back to semi-joins;
+    # with a small index it walks with the semi-joins straight away.
     from kynect.directory.search import backends
 
     monkeypatch.setattr(backends, "OPEN_WALK", walk)
+    monkeypatch.setattr(backends, "OPEN_WALK_MIN_ENTRIES", min_entries)
     listed_service(name="Closed nearby", hours=[("SA", time(9), time(12))], latitude=FRANKFORT.latitude)
     listed_service(
         name="Open a bit farther", hours=[(WEEKDAYS, time(8), time(17))], latitude=FRANKFORT.latitude + 0.05
