@@ -344,3 +344,18 @@ ONDEMAND_HELP_REQUEST_API_KEY_WINDOW_SECONDS = env_int("ONDEMAND_HELP_REQUEST_AP
 ONDEMAND_DUPLICATE_HOURS = env_int("ONDEMAND_DUPLICATE_HOURS", 24)
 # Where an Unserved requester is pointed for other help, beside 2-1-1.
 ONDEMAND_CALL_CENTRE_PHONE = os.environ.get("ONDEMAND_CALL_CENTRE_PHONE", "1-855-459-6328")
+# Routing (DESIGN §5.4; the On Demand FAQ): a General offer lasts 15 minutes with a reminder 5 minutes
+# before it expires; then Mass rounds of ONDEMAND_MASS_SIZE helpers (K), each offer 15 minutes.
+ONDEMAND_OFFER_MINUTES = env_int("ONDEMAND_OFFER_MINUTES", 15)
+ONDEMAND_REMINDER_MINUTES_BEFORE = env_int("ONDEMAND_REMINDER_MINUTES_BEFORE", 5)
+ONDEMAND_MASS_SIZE = env_int("ONDEMAND_MASS_SIZE", 5)
+# A waiting request with nobody eligible is looked at again this often (and at once when a helper
+# becomes available by switching on or registering).
+ONDEMAND_ROUTE_RETRY_SECONDS = env_int("ONDEMAND_ROUTE_RETRY_SECONDS", 60)
+# After a link accept: the passcode (5 minutes, 5 attempts, Resend cooldown), the 10 minutes before an
+# unverified accept goes back to routing as a miss, and the 5 minutes the Customer Details page stays open.
+ONDEMAND_PASSCODE_SECONDS = env_int("ONDEMAND_PASSCODE_SECONDS", 5 * 60)
+ONDEMAND_PASSCODE_MAX_ATTEMPTS = env_int("ONDEMAND_PASSCODE_MAX_ATTEMPTS", 5)
+ONDEMAND_PASSCODE_RESEND_SECONDS = env_int("ONDEMAND_PASSCODE_RESEND_SECONDS", 30)
+ONDEMAND_VERIFY_MINUTES = env_int("ONDEMAND_VERIFY_MINUTES", 10)
+ONDEMAND_DETAILS_SECONDS = env_int("ONDEMAND_DETAILS_SECONDS", 5 * 60)

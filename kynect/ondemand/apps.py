@@ -9,7 +9,14 @@ class OndemandConfig(AppConfig):
     def ready(self) -> None:
         # Registers how the mobile verification text gets its code when it is sent (ADR 0014).
         # And how a requester's confirmation gets its secret links (ADR 0016).
+        # And how offers get their links and passcodes their codes; and the routing deadlines (DESIGN §5.6).
+        from kynect.core import sweeper
         from kynect.ondemand import (
             confirmation,  # noqa: F401
+            messages,  # noqa: F401
+            routing,
             verification,  # noqa: F401
         )
+
+        for name, handler in routing.SWEEPS.items():
+            sweeper.register(name)(handler)

@@ -55,3 +55,22 @@ def api_key_hash(key: str) -> str:
 
 def api_key_matches(*, stored_hash: str, key: str) -> bool:
     return constant_time_compare(api_key_hash(key), stored_hash)
+
+
+_OFFER_LINK_SALT = "kynect.ondemand.offer.link"
+_OFFER_LINK_DERIVE_SALT = "kynect.ondemand.offer.link.derive"
+
+
+def offer_token_derive(*, offer_id: str, link_key: str) -> str:
+    """The secret of a helper's offer link, derived from the offer's random `link_key` when the message
+    is sent (as for requesters' links, ADR 0016)."""
+    digest = salted_hmac(_OFFER_LINK_DERIVE_SALT, f"{offer_id}:{link_key}", algorithm="sha256").digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def offer_token_hash(*, offer_id: str, token: str) -> str:
+    return salted_hmac(_OFFER_LINK_SALT, f"{offer_id}:{token}", algorithm="sha256").hexdigest()
+
+
+def offer_token_matches(*, offer_id: str, stored_hash: str, token: str) -> bool:
+    return constant_time_compare(offer_token_hash(offer_id=offer_id, token=token), stored_hash)

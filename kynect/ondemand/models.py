@@ -467,6 +467,16 @@ class HelpRequest(BaseModel):
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
+    # Routing (`routing`): rounds offered so far (1 = the General offer, 2 and on = Mass rounds), when
+    # routing should next look for helpers (a deadline the sweeper claims), and whether the language
+    # filter has been relaxed (offers then say "needs interpreter").
+    rounds = models.PositiveSmallIntegerField(_("routing rounds"), default=0)
+    route_at = models.DateTimeField(_("route again at"), null=True, blank=True)
+    language_relaxed = models.BooleanField(_("offered with an interpreter"), default=False)
+    # Working the request: the first logged call attempt stops the 30-minute clock.
+    first_contact_at = models.DateTimeField(_("first contact"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+
     # The requester's secret link (status page and cancel) is kept only as a keyed hash. Its secret is
     # derived from `link_key` when the confirmation is sent (ADR 0016); the key is wiped when the
     # request closes, and the link keeps working through the hash.
@@ -488,6 +498,7 @@ class HelpRequest(BaseModel):
             # Sweeper: due deadlines of open requests.
             models.Index(fields=["status", "sla_due_at"], name="help_request_sla_due"),
             models.Index(fields=["status", "unserved_at"], name="help_request_unserved_due"),
+            models.Index(fields=["status", "route_at"], name="help_request_route_due"),
             # Duplicate check.
             models.Index(fields=["phone", "status", "submitted_at"], name="help_request_by_phone"),
         ]
@@ -532,3 +543,147 @@ class HelpRequest(BaseModel):
     @property
     def county(self) -> County | None:
         return KENTUCKY_COUNTY_FIPS.get(self.county_fips)
+
+
+class Offer(BaseModel):
+    """One helper's chance to take a help request (DESIGN §5.4): the General offer, or one of a Mass round.
+
+    Lifecycle, changed only by conditional updates in `routing` (the help request's row is always locked
+    before its offers):
+
+        pending --accept--> accepted            (the help request becomes In Progress)
+        pending --reject--> rejected
+        pending --expires_at passes--> expired  (a miss, for a General offer)
+        pending --another helper wins, or the request closes--> rescinded
+        accepted (by link) --passcode not verified by verify_due_at--> abandoned (a miss; routed again)
+
+    The link in the helper's email and text message carries a secret derived from `link_key` when the
+    message is sent; only its keyed hash is kept (ADR 0016). `score` and `score_parts` record why this
+    helper was chosen.
+    """
+
+    class Kind(models.TextChoices):
+        GENERAL = "general", _("General")
+        MASS = "mass", _("Mass")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        EXPIRED = "expired", _("Expired")
+        RESCINDED = "rescinded", _("Taken by another helper or closed")
+        ABANDONED = "abandoned", _("Passcode not entered in time")
+
+    class Via(models.TextChoices):
+        DESKTOP = "desktop", _("Referral Manager")
+        LINK = "link", _("Link in a message")
+
+    help_request = models.ForeignKey(HelpRequest, on_delete=models.CASCADE, related_name="offers")
+    helper = models.ForeignKey(Helper, on_delete=models.PROTECT, related_name="offers")
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    round = models.PositiveSmallIntegerField(_("round"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    needs_interpreter = models.BooleanField(_("needs interpreter"), default=False)
+    score = models.FloatField(_("score"))
+    score_parts = models.JSONField(_("score parts"), default=dict)
+
+    offered_at = models.DateTimeField(_("offered"))
+    expires_at = models.DateTimeField(_("expires"))
+    remind_at = models.DateTimeField(_("reminder due"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
+    responded_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    accepted_via = models.CharField(_("accepted on"), max_length=8, choices=Via.choices, blank=True)
+    verify_due_at = models.DateTimeField(_("passcode due"), null=True, blank=True)
+    verified_at = models.DateTimeField(_("passcode verified"), null=True, blank=True)
+    details_until = models.DateTimeField(_("customer details open until"), null=True, blank=True)
+    counted_miss = models.BooleanField(_("counted as a miss"), default=False)
+
+    token_hash = models.CharField(max_length=64)
+    link_key = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-offered_at"]
+        indexes = [
+            models.Index(fields=["status", "expires_at"], name="offer_expiry_due"),
+            models.Index(fields=["status", "remind_at"], name="offer_reminder_due"),
+            models.Index(fields=["status", "verify_due_at"], name="offer_verify_due"),
+            models.Index(fields=["helper", "status"], name="offer_by_helper"),
+            models.Index(fields=["helper", "offered_at"], name="offer_helper_recent"),
+        ]
+        constraints = [
+            # A helper never holds two pending offers.
+            models.UniqueConstraint(
+                fields=["helper"], condition=Q(status="pending"), name="offer_one_pending"
+            ),
+            # A request is offered to a helper at most once.
+            models.UniqueConstraint(fields=["help_request", "helper"], name="offer_once_per_helper"),
+            # At most one accepted offer per request.
+            models.UniqueConstraint(
+                fields=["help_request"], condition=Q(status="accepted"), name="offer_one_accepted"
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("offered_at")), name="offer_expires_later"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="accepted") | ~Q(accepted_via=""), name="offer_accepted_has_via"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} offer {self.pk} ({self.status})"
+
+
+class OfferPasscode(BaseModel):
+    """A one-time passcode sent by text message after a link accept (DESIGN §5.4), kept as in ADR 0014:
+    only a keyed hash of the code, and a per-code key from which the message gets the code when sent."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="passcodes")
+    code_hash = models.CharField(max_length=64)
+    code_key = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Replaced by a newer code or locked.")
+    )
+    message_id = models.UUIDField(null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"passcode {self.pk}"
+
+
+class CallAttempt(BaseModel):
+    """A call (or text, or email) the helper logged while working a request. The first one stops the clock."""
+
+    class Result(models.TextChoices):
+        REACHED = "reached", _("Talked with them")
+        NO_ANSWER = "no_answer", _("No answer")
+        VOICEMAIL = "voicemail", _("Left a voicemail")
+        MESSAGE = "message", _("Sent a text or email")
+        DIALLED = "dialled", _("Dialled from kynect")
+
+    help_request = models.ForeignKey(HelpRequest, on_delete=models.CASCADE, related_name="call_attempts")
+    helper = models.ForeignKey(Helper, on_delete=models.PROTECT, related_name="call_attempts")
+    at = models.DateTimeField(_("when"))
+    result = models.CharField(_("result"), max_length=10, choices=Result.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at"]
+
+    def __str__(self) -> str:
+        return f"call attempt {self.pk}"
+
+
+class OfferMessage(models.Model):
+    """Which offer an outbox message (the offer, its reminder) is about, so that its secret link can be
+    put in only when it is sent, and the message withdrawn if the offer is no longer pending."""
+
+    message_id = models.UUIDField(primary_key=True)
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="messages")
+
+    def __str__(self) -> str:
+        return f"offer message {self.message_id}"

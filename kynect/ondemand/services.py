@@ -472,6 +472,7 @@ def _register(*, helper: Helper) -> Helper:
     if not updated:
         raise ValidationError(_("First agree to register."))
     helper.refresh_from_db()
+    _waiting_requests_nudge()
     return helper
 
 
@@ -482,7 +483,16 @@ def helper_availability_set(*, helper: Helper, is_available: bool) -> Helper:
         raise ValidationError(_("Finish registering before you make yourself available."))
     Helper.objects.filter(pk=helper.pk).update(is_available=is_available, updated_at=clock.now())
     helper.refresh_from_db()
+    if is_available:
+        _waiting_requests_nudge()
     return helper
+
+
+def _waiting_requests_nudge() -> None:
+    """A helper became available: requests waiting for one are routed on the worker's next turn."""
+    from kynect.ondemand import routing
+
+    routing.waiting_requests_nudge()
 
 
 @transaction.atomic
@@ -839,16 +849,21 @@ def _help_request_confirm(*, help_request: HelpRequest) -> None:
 
 
 def help_request_submitted(*, help_request: HelpRequest) -> None:
-    """The request now waits for a helper. THE ROUTING HOOK: call routing from here.
-
-    Runs inside the submitting transaction. Routing (offers, DESIGN §5.4) is not built yet; when it is,
-    start it here with `transaction.on_commit` (a task), so a rolled-back request is never offered.
-    A request made outside service hours waits too: routing decides whether to offer it before
-    `clock_starts_at`.
+    """The request now waits for a helper: routing (`routing.help_request_route`) runs once the
+    submitting transaction commits, so a rolled-back request is never offered. If that run is lost (a
+    crash), the sweeper routes the request from `route_at`. A request made outside service hours is
+    routed at `clock_starts_at`.
     """
+    from kynect.ondemand import routing
+
+    now = clock.now()
+    route_at = max(now, help_request.clock_starts_at)
     HelpRequest.objects.filter(
         pk=help_request.pk, status=HelpRequest.Status.PENDING, waiting_since__isnull=True
-    ).update(waiting_since=clock.now())
+    ).update(waiting_since=now, route_at=route_at)
+    if route_at <= now:
+        request_id = help_request.pk
+        transaction.on_commit(lambda: routing.help_request_route(help_request_id=request_id))
 
 
 def help_request_cancel(*, help_request: HelpRequest) -> HelpRequest:
@@ -856,9 +871,15 @@ def help_request_cancel(*, help_request: HelpRequest) -> HelpRequest:
 
     Raises ValidationError when the request is no longer Pending (a helper accepted it, or it closed).
     """
-    cancelled = HelpRequest.objects.filter(pk=help_request.pk, status=HelpRequest.Status.PENDING).update(
-        status=HelpRequest.Status.CANCELLED, closed_at=clock.now(), updated_at=clock.now(), link_key=""
-    )
+    from kynect.ondemand import routing
+
+    now = clock.now()
+    with transaction.atomic():
+        cancelled = HelpRequest.objects.filter(pk=help_request.pk, status=HelpRequest.Status.PENDING).update(
+            status=HelpRequest.Status.CANCELLED, closed_at=now, updated_at=now, link_key="", route_at=None
+        )
+        if cancelled:
+            routing.help_request_offers_close(help_request=help_request, now=now)
     help_request.refresh_from_db()
     if not cancelled:
         if help_request.status == HelpRequest.Status.CANCELLED:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kynect.ondemand import views
+from kynect.ondemand import views, views_oversight, views_referrals
 
 app_name = "ondemand"
 
@@ -25,4 +25,16 @@ urlpatterns += [
     path("help/sent/<uuid:request_id>/", views.help_request_sent, name="help_sent"),
     path("help/<uuid:request_id>/<str:token>/", views.help_request_status, name="help_status"),
     path("help/<uuid:request_id>/<str:token>/cancel/", views.help_request_cancel, name="help_cancel"),
+]
+
+# Helpers' referrals: the secret link from an offer message (its GET changes nothing), and the signed-in
+# Referral Manager.
+urlpatterns += [
+    path("referrals/", views_referrals.referrals, name="referrals"),
+    path("offer/<uuid:offer_id>/<str:token>/", views_referrals.offer_link, name="offer"),
+]
+
+# Oversight: agency admins and state administrators.
+urlpatterns += [
+    path("oversight/", views_oversight.oversight, name="oversight"),
 ]

@@ -1,0 +1,400 @@
+"""Routing (DESIGN §5.4): the General offer, Mass rounds, waiting, misses, link accepts with passcodes,
+working the request and the sweeper's deadlines, through the services with time-machine."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from kynect.accounts.models import Role
+from kynect.accounts.tests.factories import MembershipFactory
+from kynect.notifications.models import OutboundMessage
+from kynect.notifications.services import sms_opt_out
+from kynect.notifications.sms import LocmemSmsBackend
+from kynect.ondemand import routing
+from kynect.ondemand.models import CallAttempt, Helper, HelpRequest, Offer
+from kynect.ondemand.services import help_request_cancel, help_request_submit, helper_availability_set
+from kynect.ondemand.tests.conftest import sending
+from kynect.ondemand.tests.factories import ready_helper
+
+pytestmark = pytest.mark.django_db
+
+# Tuesday 24 November 2026, 10:00 Eastern: inside service hours.
+OPEN = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _settings(settings):
+    settings.ONDEMAND_SERVICE_HOURS = "mon=08:00-20:00,tue=08:00-20:00,wed=08:00-20:00"
+    settings.ONDEMAND_SERVICE_HOURS_TIME_ZONE = "America/New_York"
+    settings.ONDEMAND_MASS_SIZE = 3
+    settings.ONDEMAND_HELP_REQUEST_LIMIT_PER_CLIENT = 100
+    settings.SITE_URL = "https://kynect.example"
+
+
+@pytest.fixture
+def traveller():
+    with time_machine.travel(OPEN, tick=False) as moving:
+        yield moving
+
+
+def submit(**overrides: Any) -> HelpRequest:
+    values: dict[str, Any] = {
+        "name": "Maria Lopez",
+        "phone": "(502) 555-0123",
+        "email": "",
+        "contact_method": HelpRequest.ContactMethod.TEXT,
+        "language": "en",
+        "zip_code": "40601",
+        "program": "not_sure",
+        "consent": True,
+        "message_language": "en",
+        "client_key": "203.0.113.7",
+    }
+    values.update(overrides)
+    with sending():
+        return help_request_submit(**values).help_request
+
+
+def sweep(traveller, minutes: float = 0) -> None:
+    if minutes:
+        traveller.shift(timedelta(minutes=minutes))
+    with sending():
+        for handler in routing.SWEEPS.values():
+            handler(now=datetime.now(UTC))
+
+
+def offers(request: HelpRequest, **filters: Any) -> list[Offer]:
+    return list(Offer.objects.filter(help_request=request, **filters).order_by("round", "score"))
+
+
+def test_a_new_request_goes_to_the_nearest_helper_as_a_general_offer(traveller):
+    far = ready_helper(home=(37.0, -86.0))
+    near = ready_helper(home=(38.2, -84.87))
+    request = submit()
+    [offer] = offers(request)
+    assert offer.helper == near
+    assert offer.kind == Offer.Kind.GENERAL
+    assert offer.round == 1
+    assert offer.expires_at == OPEN + timedelta(minutes=15)
+    assert offer.remind_at == OPEN + timedelta(minutes=10)
+    assert offer.score_parts["miles"] < 5
+    assert set(offer.score_parts) == {"miles", "recent_load", "misses"}
+    assert Offer.objects.filter(helper=far).count() == 0
+    request.refresh_from_db()
+    assert request.rounds == 1
+    assert request.route_at is None
+    # The helper is told by email and text message, with a working link that the outbox never stored.
+    sms = LocmemSmsBackend.outbox[-1]
+    assert sms.to == near.phone
+    assert "40601" in sms.body
+    assert "Maria" not in sms.body
+    link = re.search(r"https://kynect.example(\S+)", sms.body).group(1)
+    stored = OutboundMessage.objects.filter(template="ondemand/offer", channel="sms").get()
+    assert link not in stored.body
+    assert "hidden-until-sent" in stored.body
+    assert any(near.email in message.to for message in mail.outbox)
+
+
+def test_hard_filters_county_program_language_schedule_and_switch(traveller):
+    ready_helper(counties=("21111",))  # Jefferson only: the request is from Franklin
+    ready_helper(programs=("qhp",))
+    ready_helper(languages=("es",))
+    ready_helper(all_week=False)  # no schedule now
+    off = ready_helper()
+    helper_availability_set(helper=off, is_available=False)
+    good = ready_helper(home=(37.0, -86.0))
+    request = submit(program="medicaid_kchip")
+    assert [offer.helper for offer in offers(request)] == [good]
+
+
+def test_reject_turns_it_into_a_mass_round_of_k_and_the_first_accept_wins(traveller):
+    helpers = [ready_helper(home=(38.2 - i / 10, -84.87)) for i in range(6)]
+    request = submit()
+    [general] = offers(request)
+    routing.offer_reject(offer_id=general.pk, helper=general.helper)
+    mass = offers(request, kind=Offer.Kind.MASS)
+    assert len(mass) == 3
+    assert {offer.round for offer in mass} == {2}
+    assert general.helper not in [offer.helper for offer in mass]
+    winner, loser = mass[1], mass[0]
+    with sending():
+        routing.offer_accept(offer_id=winner.pk, helper=winner.helper, via=Offer.Via.DESKTOP)
+    request.refresh_from_db()
+    assert request.status == HelpRequest.Status.IN_PROGRESS
+    assert request.accepted_helper == winner.helper
+    assert {o.status for o in offers(request, kind=Offer.Kind.MASS) if o.pk != winner.pk} == {"rescinded"}
+    with pytest.raises(routing.OfferClosedError) as error:
+        routing.offer_accept(offer_id=loser.pk, helper=loser.helper, via=Offer.Via.DESKTOP)
+    assert error.value.code == "taken"
+    # The requester is told who will call, and from which number.
+    assert "will call you" in LocmemSmsBackend.outbox[-1].body
+    assert len(helpers) == 6
+
+
+def test_a_round_with_no_accept_moves_on_to_the_next_k(traveller):
+    for i in range(8):
+        ready_helper(home=(38.2 - i / 10, -84.87))
+    request = submit()
+    sweep(traveller, 15)  # the General offer times out
+    assert len(offers(request, round=2)) == 3
+    for offer in offers(request, round=2)[:2]:
+        routing.offer_reject(offer_id=offer.pk, helper=offer.helper)
+    assert offers(request, round=3) == []  # one offer of the round is still open
+    sweep(traveller, 15)
+    assert len(offers(request, round=3)) == 3
+    # Unanswered Mass offers are not misses.
+    assert Helper.objects.filter(consecutive_misses__gt=0).count() == 1
+
+
+def test_an_accept_one_second_after_expiry_is_refused_even_before_the_sweeper(traveller):
+    ready_helper()
+    request = submit()
+    [offer] = offers(request)
+    traveller.shift(timedelta(minutes=15, seconds=1))
+    with pytest.raises(routing.OfferClosedError) as error:
+        routing.offer_accept(offer_id=offer.pk, helper=offer.helper, via=Offer.Via.DESKTOP)
+    assert error.value.code == "expired"
+    request.refresh_from_db()
+    assert request.status == HelpRequest.Status.PENDING
+
+
+def test_a_reminder_five_minutes_before_expiry_once(traveller):
+    helper = ready_helper()
+    submit()
+    sweep(traveller, 9)
+    assert not OutboundMessage.objects.filter(template="ondemand/offer_reminder").exists()
+    sweep(traveller, 1)
+    sweep(traveller, 1)
+    assert OutboundMessage.objects.filter(template="ondemand/offer_reminder").count() == 2  # email and SMS
+    assert "reminder" in LocmemSmsBackend.outbox[-1].body
+    assert LocmemSmsBackend.outbox[-1].to == helper.phone
+
+
+def test_misses_warn_after_two_and_deregister_after_three(traveller):
+    helper = ready_helper()
+    for number in (1, 2, 3):
+        request = submit(phone=f"(502) 555-01{number:02d}")
+        assert offers(request)[0].helper == helper
+        sweep(traveller, 15)
+        helper.refresh_from_db()
+        assert helper.consecutive_misses == number
+        assert not helper.is_available
+        if number < 3:
+            helper_availability_set(helper=helper, is_available=True)
+        HelpRequest.objects.filter(pk=request.pk).update(status="cancelled", closed_at=datetime.now(UTC))
+    templates = list(
+        OutboundMessage.objects.filter(recipient=helper.phone).values_list("template", flat=True)
+    )
+    assert "ondemand/helper_missed_warning" in templates
+    assert "ondemand/helper_deregistered" in templates
+    helper.refresh_from_db()
+    assert helper.status == Helper.Status.DEREGISTERED
+    assert helper.deregistration_reason == Helper.DeregistrationReason.MISSED_REFERRALS
+
+
+def test_a_reject_or_a_desktop_accept_resets_the_misses(traveller):
+    helper = ready_helper(consecutive_misses=2)
+    request = submit()
+    routing.offer_reject(offer_id=offers(request)[0].pk, helper=helper)
+    helper.refresh_from_db()
+    assert helper.consecutive_misses == 0
+
+
+def test_no_eligible_helper_waits_and_is_routed_when_one_switches_on(traveller):
+    request = submit()
+    request.refresh_from_db()
+    assert request.route_at is not None
+    assert request.waiting_since == OPEN
+    assert offers(request) == []
+    helper = ready_helper()
+    helper_availability_set(helper=helper, is_available=False)
+    helper_availability_set(helper=helper, is_available=True)
+    request.refresh_from_db()
+    assert request.route_at == OPEN  # nudged: the next sweep routes it, not in a minute
+    sweep(traveller)
+    assert [offer.helper for offer in offers(request)] == [helper]
+
+
+def test_language_is_hard_then_relaxed_with_an_interpreter(traveller):
+    english = ready_helper()
+    request = submit(language="so")  # nobody speaks Somali: offered with an interpreter at once
+    [offer] = offers(request)
+    assert offer.helper == english
+    assert offer.needs_interpreter
+    # A Spanish speaker who is busy makes a Spanish request wait for the language in round 1.
+    spanish = ready_helper(languages=("es", "en"))
+    other = submit(phone="(502) 555-0177", language="es")
+    assert [o.helper for o in offers(other)] == [spanish]
+    assert not offers(other)[0].needs_interpreter
+
+
+def test_link_accept_passcode_details_and_single_use(traveller, settings):
+    helper = ready_helper()
+    request = submit()
+    [offer] = offers(request)
+    with sending():
+        routing.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.LINK)
+    code = re.search(r"\b(\d{6})\b", LocmemSmsBackend.outbox[-1].body).group(1)
+    with pytest.raises(routing.PasscodeError) as wrong:
+        routing.offer_passcode_verify(offer_id=offer.pk, code="000000" if code != "000000" else "111111")
+    assert wrong.value.code == "wrong"
+    verified = routing.offer_passcode_verify(offer_id=offer.pk, code=code)
+    assert routing.offer_details_open(offer=verified)
+    with pytest.raises(routing.PasscodeError):
+        routing.offer_passcode_verify(offer_id=offer.pk, code=code)  # single use
+    traveller.shift(timedelta(minutes=5, seconds=1))
+    verified.refresh_from_db()
+    assert not routing.offer_details_open(offer=verified)
+    # Resend opens the page again with a new code; a second Resend at once meets the cooldown.
+    with sending():
+        routing.offer_passcode_send(offer=verified)
+    with pytest.raises(routing.PasscodeError) as cooldown:
+        routing.offer_passcode_send(offer=verified)
+    assert cooldown.value.code == "cooldown"
+
+
+def test_five_wrong_passcodes_lock_the_code_and_expiry_needs_a_resend(traveller):
+    helper = ready_helper()
+    request = submit()
+    [offer] = offers(request)
+    with sending():
+        routing.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.LINK)
+    code = re.search(r"\b(\d{6})\b", LocmemSmsBackend.outbox[-1].body).group(1)
+    bad = "000000" if code != "000000" else "111111"
+    for _ in range(4):
+        with pytest.raises(routing.PasscodeError):
+            routing.offer_passcode_verify(offer_id=offer.pk, code=bad)
+    with pytest.raises(routing.PasscodeError) as locked:
+        routing.offer_passcode_verify(offer_id=offer.pk, code=bad)
+    assert locked.value.code == "locked"
+    with pytest.raises(routing.PasscodeError):
+        routing.offer_passcode_verify(offer_id=offer.pk, code=code)  # even the right one, now
+    traveller.shift(timedelta(seconds=31))
+    with sending():
+        routing.offer_passcode_send(offer=offer)
+    code = re.search(r"\b(\d{6})\b", LocmemSmsBackend.outbox[-1].body).group(1)
+    traveller.shift(timedelta(minutes=5, seconds=1))
+    with pytest.raises(routing.PasscodeError) as expired:
+        routing.offer_passcode_verify(offer_id=offer.pk, code=code)
+    assert expired.value.code == "expired"
+
+
+def test_an_unverified_link_accept_goes_back_to_routing_as_a_miss(traveller):
+    first = ready_helper(home=(38.2, -84.87))
+    second = ready_helper(home=(37.9, -84.87))
+    request = submit()
+    with sending():
+        routing.offer_accept(offer_id=offers(request)[0].pk, helper=first, via=Offer.Via.LINK)
+    sweep(traveller, 9)
+    request.refresh_from_db()
+    assert request.status == HelpRequest.Status.IN_PROGRESS
+    sweep(traveller, 1)
+    request.refresh_from_db()
+    first.refresh_from_db()
+    assert request.status == HelpRequest.Status.PENDING
+    assert request.accepted_helper is None
+    assert first.consecutive_misses == 1
+    assert not first.is_available
+    assert [o.helper for o in offers(request, status="pending")] == [second]
+
+
+def test_a_link_accept_needs_texts(traveller):
+    helper = ready_helper()
+    sms_opt_out(phone=helper.phone)
+    request = submit()
+    with pytest.raises(routing.OfferClosedError) as error:
+        routing.offer_accept(offer_id=offers(request)[0].pk, helper=helper, via=Offer.Via.LINK)
+    assert error.value.code == "no_sms"
+
+
+def test_only_the_offered_helper_may_answer(traveller):
+    ready_helper()
+    stranger = ready_helper(counties=("21111",))
+    request = submit()
+    with pytest.raises(PermissionDenied):
+        routing.offer_accept(offer_id=offers(request)[0].pk, helper=stranger, via=Offer.Via.DESKTOP)
+
+
+def test_call_attempt_stops_the_clock_and_complete_needs_an_outcome(traveller):
+    helper = ready_helper()
+    request = submit()
+    routing.offer_accept(offer_id=offers(request)[0].pk, helper=helper, via=Offer.Via.DESKTOP)
+    with pytest.raises(ValidationError):
+        routing.help_request_complete(help_request_id=request.pk, helper=helper, outcome="enrolled")
+    traveller.shift(timedelta(minutes=12))
+    routing.call_attempt_log(help_request_id=request.pk, helper=helper, result=CallAttempt.Result.REACHED)
+    routing.call_attempt_log(help_request_id=request.pk, helper=helper, result=CallAttempt.Result.REACHED)
+    request.refresh_from_db()
+    assert request.first_contact_at == OPEN + timedelta(minutes=12)
+    with pytest.raises(ValidationError):
+        routing.help_request_complete(help_request_id=request.pk, helper=helper, outcome="nonsense")
+    done = routing.help_request_complete(help_request_id=request.pk, helper=helper, outcome="enrolled")
+    assert done.status == HelpRequest.Status.COMPLETE
+    assert done.outcome == "enrolled"
+    assert done.closed_at
+    sweep(traveller, 60)
+    done.refresh_from_db()
+    assert done.escalated_at is None
+
+
+def test_no_contact_by_the_due_time_escalates_once_to_agency_and_state(traveller):
+    helper = ready_helper()
+    agency = MembershipFactory.create(role=Role.AGENCY_ADMIN, organization=helper.organization)
+    state = MembershipFactory.create(role=Role.STATE_ADMIN, organization=None)
+    request = submit()
+    routing.offer_accept(offer_id=offers(request)[0].pk, helper=helper, via=Offer.Via.DESKTOP)
+    sweep(traveller, 29)
+    assert not OutboundMessage.objects.filter(template="ondemand/help_request_escalated").exists()
+    sweep(traveller, 1)
+    sweep(traveller, 1)
+    recipients = set(
+        OutboundMessage.objects.filter(template="ondemand/help_request_escalated").values_list(
+            "recipient", flat=True
+        )
+    )
+    assert recipients == {agency.user.email, state.user.email}
+    other = ready_helper(organization=helper.organization)
+    reassigned = routing.help_request_reassign(help_request_id=request.pk, actor=agency.user, to_helper=other)
+    assert reassigned.accepted_helper == other
+    stranger = MembershipFactory.create(role=Role.AGENCY_ADMIN)
+    with pytest.raises(PermissionDenied):
+        routing.help_request_reassign(help_request_id=request.pk, actor=stranger.user, to_helper=helper)
+
+
+def test_waiting_past_the_limit_is_unserved_with_other_help(traveller, settings):
+    request = submit()
+    sweep(traveller, 239)
+    request.refresh_from_db()
+    assert request.status == HelpRequest.Status.PENDING
+    sweep(traveller, 1)
+    request.refresh_from_db()
+    assert request.status == HelpRequest.Status.UNSERVED
+    assert request.closed_at
+    assert "2-1-1" in LocmemSmsBackend.outbox[-1].body
+
+
+def test_cancel_rescinds_pending_offers(traveller):
+    ready_helper()
+    request = submit()
+    help_request_cancel(help_request=request)
+    assert offers(request)[0].status == Offer.Status.RESCINDED
+
+
+def test_sweeps_twice_change_nothing_the_second_time(traveller):
+    ready_helper()
+    for number in range(3):
+        submit(phone=f"(502) 555-02{number:02d}")
+    traveller.shift(timedelta(minutes=15))
+    now = datetime.now(UTC)
+    with sending():
+        first = {name: handler(now=now) for name, handler in routing.SWEEPS.items()}
+        second = {name: handler(now=now) for name, handler in routing.SWEEPS.items()}
+    assert first["ondemand.offers_expire"] == 1
+    assert all(count == 0 for name, count in second.items() if name != "ondemand.requests_route")
