@@ -349,6 +349,8 @@ ONDEMAND_CALL_CENTRE_PHONE = os.environ.get("ONDEMAND_CALL_CENTRE_PHONE", "1-855
 ONDEMAND_OFFER_MINUTES = env_int("ONDEMAND_OFFER_MINUTES", 15)
 ONDEMAND_REMINDER_MINUTES_BEFORE = env_int("ONDEMAND_REMINDER_MINUTES_BEFORE", 5)
 ONDEMAND_MASS_SIZE = env_int("ONDEMAND_MASS_SIZE", 5)
+# "general_then_mass" (DESIGN §5.4). The others exist for the routing simulation's comparisons only.
+ONDEMAND_ROUTING_STRATEGY = os.environ.get("ONDEMAND_ROUTING_STRATEGY", "general_then_mass")
 # A waiting request with nobody eligible is looked at again this often (and at once when a helper
 # becomes available by switching on or registering).
 ONDEMAND_ROUTE_RETRY_SECONDS = env_int("ONDEMAND_ROUTE_RETRY_SECONDS", 60)

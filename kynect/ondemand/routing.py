@@ -223,8 +223,8 @@ def _route_locked(help_request: HelpRequest, now: datetime) -> RouteResult:
     if not candidates:
         _wait(help_request, until=now + timedelta(seconds=settings.ONDEMAND_ROUTE_RETRY_SECONDS), now=now)
         return RouteResult(offers=[], waiting=True, reason="nobody eligible")
-    size = 1 if next_round == 1 else settings.ONDEMAND_MASS_SIZE
-    kind = Offer.Kind.GENERAL if next_round == 1 else Offer.Kind.MASS
+    kind = _round_kind(next_round)
+    size = 1 if kind == Offer.Kind.GENERAL else settings.ONDEMAND_MASS_SIZE
     offers: list[Offer] = []
     for candidate in candidates:
         if len(offers) >= size:
@@ -241,6 +241,18 @@ def _route_locked(help_request: HelpRequest, now: datetime) -> RouteResult:
     help_request.rounds, help_request.route_at, help_request.waiting_since = next_round, None, None
     logger.info("Help request %s round %s offered to %s helper(s)", help_request.pk, next_round, len(offers))
     return RouteResult(offers=offers, waiting=False)
+
+
+def _round_kind(round_number: int) -> str:
+    """General for round 1 then Mass (the design). ONDEMAND_ROUTING_STRATEGY exists for the simulation's
+    comparisons only: "general_only" makes every round a General offer, "mass_first" starts with Mass
+    (which bypasses the On Demand FAQ's miss rule, so it is never a default)."""
+    strategy = settings.ONDEMAND_ROUTING_STRATEGY
+    if strategy == "general_only":
+        return Offer.Kind.GENERAL
+    if strategy == "mass_first":
+        return Offer.Kind.MASS
+    return Offer.Kind.GENERAL if round_number == 1 else Offer.Kind.MASS
 
 
 def _anyone_speaks(help_request: HelpRequest, now: datetime) -> bool:
