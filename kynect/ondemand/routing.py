@@ -162,7 +162,7 @@ def candidates_ranked(*, help_request: HelpRequest, at: datetime, language_requi
             )
         else:
             miles = 0.0
-        load = int(helper.recent_load)  # type: ignore[attr-defined]
+        load = int(helper.recent_load)
         misses = helper.consecutive_misses
         score = round(miles * SCORE_PER_MILE + load * SCORE_PER_RECENT_REQUEST + misses * SCORE_PER_MISS, 3)
         parts = {"miles": round(miles, 1), "recent_load": load, "misses": misses}
@@ -170,7 +170,7 @@ def candidates_ranked(*, help_request: HelpRequest, at: datetime, language_requi
             helper=helper,
             score=score,
             parts=parts,
-            needs_interpreter=not helper.speaks,  # type: ignore[attr-defined]
+            needs_interpreter=not helper.speaks,
         )
         ranked.append((score, last_offered.get(helper.pk, epoch), str(helper.pk), candidate))
     ranked.sort(key=lambda item: item[:3])

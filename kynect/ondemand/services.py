@@ -863,7 +863,15 @@ def help_request_submitted(*, help_request: HelpRequest) -> None:
     ).update(waiting_since=now, route_at=route_at)
     if route_at <= now:
         request_id = help_request.pk
-        transaction.on_commit(lambda: routing.help_request_route(help_request_id=request_id))
+
+        def route() -> None:
+            try:
+                routing.help_request_route(help_request_id=request_id)
+            except Exception:
+                # The request is saved and confirmed; the sweeper routes it from `route_at`.
+                logger.exception("Routing help request %s failed; the sweeper will retry", request_id)
+
+        transaction.on_commit(route)
 
 
 def help_request_cancel(*, help_request: HelpRequest) -> HelpRequest:

@@ -62,6 +62,16 @@ def submit(**overrides: Any) -> HelpRequest:
         return help_request_submit(**values).help_request
 
 
+def found(pattern: str, text: str) -> str:
+    match = re.search(pattern, text)
+    assert match, text
+    return match.group(1)
+
+
+def last_passcode() -> str:
+    return found(r"\b(\d{6})\b", LocmemSmsBackend.outbox[-1].body)
+
+
 def sweep(traveller, minutes: float = 0) -> None:
     if minutes:
         traveller.shift(timedelta(minutes=minutes))
@@ -95,7 +105,7 @@ def test_a_new_request_goes_to_the_nearest_helper_as_a_general_offer(traveller):
     assert sms.to == near.phone
     assert "40601" in sms.body
     assert "Maria" not in sms.body
-    link = re.search(r"https://kynect.example(\S+)", sms.body).group(1)
+    link = found(r"https://kynect.example(\S+)", sms.body)
     stored = OutboundMessage.objects.filter(template="ondemand/offer", channel="sms").get()
     assert link not in stored.body
     assert "hidden-until-sent" in stored.body
@@ -241,7 +251,7 @@ def test_link_accept_passcode_details_and_single_use(traveller, settings):
     [offer] = offers(request)
     with sending():
         routing.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.LINK)
-    code = re.search(r"\b(\d{6})\b", LocmemSmsBackend.outbox[-1].body).group(1)
+    code = last_passcode()
     with pytest.raises(routing.PasscodeError) as wrong:
         routing.offer_passcode_verify(offer_id=offer.pk, code="000000" if code != "000000" else "111111")
     assert wrong.value.code == "wrong"
@@ -266,7 +276,7 @@ def test_five_wrong_passcodes_lock_the_code_and_expiry_needs_a_resend(traveller)
     [offer] = offers(request)
     with sending():
         routing.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.LINK)
-    code = re.search(r"\b(\d{6})\b", LocmemSmsBackend.outbox[-1].body).group(1)
+    code = last_passcode()
     bad = "000000" if code != "000000" else "111111"
     for _ in range(4):
         with pytest.raises(routing.PasscodeError):
@@ -279,7 +289,7 @@ def test_five_wrong_passcodes_lock_the_code_and_expiry_needs_a_resend(traveller)
     traveller.shift(timedelta(seconds=31))
     with sending():
         routing.offer_passcode_send(offer=offer)
-    code = re.search(r"\b(\d{6})\b", LocmemSmsBackend.outbox[-1].body).group(1)
+    code = last_passcode()
     traveller.shift(timedelta(minutes=5, seconds=1))
     with pytest.raises(routing.PasscodeError) as expired:
         routing.offer_passcode_verify(offer_id=offer.pk, code=code)
@@ -398,3 +408,19 @@ def test_sweeps_twice_change_nothing_the_second_time(traveller):
         second = {name: handler(now=now) for name, handler in routing.SWEEPS.items()}
     assert first["ondemand.offers_expire"] == 1
     assert all(count == 0 for name, count in second.items() if name != "ondemand.requests_route")
+
+
+def test_a_failure_in_routing_after_submit_loses_nothing_the_sweeper_routes_it(traveller, monkeypatch):
+    helper = ready_helper()
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(routing, "help_request_route", broken)
+    request = submit()  # the resident still gets their confirmation
+    assert offers(request) == []
+    request.refresh_from_db()
+    assert request.route_at == OPEN
+    monkeypatch.undo()
+    sweep(traveller)
+    assert [offer.helper for offer in offers(request)] == [helper]

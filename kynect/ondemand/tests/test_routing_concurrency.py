@@ -1,0 +1,196 @@
+"""Routing under concurrency and crashes (DESIGN §5.6): one winner among many accepts, never two pending
+offers for a helper, and a sweeper that dies mid-batch loses and doubles nothing when run again."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from unittest import mock
+
+import pytest
+import time_machine
+from django.db import connection, connections
+
+from kynect.notifications.models import OutboundMessage
+from kynect.ondemand import messages, routing
+from kynect.ondemand.models import Helper, HelpRequest, Offer
+from kynect.ondemand.services import help_request_submit
+from kynect.ondemand.tests.factories import ready_helper
+
+OPEN = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="real row locks and concurrent connections need PostgreSQL"
+)
+
+
+@pytest.fixture(autouse=True)
+def _settings(settings):
+    settings.ONDEMAND_SERVICE_HOURS = "mon=08:00-20:00,tue=08:00-20:00,wed=08:00-20:00"
+    settings.ONDEMAND_SERVICE_HOURS_TIME_ZONE = "America/New_York"
+    settings.ONDEMAND_HELP_REQUEST_LIMIT_PER_CLIENT = 1000
+
+
+def submit(number: int = 0, **overrides: Any) -> HelpRequest:
+    values: dict[str, Any] = {
+        "name": "Maria Lopez",
+        "phone": f"(502) 555-{number:04d}",
+        "email": "",
+        "contact_method": HelpRequest.ContactMethod.TEXT,
+        "language": "en",
+        "zip_code": "40601",
+        "program": "not_sure",
+        "consent": True,
+        "message_language": "en",
+        "client_key": "203.0.113.7",
+    }
+    values.update(overrides)
+    request = help_request_submit(**values).help_request
+    # Routing runs on commit; in a test transaction, run it now (what the commit would do).
+    routing.help_request_route(help_request_id=request.pk)
+    return request
+
+
+def _in_threads(count: int, work) -> list[Any]:
+    """Runs work(i) in `count` threads that start together, each on its own database connection."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as error:
+            results[i] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_fifty_helpers_accepting_one_mass_round_at_once_yield_exactly_one_winner(settings):
+    settings.ONDEMAND_MASS_SIZE = 50
+    settings.ONDEMAND_ROUTING_STRATEGY = "mass_first"
+    helpers = [ready_helper() for _ in range(50)]
+    with time_machine.travel(OPEN, tick=False):
+        request = submit()
+        offers = list(Offer.objects.filter(help_request=request))
+        assert len(offers) == 50
+        assert {offer.kind for offer in offers} == {Offer.Kind.MASS}
+        by_helper = {offer.helper_id: offer for offer in offers}
+
+        def accept(i: int) -> Any:
+            helper = helpers[i]
+            return routing.offer_accept(
+                offer_id=by_helper[helper.pk].pk, helper=helper, via=Offer.Via.DESKTOP
+            )
+
+        results = _in_threads(50, accept)
+    winners = [result for result in results if isinstance(result, Offer)]
+    losers = [result for result in results if isinstance(result, routing.OfferClosedError)]
+    assert len(winners) == 1, results
+    assert len(losers) == 49, [r for r in results if not isinstance(r, (Offer, routing.OfferClosedError))]
+    assert {loser.code for loser in losers} == {"taken"}
+    request.refresh_from_db()
+    assert request.status == HelpRequest.Status.IN_PROGRESS
+    assert request.accepted_helper_id == winners[0].helper_id
+    statuses = Counter(Offer.objects.filter(help_request=request).values_list("status", flat=True))
+    assert statuses == {Offer.Status.ACCEPTED: 1, Offer.Status.RESCINDED: 49}
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_requests_routed_at_once_never_give_a_helper_two_pending_offers():
+    helpers = [ready_helper() for _ in range(3)]
+    with time_machine.travel(OPEN, tick=False):
+        requests = [
+            help_request_submit(
+                name="R",
+                phone=f"(502) 555-{7000 + i:04d}",
+                email="",
+                contact_method="text",
+                language="en",
+                zip_code="40601",
+                program="not_sure",
+                consent=True,
+                message_language="en",
+                client_key="203.0.113.7",
+            ).help_request
+            for i in range(8)
+        ]
+        # Their own routing ran on commit; clear it and route all eight at the same moment.
+        Offer.objects.all().delete()
+        HelpRequest.objects.update(rounds=0)
+        results = _in_threads(8, lambda i: routing.help_request_route(help_request_id=requests[i].pk))
+    assert all(isinstance(result, routing.RouteResult) for result in results), results
+    pending = Counter(Offer.objects.filter(status=Offer.Status.PENDING).values_list("helper_id", flat=True))
+    assert set(pending) == {helper.pk for helper in helpers}
+    assert set(pending.values()) == {1}
+    waiting = HelpRequest.objects.filter(rounds=0, route_at__isnull=False).count()
+    assert waiting == 5
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_two_sweepers_at_once_expire_each_offer_once():
+    for _ in range(12):
+        ready_helper()
+    with time_machine.travel(OPEN, tick=False) as traveller:
+        for i in range(12):
+            submit(i)
+        traveller.shift(timedelta(minutes=15))
+        now = datetime.now(UTC)
+        results = _in_threads(2, lambda i: routing.offers_expire_sweep(now=now))
+    assert sum(results) == 12, results
+    assert Offer.objects.filter(kind=Offer.Kind.GENERAL, status=Offer.Status.EXPIRED).count() == 12
+    assert sorted(Helper.objects.values_list("consecutive_misses", flat=True)) == [1] * 12
+    assert OutboundMessage.objects.filter(template="ondemand/helper_unavailable").count() == 24  # email + SMS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sweeper_killed_mid_batch_and_restarted_loses_and_doubles_nothing():
+    for _ in range(10):
+        ready_helper()
+    with time_machine.travel(OPEN, tick=False) as traveller:
+        for i in range(10):
+            submit(i)
+        traveller.shift(timedelta(minutes=15))
+        now = datetime.now(UTC)
+        real_notify = messages.helper_unavailable_notify
+        calls = {"n": 0}
+
+        def dies_on_the_fourth(*, helper: Helper) -> None:
+            calls["n"] += 1
+            if calls["n"] == 4:
+                # The process dies in the middle of the fourth transition: its transaction never commits.
+                raise SystemExit("killed")
+            real_notify(helper=helper)
+
+        with (
+            mock.patch.object(messages, "helper_unavailable_notify", dies_on_the_fourth),
+            pytest.raises(SystemExit),
+        ):
+            routing.offers_expire_sweep(now=now)
+        # Three transitions committed; the fourth rolled back whole.
+        assert Offer.objects.filter(status=Offer.Status.EXPIRED).count() == 3
+        assert Helper.objects.filter(consecutive_misses=1).count() == 3
+        # A restarted sweeper does the rest, once.
+        assert routing.offers_expire_sweep(now=now) == 7
+        assert routing.offers_expire_sweep(now=now) == 0
+    assert Offer.objects.filter(kind=Offer.Kind.GENERAL, status=Offer.Status.EXPIRED).count() == 10
+    assert Offer.objects.filter(kind=Offer.Kind.GENERAL, status=Offer.Status.PENDING).count() == 0
+    assert sorted(Helper.objects.values_list("consecutive_misses", flat=True)) == [1] * 10
+    assert OutboundMessage.objects.filter(template="ondemand/helper_unavailable").count() == 20
+    # Each request moved on to its next round exactly once.
+    assert set(HelpRequest.objects.values_list("rounds", flat=True)) <= {1, 2}
+    assert Offer.objects.filter(kind=Offer.Kind.MASS).values("help_request").distinct().count() == (
+        HelpRequest.objects.filter(rounds=2).count()
+    )
