@@ -215,8 +215,9 @@ def _route_locked(help_request: HelpRequest, now: datetime) -> RouteResult:
     next_round = help_request.rounds + 1
     language_required = not help_request.language_relaxed and next_round <= LANGUAGE_HARD_ROUNDS
     candidates = candidates_ranked(help_request=help_request, at=now, language_required=language_required)
-    if not candidates and language_required and not _anyone_speaks(help_request, now):
-        # Nobody available now speaks the language: offer with an interpreter rather than wait.
+    if not candidates and language_required and _language_wait_over(help_request, now):
+        # Nobody available now speaks the language, or the one who does has been busy for an offer's
+        # whole time: offer with an interpreter rather than wait on.
         help_request.language_relaxed = True
         HelpRequest.objects.filter(pk=help_request.pk).update(language_relaxed=True)
         candidates = candidates_ranked(help_request=help_request, at=now, language_required=False)
@@ -253,6 +254,13 @@ def _round_kind(round_number: int) -> str:
     if strategy == "mass_first":
         return Offer.Kind.MASS
     return Offer.Kind.GENERAL if round_number == 1 else Offer.Kind.MASS
+
+
+def _language_wait_over(help_request: HelpRequest, now: datetime) -> bool:
+    if not _anyone_speaks(help_request, now):
+        return True
+    waited = now - (help_request.waiting_since or now)
+    return waited >= timedelta(minutes=settings.ONDEMAND_OFFER_MINUTES)
 
 
 def _anyone_speaks(help_request: HelpRequest, now: datetime) -> bool:

@@ -424,3 +424,20 @@ def test_a_failure_in_routing_after_submit_loses_nothing_the_sweeper_routes_it(t
     monkeypatch.undo()
     sweep(traveller)
     assert [offer.helper for offer in offers(request)] == [helper]
+
+
+def test_a_request_waits_for_a_busy_speaker_of_its_language_for_at_most_an_offers_time(traveller):
+    spanish = ready_helper(languages=("es", "en"), home=(38.2, -84.87))
+    english = ready_helper(languages=("en",), home=(37.0, -86.0))
+    first = submit(phone="(502) 555-0150")  # English: goes to the nearest, the Spanish speaker
+    assert offers(first)[0].helper == spanish
+    second = submit(phone="(502) 555-0151", language="es")
+    assert offers(second) == []  # waits for the busy Spanish speaker
+    # The Spanish speaker stays busy (their offer made to last an hour, so that only the wait is tested).
+    Offer.objects.filter(helper=spanish).update(expires_at=OPEN + timedelta(hours=1), remind_at=None)
+    sweep(traveller, 14)
+    assert offers(second) == []
+    sweep(traveller, 1)
+    [offer] = offers(second)
+    assert offer.helper == english
+    assert offer.needs_interpreter
