@@ -234,6 +234,7 @@ def test_health_coverage_page(client: Client) -> None:
     assert "<h1>Health Coverage</h1>" in html
     assert "Qualified Health Plans (QHP)" in html
     assert 'href="tel:211"' in html
+    assert 'href="/ondemand/help/"' in html  # the On Demand request
     assert 'href="/health-coverage/"' in _html(client, "/")
 
 
