@@ -26,6 +26,7 @@ from kynect.ondemand.models import (
     HelpRequest,
     Language,
     MobileVerification,
+    Offer,
     Program,
     ScheduleBreak,
     ScheduleWindow,
@@ -413,6 +414,14 @@ def help_request_caller(*, help_request: HelpRequest) -> Caller | None:
     helper = help_request.accepted_helper
     if help_request.status != HelpRequest.Status.IN_PROGRESS or helper is None:
         return None
+    if Offer.objects.filter(
+        help_request=help_request,
+        helper=helper,
+        status=Offer.Status.ACCEPTED,
+        accepted_via=Offer.Via.LINK,
+        verified_at__isnull=True,
+    ).exists():
+        return None  # accepted from a link, passcode not yet entered: it may still go to someone else
     user = helper.user
     name = " ".join(
         part for part in (user.first_name, user.last_name[:1] + "." if user.last_name else "") if part

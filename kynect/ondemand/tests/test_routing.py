@@ -19,6 +19,7 @@ from kynect.notifications.services import sms_opt_out
 from kynect.notifications.sms import LocmemSmsBackend
 from kynect.ondemand import routing
 from kynect.ondemand.models import CallAttempt, Helper, HelpRequest, Offer
+from kynect.ondemand.selectors import help_request_caller
 from kynect.ondemand.services import help_request_cancel, help_request_submit, helper_availability_set
 from kynect.ondemand.tests.conftest import sending
 from kynect.ondemand.tests.factories import ready_helper
@@ -441,3 +442,20 @@ def test_a_request_waits_for_a_busy_speaker_of_its_language_for_at_most_an_offer
     [offer] = offers(second)
     assert offer.helper == english
     assert offer.needs_interpreter
+
+
+def test_the_requester_learns_who_will_call_only_once_a_link_accept_is_verified(traveller):
+    helper = ready_helper()
+    request = submit()
+    [offer] = offers(request)
+    with sending():
+        routing.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.LINK)
+    request.refresh_from_db()
+    assert help_request_caller(help_request=request) is None
+    assert not OutboundMessage.objects.filter(template="ondemand/help_request_accepted").exists()
+    with sending():
+        routing.offer_passcode_verify(offer_id=offer.pk, code=last_passcode())
+    request.refresh_from_db()
+    caller = help_request_caller(help_request=request)
+    assert caller is not None
+    assert OutboundMessage.objects.filter(template="ondemand/help_request_accepted").count() == 1
