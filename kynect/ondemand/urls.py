@@ -31,7 +31,43 @@ urlpatterns += [
 # Referral Manager.
 urlpatterns += [
     path("referrals/", views_referrals.referrals, name="referrals"),
+    path("referrals/offers/<uuid:offer_id>/accept/", views_referrals.referral_accept, name="referral_accept"),
+    path("referrals/offers/<uuid:offer_id>/reject/", views_referrals.referral_reject, name="referral_reject"),
+    path("referrals/<uuid:help_request_id>/", views_referrals.referral, name="referral"),
+    path("referrals/<uuid:help_request_id>/call/", views_referrals.referral_call, name="referral_call"),
+    path("referrals/<uuid:help_request_id>/dial/", views_referrals.referral_dial, name="referral_dial"),
+    path(
+        "referrals/<uuid:help_request_id>/complete/",
+        views_referrals.referral_complete,
+        name="referral_complete",
+    ),
     path("offer/<uuid:offer_id>/<str:token>/", views_referrals.offer_link, name="offer"),
+    path("offer/<uuid:offer_id>/<str:token>/accept/", views_referrals.offer_link_accept, name="offer_accept"),
+    path("offer/<uuid:offer_id>/<str:token>/reject/", views_referrals.offer_link_reject, name="offer_reject"),
+    path(
+        "offer/<uuid:offer_id>/<str:token>/passcode/",
+        views_referrals.offer_link_passcode,
+        name="offer_passcode",
+    ),
+    path("offer/<uuid:offer_id>/<str:token>/resend/", views_referrals.offer_link_resend, name="offer_resend"),
+    path(
+        "offer/<uuid:offer_id>/<str:token>/details/", views_referrals.offer_link_details, name="offer_details"
+    ),
+    path(
+        "offer/<uuid:offer_id>/<str:token>/details/call/",
+        views_referrals.offer_link_call,
+        name="offer_details_call",
+    ),
+    path(
+        "offer/<uuid:offer_id>/<str:token>/details/dial/",
+        views_referrals.offer_link_dial,
+        name="offer_details_dial",
+    ),
+    path(
+        "offer/<uuid:offer_id>/<str:token>/details/complete/",
+        views_referrals.offer_link_complete,
+        name="offer_details_complete",
+    ),
 ]
 
 # Oversight: agency admins and state administrators.
