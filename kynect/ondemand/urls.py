@@ -73,4 +73,10 @@ urlpatterns += [
 # Oversight: agency admins and state administrators.
 urlpatterns += [
     path("oversight/", views_oversight.oversight, name="oversight"),
+    path("oversight/dashboard/", views_oversight.dashboard, name="oversight_dashboard"),
+    path(
+        "oversight/requests/<uuid:request_id>/reassign/",
+        views_oversight.reassign,
+        name="oversight_reassign",
+    ),
 ]

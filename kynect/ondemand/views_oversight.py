@@ -1,10 +1,477 @@
-"""Oversight pages: agency admins' view of their helpers and requests, and the state On Demand dashboard.
-(Being built: see issue notes.)"""
+"""Oversight pages (DESIGN §5.4, §5.7): agency admins' and state administrators' view of helpers and open
+requests, with reassignment, and the state On Demand dashboard (state administrators only).
+
+Lists show a request's ZIP code, city, county, program, language, status and times, never the
+requester's name or contact details.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from kynect.accounts.models import Organization, User
+from kynect.core import clock
+from kynect.core.audit import access_event_record
+from kynect.core.geo import KENTUCKY_COUNTIES
+from kynect.ondemand.confirmation import ZONE_NAMES
+from kynect.ondemand.forms_oversight import ReassignForm
+from kynect.ondemand.models import Helper, HelpRequest, Language, RequestedProgram
+from kynect.ondemand.routing import can_reassign, help_request_reassign
+from kynect.ondemand.selectors_oversight import (
+    ESCALATED,
+    OversightScope,
+    Period,
+    call_backs,
+    dashboard_period,
+    deregistrations_by_day,
+    help_request_for_reassign,
+    help_requests_overseen,
+    helper_ids_available_now,
+    helpers_available_now,
+    helpers_overseen,
+    median_times,
+    missed_offers,
+    oversight_agency_choices,
+    oversight_scope,
+    reassign_candidates,
+    requests_by_status,
+)
+from kynect.ondemand.views import _add_errors
+
+PAGE_SIZE = 50
+ESCALATED_LIMIT = 200  # escalations are exceptions; more than this and the list says so
+CANDIDATE_LIMIT = 500
 
 
+def _scope(request: HttpRequest) -> tuple[User, OversightScope]:
+    user = request.user
+    scope = oversight_scope(user=user) if isinstance(user, User) else None
+    if scope is None:
+        raise PermissionDenied
+    assert isinstance(user, User)
+    return user, scope
+
+
+@dataclass(frozen=True)
+class LocalTime:
+    iso: str
+    text: str
+
+
+def _local(at: datetime | None, time_zone: str) -> LocalTime | None:
+    """A time in the request's own Kentucky time zone, like 'Nov. 24, 2026, 10:00 a.m. (Eastern time)'."""
+    if at is None:
+        return None
+    local = at.astimezone(ZoneInfo(time_zone))
+    zone = ZONE_NAMES.get(time_zone, time_zone)
+    return LocalTime(iso=at.isoformat(), text=f"{formats.date_format(local, 'DATETIME_FORMAT')} ({zone})")
+
+
+def _person(helper: Helper | None) -> str:
+    if helper is None:
+        return ""
+    return str(helper.user.get_full_name() or helper.user.email)
+
+
+def _request_row(help_request: HelpRequest, scope: OversightScope) -> dict[str, Any]:
+    helper = help_request.accepted_helper
+    county = help_request.county
+    zone = help_request.time_zone
+    return {
+        "request": help_request,
+        "county": county.label if county else "",
+        "program": RequestedProgram(help_request.program).label,
+        "language": Language(help_request.language).label,
+        "submitted": _local(help_request.submitted_at, zone),
+        "due": _local(help_request.sla_due_at, zone),
+        "accepted": _local(help_request.accepted_at, zone),
+        "first_contact": _local(help_request.first_contact_at, zone),
+        "escalated": _local(help_request.escalated_at, zone),
+        "helper": _person(helper),
+        "agency": helper.organization.name if helper and helper.organization else "",
+        "can_reassign": help_request.status == HelpRequest.Status.IN_PROGRESS
+        and helper is not None
+        and scope.covers(helper.organization_id),
+    }
+
+
+def _helper_row(helper: Helper, available_ids: set[Any]) -> dict[str, Any]:
+    if helper.status != Helper.Status.REGISTERED:
+        availability = "—"
+    elif helper.pk in available_ids:
+        availability = _("Available now")
+    elif not helper.is_available:
+        availability = _("Not available: switched off")
+    else:
+        availability = _("Not available: outside their schedule or on time off")
+    return {
+        "helper": helper,
+        "name": _person(helper),
+        "available_now": helper.pk in available_ids,
+        "availability": availability,
+    }
+
+
+def _page_links(request: HttpRequest, page: Page[Any], parameter: str) -> dict[str, str | None]:
+    """The previous and next pages' addresses, keeping the other query parameters."""
+
+    def link(number: int) -> str:
+        query = request.GET.copy()
+        query[parameter] = str(number)
+        return "?" + query.urlencode()
+
+    return {
+        "previous": link(page.previous_page_number()) if page.has_previous() else None,
+        "next": link(page.next_page_number()) if page.has_next() else None,
+    }
+
+
+def _chosen_agency(request: HttpRequest, choices: list[Organization]) -> Organization | None:
+    wanted = request.GET.get("agency", "")
+    return next((agency for agency in choices if str(agency.pk) == wanted), None)
+
+
+@login_required
+@require_GET
 def oversight(request: HttpRequest) -> HttpResponse:
-    raise Http404
+    """Agency admins: their agencies' helpers and open requests; state administrators: every agency's.
+    Escalated requests (no call logged by the due time) come first. Viewing is an access event."""
+    user, scope = _scope(request)
+    now = clock.now()
+    agency_choices = oversight_agency_choices(scope=scope)
+    agency = _chosen_agency(request, agency_choices)
+    requests = help_requests_overseen(scope=scope, agency=agency)
+    escalated = list(requests.filter(ESCALATED)[: ESCALATED_LIMIT + 1])
+    request_page = Paginator(requests.exclude(ESCALATED), PAGE_SIZE).get_page(
+        request.GET.get("requests_page")
+    )
+    helper_page = Paginator(helpers_overseen(scope=scope, agency=agency), PAGE_SIZE).get_page(
+        request.GET.get("helpers_page")
+    )
+    available_ids = helper_ids_available_now(helper_ids=[helper.pk for helper in helper_page], at=now)
+    with transaction.atomic():
+        access_event_record(
+            actor=user,
+            subject_type="ondemand.oversight",
+            subject_id=str(agency.pk) if agency else "all" if scope.is_state else "own agencies",
+            detail=(
+                f"{len(helper_page.object_list)} helpers, {len(escalated)} escalated and "
+                f"{len(request_page.object_list)} other open requests"
+            ),
+            request=request,
+        )
+    return render(
+        request,
+        "ondemand/oversight/index.html",
+        {
+            "scope": scope,
+            "agency": agency,
+            "agency_choices": agency_choices,
+            "escalated_rows": [_request_row(item, scope) for item in escalated[:ESCALATED_LIMIT]],
+            "escalated_more": len(escalated) > ESCALATED_LIMIT,
+            "request_page": request_page,
+            "request_links": _page_links(request, request_page, "requests_page"),
+            "request_rows": [_request_row(item, scope) for item in request_page],
+            "helper_page": helper_page,
+            "helper_links": _page_links(request, helper_page, "helpers_page"),
+            "helper_rows": [_helper_row(helper, available_ids) for helper in helper_page],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reassign(request: HttpRequest, request_id: Any) -> HttpResponse:
+    """Give an In Progress request to another registered helper: of the same agency for an agency admin,
+    any for a state administrator (who sees those serving the request's county unless `every=1`)."""
+    user, scope = _scope(request)
+    help_request = help_request_for_reassign(help_request_id=request_id)
+    if help_request is None:
+        raise Http404
+    if not can_reassign(actor=user, help_request=help_request):
+        raise PermissionDenied
+    every_county = scope.is_state and request.GET.get("every") == "1"
+    candidates = list(
+        reassign_candidates(
+            scope=scope, help_request=help_request, at=clock.now(), every_county=every_county
+        )[:CANDIDATE_LIMIT]
+    )
+    form = ReassignForm(request.POST if request.method == "POST" else None, candidates=candidates)
+    if request.method == "POST" and form.is_valid():
+        new_helper = form.cleaned_data["helper"]
+        try:
+            help_request_reassign(help_request_id=help_request.pk, actor=user, to_helper=new_helper)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("The request from ZIP code %(zip)s is now %(name)s's to call.")
+                % {"zip": help_request.zip_code, "name": _person(new_helper)},
+            )
+            return redirect("ondemand:oversight")
+    with transaction.atomic():
+        access_event_record(
+            actor=user,
+            subject_type="ondemand.helprequest",
+            subject_id=str(help_request.pk),
+            detail="oversight: reassign page",
+            request=request,
+        )
+    return render(
+        request,
+        "ondemand/oversight/reassign.html",
+        {
+            "row": _request_row(help_request, scope),
+            "form": form,
+            "scope": scope,
+            "every_county": every_county,
+            "candidate_count": len(candidates),
+            "candidates_cut": len(candidates) >= CANDIDATE_LIMIT,
+            "in_progress": help_request.status == HelpRequest.Status.IN_PROGRESS,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+# --- The state dashboard ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    text: str
+    width: str  # percent of the chart's width, unlocalized for the SVG attribute
+    label_y: int
+    bar_y: int
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A horizontal bar chart drawn as SVG, and the same figures as a table."""
+
+    slug: str
+    title: str
+    summary: str
+    label_heading: str
+    value_heading: str
+    bars: list[Bar]
+    height: int
+
+
+ROW_HEIGHT = 40
+
+
+def _chart(
+    *,
+    slug: str,
+    title: str,
+    summary: str,
+    label_heading: str,
+    value_heading: str,
+    figures: list[tuple[str, float, str]],
+) -> Chart:
+    """Bars scaled to the largest value; each bar's label and figure are written above it."""
+    largest = max((value for _, value, _ in figures), default=0) or 1
+    bars = [
+        Bar(
+            label=label,
+            text=text,
+            width=f"{max(value / largest * 100, 0.5 if value else 0):.2f}",
+            label_y=index * ROW_HEIGHT + 16,
+            bar_y=index * ROW_HEIGHT + 22,
+        )
+        for index, (label, value, text) in enumerate(figures)
+    ]
+    return Chart(
+        slug=slug,
+        title=title,
+        summary=summary,
+        label_heading=label_heading,
+        value_heading=value_heading,
+        bars=bars,
+        height=len(bars) * ROW_HEIGHT + 4,
+    )
+
+
+def _number(value: float, digits: int = 0) -> str:
+    return str(formats.number_format(value, digits, use_l10n=True, force_grouping=True))
+
+
+def _percent(share: float | None) -> str:
+    return "—" if share is None else _("%(percent)s%%") % {"percent": _number(share * 100)}
+
+
+def _minutes(minutes: float | None) -> str:
+    return "—" if minutes is None else _("%(minutes)s min") % {"minutes": _number(minutes, 1)}
+
+
+def _day(day: date) -> str:
+    return str(formats.date_format(day, "l")) + ", " + str(formats.date_format(day, "DATE_FORMAT"))
+
+
+def _dashboard_charts(period: Period, now: datetime) -> dict[str, Any]:
+    count = _("Requests")
+    by_status = requests_by_status(period=period)
+    status_chart = _chart(
+        slug="status",
+        title=_("Requests by status"),
+        summary=_("Requests submitted: %(count)s.") % {"count": _number(sum(by_status.values()))},
+        label_heading=_("Status"),
+        value_heading=count,
+        figures=[
+            (str(HelpRequest.Status(status).label), value, _number(value))
+            for status, value in by_status.items()
+        ],
+    )
+
+    minutes = settings.ONDEMAND_CALLBACK_MINUTES
+    calls = call_backs(period=period, now=now)
+    calls_chart = _chart(
+        slug="callbacks",
+        title=_("Called back within %(minutes)s minutes") % {"minutes": minutes},
+        summary=_("Called back on time: %(share)s (%(on_time)s of %(due)s due).")
+        % {
+            "share": _percent(calls.on_time_share),
+            "on_time": _number(calls.on_time),
+            "due": _number(calls.due),
+        },
+        label_heading=_("Call back"),
+        value_heading=count,
+        figures=[
+            (_("On time"), calls.on_time, _number(calls.on_time)),
+            (_("Late"), calls.late, _number(calls.late)),
+            (_("No call logged"), calls.not_called, _number(calls.not_called)),
+        ],
+    )
+
+    medians = median_times(period=period)
+    median_chart = _chart(
+        slug="medians",
+        title=_("Median time from the clock start"),
+        summary=_(
+            "Median time to accept: %(accept)s (requests accepted: %(accepted)s). "
+            "Median time to first contact: %(contact)s (requests called: %(contacted)s)."
+        )
+        % {
+            "accept": _minutes(medians.to_accept.minutes),
+            "accepted": _number(medians.to_accept.count),
+            "contact": _minutes(medians.to_first_contact.minutes),
+            "contacted": _number(medians.to_first_contact.count),
+        },
+        label_heading=_("Step"),
+        value_heading=_("Median"),
+        figures=[
+            (_("To accept"), medians.to_accept.minutes or 0, _minutes(medians.to_accept.minutes)),
+            (
+                _("To first contact"),
+                medians.to_first_contact.minutes or 0,
+                _minutes(medians.to_first_contact.minutes),
+            ),
+        ],
+    )
+
+    missed = missed_offers(period=period)
+    missed_chart = _chart(
+        slug="missed",
+        title=_("Missed offers"),
+        summary=_("Missed-offer rate: %(rate)s (%(missed)s missed out of %(offers)s).")
+        % {
+            "rate": _percent(missed.rate),
+            "missed": _number(missed.missed),
+            "offers": _number(missed.could_miss),
+        },
+        label_heading=_("Offers"),
+        value_heading=_("Number"),
+        figures=[
+            (_("Offers that could be missed"), missed.could_miss, _number(missed.could_miss)),
+            (_("Missed"), missed.missed, _number(missed.missed)),
+        ],
+    )
+
+    deregistered = deregistrations_by_day(period=period)
+    deregistered_chart = _chart(
+        slug="deregistrations",
+        title=_("De-registered for missed referrals"),
+        summary=_("Helpers de-registered after missing three referrals in a row: %(count)s.")
+        % {"count": _number(sum(deregistered.values()))},
+        label_heading=_("Day"),
+        value_heading=_("Helpers"),
+        figures=[(_day(day), value, _number(value)) for day, value in deregistered.items()],
+    )
+
+    available = helpers_available_now(at=now)
+    language_chart = _chart(
+        slug="languages",
+        title=_("Helpers available now by language"),
+        summary=_("Helpers available now: %(count)s.") % {"count": _number(available.total)},
+        label_heading=_("Language"),
+        value_heading=_("Helpers"),
+        figures=[
+            (str(Language(code).label), value, _number(value))
+            for code, value in available.by_language.items()
+        ],
+    )
+    coverage = {"none": 0, "one": 0, "few": 0, "many": 0}
+    for value in available.by_county.values():
+        coverage["none" if value == 0 else "one" if value == 1 else "few" if value < 5 else "many"] += 1
+    county_chart = _chart(
+        slug="counties",
+        title=_("Counties by helpers available now"),
+        summary=_("Counties with no helper available now: %(none)s of %(total)s.")
+        % {"none": _number(coverage["none"]), "total": _number(len(KENTUCKY_COUNTIES))},
+        label_heading=_("Helpers available now"),
+        value_heading=_("Counties"),
+        figures=[
+            (_("None"), coverage["none"], _number(coverage["none"])),
+            (_("One"), coverage["one"], _number(coverage["one"])),
+            (_("Two to four"), coverage["few"], _number(coverage["few"])),
+            (_("Five or more"), coverage["many"], _number(coverage["many"])),
+        ],
+    )
+    names = {county.fips: county.label for county in KENTUCKY_COUNTIES}
+    return {
+        "period_charts": [status_chart, calls_chart, median_chart, missed_chart, deregistered_chart],
+        "available_charts": [language_chart, county_chart],
+        "county_rows": [(names[fips], value) for fips, value in available.by_county.items()],
+        "available_total": available.total,
+        "callback_minutes": minutes,
+    }
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The state On Demand dashboard: today's or the last 7 days' figures, and who is available now.
+    Aggregates only (no personal data), for state administrators."""
+    scope = _scope(request)[1]
+    if not scope.is_state:
+        raise PermissionDenied
+    now = clock.now()
+    period = dashboard_period(key=request.GET.get("period", "today"), now=now)
+    return render(
+        request,
+        "ondemand/oversight/dashboard.html",
+        {
+            "period": period,
+            "periods": [("today", _("Today")), ("week", _("Last 7 days"))],
+            "first_day": _day(period.days[0]),
+            "last_day": _day(period.days[-1]),
+            **_dashboard_charts(period, now),
+        },
+    )
