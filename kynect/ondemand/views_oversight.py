@@ -74,12 +74,15 @@ class LocalTime:
 
 
 def _local(at: datetime | None, time_zone: str) -> LocalTime | None:
-    """A time in the request's own Kentucky time zone, like 'Nov. 24, 2026, 10:00 a.m. (Eastern time)'."""
+    """A time on the request's own Kentucky wall clock, like 'Nov. 24, 10:00 a.m.'; Central time says so
+    (the page says that other times are Eastern)."""
     if at is None:
         return None
     local = at.astimezone(ZoneInfo(time_zone))
-    zone = ZONE_NAMES.get(time_zone, time_zone)
-    return LocalTime(iso=at.isoformat(), text=f"{formats.date_format(local, 'DATETIME_FORMAT')} ({zone})")
+    text = str(formats.date_format(local, "N j, P"))
+    if time_zone != "America/New_York":
+        text += f" ({ZONE_NAMES.get(time_zone, time_zone)})"
+    return LocalTime(iso=at.isoformat(), text=text)
 
 
 def _person(helper: Helper | None) -> str:

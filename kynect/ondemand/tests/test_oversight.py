@@ -237,6 +237,7 @@ def test_a_state_administrator_sees_every_agency_and_may_narrow_to_one(agency):
     page = client.get("/ondemand/oversight/").content.decode()
     assert "Frankfort" in page
     assert "Bowling Green" in page
+    assert "(Central time)" in page  # Bowling Green's times; the others are Eastern
     assert "/ondemand/oversight/dashboard/" in page
     narrowed = client.get(
         "/ondemand/oversight/", {"agency": agency["admin"].organization.pk}
