@@ -70,7 +70,11 @@ def oversight_agency_choices(*, scope: OversightScope) -> list[Organization]:
     """The agencies the user may narrow the page to: theirs, or (state) every agency with helpers."""
     if not scope.is_state:
         return list(scope.agencies)
-    return list(Organization.objects.filter(Exists(Helper.objects.filter(organization=OuterRef("pk")))))
+    return list(
+        Organization.objects.filter(Exists(Helper.objects.filter(organization=OuterRef("pk")))).order_by(
+            "name"
+        )
+    )
 
 
 def _agency_ids(scope: OversightScope, agency: Organization | None) -> list[Any] | None:

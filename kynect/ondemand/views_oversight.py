@@ -125,7 +125,6 @@ def _helper_row(helper: Helper, available_ids: set[Any]) -> dict[str, Any]:
     return {
         "helper": helper,
         "name": _person(helper),
-        "available_now": helper.pk in available_ids,
         "availability": availability,
     }
 

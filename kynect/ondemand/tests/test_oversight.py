@@ -446,7 +446,7 @@ def test_requests_today_by_status(traveller):
 def test_share_called_back_within_30_minutes(traveller):
     helper = ready_helper()
     hour = NOW - timedelta(hours=2)
-    progress = {"status": HelpRequest.Status.IN_PROGRESS, "helper": helper}
+    progress: dict[str, Any] = {"status": HelpRequest.Status.IN_PROGRESS, "helper": helper}
     request_row(submitted=hour, contact=hour + timedelta(minutes=30), **progress)  # on time, to the minute
     request_row(submitted=hour, contact=hour + timedelta(minutes=12), **progress)  # on time
     request_row(submitted=hour, contact=hour + timedelta(minutes=31), **progress)  # late
@@ -482,7 +482,7 @@ def test_share_called_back_within_30_minutes(traveller):
 def test_median_times_to_accept_and_to_first_contact(traveller):
     helper, other = ready_helper(), ready_helper()
     start = NOW - timedelta(hours=3)
-    progress = {"status": HelpRequest.Status.IN_PROGRESS, "helper": helper}
+    progress: dict[str, Any] = {"status": HelpRequest.Status.IN_PROGRESS, "helper": helper}
     for accept_minutes, contact_minutes in ((2, 10), (4, None), (9, 20), (30, 45)):
         row = request_row(
             submitted=start,
