@@ -1,7 +1,8 @@
 /* Tap-to-call on a referral's Customer Details: a progressive enhancement. Without JavaScript the
-   button's form logs the call and the answer redirects to the tel: address, which opens the dialler.
-   With it, the dialler opens at once (still within the tap) while the call is logged in the
-   background; the result is announced in the status region (aria-live). */
+   "Call" button is a form that logs the call, and the answer redirects to the tel: address, which opens
+   the dialler. With it, the button becomes a plain tel: link that the phone follows at once, while the
+   call is logged in the background (a keepalive request, which outlives the dialler taking over); the
+   result is announced in the status region (aria-live). */
 (function () {
   "use strict";
 
@@ -13,23 +14,23 @@
     }, 50);
   }
 
-  function enhance(form) {
-    var status = document.getElementById(form.getAttribute("data-dial-status"));
-    var tel = form.getAttribute("data-ondemand-dial");
-    if (!status || tel.indexOf("tel:") !== 0) {
+  function enhance(link) {
+    var form = document.getElementById(link.getAttribute("data-ondemand-dial"));
+    var status = document.getElementById(link.getAttribute("data-dial-status"));
+    if (!form || !status || link.protocol !== "tel:" || !window.fetch) {
       return;
     }
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var logged = window.fetch(form.action, {
-        method: "POST",
-        body: new FormData(form),
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-        keepalive: true,
-      });
-      window.location.href = tel;
-      logged
+    form.hidden = true;
+    link.hidden = false;
+    link.addEventListener("click", function () {
+      window
+        .fetch(form.action, {
+          method: "POST",
+          body: new FormData(form),
+          headers: { Accept: "application/json" },
+          credentials: "same-origin",
+          keepalive: true,
+        })
         .then(function (response) {
           return response.json();
         })
@@ -37,10 +38,10 @@
           announce(status, answer.message);
         })
         .catch(function () {
-          announce(status, form.getAttribute("data-dial-failed"));
+          announce(status, link.getAttribute("data-dial-failed"));
         });
     });
   }
 
-  document.querySelectorAll("form[data-ondemand-dial]").forEach(enhance);
+  document.querySelectorAll("a[data-ondemand-dial]").forEach(enhance);
 })();

@@ -346,7 +346,7 @@ def test_working_the_request_from_the_phone(traveller):
     request, path = accepted_by_link(client, helper)
     text = client.get(path + "details/").content.decode()
     assert 'action="' + path + 'details/dial/"' in text
-    assert 'data-ondemand-dial="tel:+15025550123"' in text
+    assert 'href="tel:+15025550123" data-ondemand-dial="dial-form"' in text
     dial_form = re.search(r"<form[^>]*details/dial/.*?</form>", text, re.DOTALL)
     assert dial_form
     assert "csrfmiddlewaretoken" not in dial_form.group(0)
