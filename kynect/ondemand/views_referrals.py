@@ -511,6 +511,8 @@ def offer_link_accept(request: HttpRequest, offer_id: Any, token: str) -> HttpRe
     try:
         routing.offer_accept(offer_id=offer.pk, helper=offer.helper, via=Offer.Via.LINK)
     except routing.OfferClosedError as error:
+        if error.code == "accepted" and offer.accepted_via == Offer.Via.LINK:
+            return _to("offer_passcode", offer, token)  # Accept pressed twice
         return _manage_page(request, _offer_by_link(offer_id, token), token, error=error.message, status=409)
     return _to("offer_passcode", offer, token)
 

@@ -17,6 +17,7 @@ from django.test import Client
 from kynect.accounts.models import Role
 from kynect.accounts.tests.factories import MembershipFactory
 from kynect.core.models import AccessEvent
+from kynect.notifications.services import sms_opt_out
 from kynect.notifications.sms import LocmemSmsBackend
 from kynect.ondemand.models import CallAttempt, Helper, HelpRequest, Offer
 from kynect.ondemand.services import help_request_submit
@@ -214,6 +215,24 @@ def test_link_accept_passcode_then_customer_details_audited(traveller):
     assert path + "details/" in client.get(path).content.decode()
 
 
+def test_accept_pressed_twice_goes_to_the_passcode_and_no_texts_means_the_desktop(traveller):
+    helper = helper_with_login()
+    submit()
+    path = offer_path(helper)
+    with sending():
+        Client().post(path + "accept/")
+    assert Client().post(path + "accept/")["Location"] == path + "passcode/"
+
+    other = helper_with_login(counties=("21111",))
+    submit(phone="(502) 555-0198", zip_code="40202")
+    other_path = offer_path(other)
+    sms_opt_out(phone=other.phone)
+    refused = Client().post(other_path + "accept/")
+    assert refused.status_code == 409
+    assert "Accept this referral from the Referral Manager on a computer instead." in refused.content.decode()
+    assert Offer.objects.get(helper=other).status == Offer.Status.PENDING
+
+
 def test_customer_details_expire_after_five_minutes_and_resend_opens_them_again(traveller):
     helper = helper_with_login()
     client = Client()
@@ -384,13 +403,16 @@ def test_the_referral_manager_needs_a_helper(traveller):
     assert client.get("/ondemand/referrals/").status_code == 404
 
 
-def test_the_referral_manager_shows_only_the_helpers_own_offers_and_accepts_on_the_desktop(traveller):
+def test_the_referral_manager_shows_only_the_helpers_own_offers_and_accepts_on_the_desktop(
+    traveller, django_assert_max_num_queries
+):
     mine = helper_with_login(home=(38.2, -84.87))
     other = helper_with_login(counties=("21111",))
     request = submit()
     submit(phone="(502) 555-0177", zip_code="40202", name="Other Person")
     client = signed_in(mine)
-    page = client.get("/ondemand/referrals/")
+    with django_assert_max_num_queries(12):
+        page = client.get("/ondemand/referrals/")
     text = page.content.decode()
     assert page.status_code == 200
     assert "no-store" in page["Cache-Control"]
