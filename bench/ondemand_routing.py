@@ -102,6 +102,19 @@ def database_fresh(database: str) -> float:
     return time.perf_counter() - started
 
 
+def git(*arguments: str) -> str:
+    command = ["git", "-C", str(ROOT), *arguments]
+    return subprocess.run(command, capture_output=True, text=True, check=False).stdout.strip()  # noqa: S603
+
+
+def commit() -> str:
+    """The checkout's commit, and whether routing's code measured differs from it."""
+    paths = ("kynect/ondemand/routing.py", "kynect/ondemand/selectors.py", "kynect/ondemand/models.py")
+    changed = git("status", "--porcelain", "--", *paths)
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return f"{head} + uncommitted routing changes" if changed else head
+
+
 def percentile(values: Sequence[float], share: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)
@@ -468,6 +481,8 @@ class Decision:
     round_due: int
     language_required: bool
     seconds: float
+    cpu_seconds: float
+    offer_seconds: float
     ranking_seconds: float
     candidates: list[int]
     statements: int
@@ -494,7 +509,7 @@ class Statements:
         finally:
             self.seconds += time.perf_counter() - started
             self.count += 1
-            if self.eligibility is None and "ondemand_schedulewindow" in sql and "COUNT(" in sql.upper():
+            if self.eligibility is None and sql.startswith('SELECT "ondemand_helper"."id"'):
                 self.eligibility = (sql, params)
 
 
@@ -563,16 +578,28 @@ def decisions_measure(made: list[tuple[Any, datetime, int]], *, warmup: int) -> 
         ranking.append((time.perf_counter() - started, len(result), kwargs["language_required"]))
         return result
 
+    original_offer: Callable[..., Any] = routing._offer_create
+    offering: list[float] = []
+
+    def timed_offer(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original_offer(*args, **kwargs)
+        finally:
+            offering.append(time.perf_counter() - started)
+
     routing.candidates_ranked = timed  # type: ignore[assignment]
+    routing._offer_create = timed_offer  # type: ignore[assignment]
     decisions: list[Decision] = []
     try:
         for number, (request_id, moment, round_due) in enumerate(made):
             ranking.clear()
+            offering.clear()
             statements = Statements()
             with connection.execute_wrapper(statements):
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.thread_time()
                 result = routing.help_request_route(help_request_id=request_id, now=moment)
-                seconds = time.perf_counter() - started
+                seconds, cpu = time.perf_counter() - started, time.thread_time() - started_cpu
             # Not counted: free the helpers again, and put the request back as it was.
             Offer.objects.filter(pk__in=[offer.pk for offer in result.offers]).delete()
             HelpRequest.objects.filter(pk=request_id).update(rounds=round_due - 1, route_at=moment)
@@ -584,6 +611,8 @@ def decisions_measure(made: list[tuple[Any, datetime, int]], *, warmup: int) -> 
                     round_due=round_due,
                     language_required=ranking[0][2] if ranking else False,
                     seconds=seconds,
+                    cpu_seconds=cpu,
+                    offer_seconds=sum(offering),
                     ranking_seconds=sum(item[0] for item in ranking),
                     candidates=[item[1] for item in ranking],
                     statements=statements.count,
@@ -597,6 +626,7 @@ def decisions_measure(made: list[tuple[Any, datetime, int]], *, warmup: int) -> 
             )
     finally:
         routing.candidates_ranked = original  # type: ignore[assignment]
+        routing._offer_create = original_offer  # type: ignore[assignment]
     return decisions
 
 
@@ -622,7 +652,7 @@ def explain(decisions: Sequence[Decision], count: int) -> None:
 def report(decisions: Sequence[Decision], *, engine: str, helpers: int, load: tuple[str, str]) -> None:
     ms = [decision.seconds * 1000 for decision in decisions]
     print(f"\nOn Demand routing decisions, {engine}, {helpers:,} registered helpers")
-    print(f"load before: {load[0]}; after: {load[1]}")
+    print(f"commit {commit()}; load before: {load[0]}; after: {load[1]}")
     print("times in ms; a decision = help_request_route from Pending to offers committed (or waiting)\n")
     print("| decisions | n | p50 | p95 | p99 | mean | max |")
     print("|---|---|---|---|---|---|---|")
@@ -643,8 +673,16 @@ def report(decisions: Sequence[Decision], *, engine: str, helpers: int, load: tu
     row("ended with offers", [d.seconds * 1000 for d in decisions if d.offers])
     row("ended waiting (nobody eligible)", [d.seconds * 1000 for d in decisions if d.waiting])
     row("**all**", ms)
-    row("of which candidates_ranked (eligibility + score)", [d.ranking_seconds * 1000 for d in decisions])
-    row("of which SQL (all statements)", [d.db_seconds * 1000 for d in decisions])
+    row(
+        "of which candidates_ranked (eligibility query and score)",
+        [d.ranking_seconds * 1000 for d in decisions],
+    )
+    row("of which offers written (insert + messages queued)", [d.offer_seconds * 1000 for d in decisions])
+    row(
+        "of which SQL statements (execute; SQLite steps rows on fetch)",
+        [d.db_seconds * 1000 for d in decisions],
+    )
+    row("CPU time of this process (all)", [d.cpu_seconds * 1000 for d in decisions])
     candidates = [d.candidates[0] for d in decisions if d.candidates]
     print(
         f"\neligible candidates per decision (first ranking): median {statistics.median(candidates):.0f}, "

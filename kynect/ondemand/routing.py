@@ -99,25 +99,26 @@ def eligible_helpers(
     """The hard filters: registered (and still active or licensed), available now by switch and
     schedule, no pending offer (unless `busy_ok`), serves the program and the county, speaks the
     language when `language_required`, and not yet offered this request."""
-    helpers = Helper.objects.filter(status=Helper.Status.REGISTERED).filter(
-        Q(role=Helper.Role.AGENT) | Q(agency_active=True)
-    )
-    helpers = helpers.filter(
-        Exists(HelperCounty.objects.filter(helper=OuterRef("pk"), county_fips=help_request.county_fips))
-    )
+    # The county drives the query: a county's helpers are a few hundred of the thousands registered, and
+    # `pk IN (…)` lets SQLite start from the county index (an EXISTS would be checked for every helper).
+    # The conditions go in one `filter`: each call copies the whole query.
+    conditions: list[Any] = [
+        Q(pk__in=HelperCounty.objects.filter(county_fips=help_request.county_fips).values("helper_id")),
+        Q(status=Helper.Status.REGISTERED),
+        Q(role=Helper.Role.AGENT) | Q(agency_active=True),
+    ]
     if help_request.program != RequestedProgram.NOT_SURE:
-        helpers = helpers.filter(
+        conditions.append(
             Exists(HelperProgram.objects.filter(helper=OuterRef("pk"), program=help_request.program))
         )
     if language_required:
-        helpers = helpers.filter(
+        conditions.append(
             Exists(HelperLanguage.objects.filter(helper=OuterRef("pk"), language=help_request.language))
         )
     if not busy_ok:
-        helpers = helpers.exclude(
-            Exists(Offer.objects.filter(helper=OuterRef("pk"), status=Offer.Status.PENDING))
-        )
-    helpers = helpers.exclude(Exists(Offer.objects.filter(helper=OuterRef("pk"), help_request=help_request)))
+        conditions.append(~Exists(Offer.objects.filter(helper=OuterRef("pk"), status=Offer.Status.PENDING)))
+    conditions.append(~Exists(Offer.objects.filter(helper=OuterRef("pk"), help_request=help_request)))
+    helpers = Helper.objects.filter(*conditions)
     return helpers_available_at(at=at, helpers=helpers)
 
 
@@ -131,27 +132,40 @@ class Candidate:
 
 def candidates_ranked(*, help_request: HelpRequest, at: datetime, language_required: bool) -> list[Candidate]:
     """The eligible helpers, best first, each with its score and the score's parts."""
+    from django.db.models import prefetch_related_objects
+
     since = at - timedelta(hours=RECENT_LOAD_HOURS)
-    helpers = (
-        eligible_helpers(help_request=help_request, at=at, language_required=language_required)
-        .annotate(
-            recent_load=Count(
-                "help_requests",
-                filter=Q(help_requests__status=HelpRequest.Status.IN_PROGRESS)
-                | Q(help_requests__accepted_at__gte=since),
-                distinct=True,
-            ),
-            speaks=Exists(
-                HelperLanguage.objects.filter(helper=OuterRef("pk"), language=help_request.language)
-            ),
-        )
+    # The helpers' rows, then the score's inputs for just those helpers by their indexes: grouping the
+    # helper rows by a join would sort every column.
+    helpers = list(
+        eligible_helpers(help_request=help_request, at=at, language_required=language_required).order_by()
+    )
+    if not helpers:
+        return []
+    ids = [helper.pk for helper in helpers]
+    recent_load = dict(
+        HelpRequest.objects.filter(accepted_helper__in=ids)
+        .filter(Q(status=HelpRequest.Status.IN_PROGRESS) | Q(accepted_at__gte=since))
+        .values("accepted_helper")
+        .annotate(load=Count("pk"))
+        .values_list("accepted_helper", "load")
         .order_by()
     )
+    speakers = (
+        set(ids)  # the language filter already kept only them
+        if language_required
+        else set(
+            HelperLanguage.objects.filter(helper__in=ids, language=help_request.language).values_list(
+                "helper", flat=True
+            )
+        )
+    )
     last_offered = dict(
-        Offer.objects.filter(helper__in=[h.pk for h in helpers], offered_at__gte=since)
+        Offer.objects.filter(helper__in=ids, offered_at__gte=since)
         .values("helper")
         .annotate(last=Max("offered_at"))
         .values_list("helper", "last")
+        .order_by()
     )
     ranked: list[tuple[float, datetime, str, Candidate]] = []
     epoch = datetime.min.replace(tzinfo=at.tzinfo)
@@ -162,7 +176,7 @@ def candidates_ranked(*, help_request: HelpRequest, at: datetime, language_requi
             )
         else:
             miles = 0.0
-        load = int(helper.recent_load)
+        load = recent_load.get(helper.pk, 0)
         misses = helper.consecutive_misses
         score = round(miles * SCORE_PER_MILE + load * SCORE_PER_RECENT_REQUEST + misses * SCORE_PER_MISS, 3)
         parts = {"miles": round(miles, 1), "recent_load": load, "misses": misses}
@@ -170,11 +184,16 @@ def candidates_ranked(*, help_request: HelpRequest, at: datetime, language_requi
             helper=helper,
             score=score,
             parts=parts,
-            needs_interpreter=not helper.speaks,
+            needs_interpreter=helper.pk not in speakers,
         )
         ranked.append((score, last_offered.get(helper.pk, epoch), str(helper.pk), candidate))
     ranked.sort(key=lambda item: item[:3])
-    return [item[3] for item in ranked]
+    candidates = [item[3] for item in ranked]
+    # The offer messages read the helper's user: one query for the helpers a round is likely to go to.
+    prefetch_related_objects(
+        [candidate.helper for candidate in candidates[: max(settings.ONDEMAND_MASS_SIZE, 1)]], "user"
+    )
+    return candidates
 
 
 # --- Routing ----------------------------------------------------------------------------------------
