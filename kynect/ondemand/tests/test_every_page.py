@@ -110,7 +110,9 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the On Demand tables and the outbox (the audit log and sessions may grow on a view)."""
     models: list[type[Model]] = [*apps.get_app_config("ondemand").get_models(), OutboundMessage]
     return {
-        model._meta.label: sorted(tuple(str(value) for value in row) for row in model.objects.values_list())
+        model._meta.label: sorted(
+            tuple(str(value) for value in row) for row in model._default_manager.values_list()
+        )
         for model in models
     }
 
