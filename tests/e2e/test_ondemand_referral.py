@@ -106,7 +106,7 @@ def test_a_request_reaches_the_demo_agent_who_accepts_calls_and_completes_it_on_
     link = sms_to(DEMO_AGENT_PHONE, r"https?://[^/\s]+(/\S*ondemand/offer/\S+/)")
     assert link.startswith(f"{prefix}/ondemand/offer/{offer.pk}/")
     response = site.visit(link)
-    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["referrer-policy"] == "same-origin"
     heading(site, words["manage"])
     site.page.get_by_text(DEMO_AGENT_ZIP).first.wait_for()
     assert "Maria" not in site.page.content()
