@@ -9,9 +9,15 @@ EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 PASSCODE = re.compile(r"(?i)\b(passcode|otp|one[- ]time code|code|pin|token)(\W{1,3})([A-Za-z0-9\-_]{4,})")
 PHONE = re.compile(r"(?<![\w])(?:\+?1[\s.\-]?)?\(?\d{3}\)?[\s.\-]?\d{3}[\s.\-]?\d{4}(?![\w])")
 SIX_DIGITS = re.compile(r"(?<![\w\-])\d{6}(?![\w\-])")
+# A secret link's secret: the long URL-safe segment after an id in a path, such as a requester's
+# /ondemand/help/<id>/<secret>/ or a helper's /ondemand/offer/<id>/<secret>/.
+LINK_SECRET = re.compile(
+    r"(/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/)[A-Za-z0-9_\-]{20,}"
+)
 
 
 def mask_pii(text: str) -> str:
+    text = LINK_SECRET.sub(r"\1[secret]", text)
     text = EMAIL.sub("[email]", text)
     text = PASSCODE.sub(lambda match: f"{match.group(1)}{match.group(2)}[secret]", text)
     text = PHONE.sub("[phone]", text)

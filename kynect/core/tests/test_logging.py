@@ -183,3 +183,37 @@ def test_configured_root_console_handler_masks_records() -> None:
     record = logging.LogRecord("kynect", logging.INFO, __file__, 1, "hello %s", ("maria@example.org",), None)
     assert handler.filter(record)
     assert record.getMessage() == "hello [email]"
+
+
+def test_link_secrets_in_paths_are_masked() -> None:
+    secret = "ceXzDTd8GUByUGrRfnj3u54p-BumhqTntWYVfMAWi6U"
+    path = f"/ondemand/offer/9738644d-b692-4888-9cf2-a41e0b419435/{secret}/accept/"
+    masked = mask_pii(f"Not Found: {path}")
+    assert "ceXzDTd8" not in masked
+    assert masked == "Not Found: /ondemand/offer/9738644d-b692-4888-9cf2-a41e0b419435/[secret]/accept/"
+
+
+def test_the_access_log_masks_link_secrets() -> None:
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from kynect.core.gunicorn_logging import PiiMaskingLogger
+
+    logger = PiiMaskingLogger(Config())
+    secret = "ceXzDTd8GUByUGrRfnj3u54p-BumhqTntWYVfMAWi6U"
+    path = f"/ondemand/help/9738644d-b692-4888-9cf2-a41e0b419435/{secret}/"
+    request = SimpleNamespace(headers=[], method="GET", path=path, query="", uri=path, version=(1, 1))
+    response = SimpleNamespace(status="200 OK", headers=[], sent=10, response_length=10)
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": path,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+    }
+    from datetime import timedelta
+
+    atoms = logger.atoms(response, request, environ, timedelta(milliseconds=5))
+    assert secret not in " ".join(str(value) for value in atoms.values())
+    assert "[secret]" in atoms["U"]
