@@ -649,3 +649,15 @@ def test_memberships_that_are_not_active_do_not_count(agency):
     assert signed_in(agency["admin"].user).get("/ondemand/oversight/").status_code == 403
     assert OrganizationFactory.create()  # an agency with no helpers does not break the state's list
     assert signed_in(agency["state"].user).get("/ondemand/oversight/").status_code == 200
+
+
+def test_state_administrators_reach_oversight_from_the_header_and_agency_admins_from_their_page(client):
+    from kynect.accounts.models import Role
+    from kynect.accounts.tests.factories import MembershipFactory
+
+    state = MembershipFactory.create(role=Role.STATE_ADMIN, organization=None)
+    client.force_login(state.user)
+    assert 'href="/ondemand/oversight/"' in client.get("/").content.decode()
+    resident = MembershipFactory.create(role=Role.RESIDENT, organization=None)
+    client.force_login(resident.user)
+    assert 'href="/ondemand/oversight/"' not in client.get("/").content.decode()
