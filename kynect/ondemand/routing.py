@@ -132,13 +132,16 @@ class Candidate:
 
 def candidates_ranked(*, help_request: HelpRequest, at: datetime, language_required: bool) -> list[Candidate]:
     """The eligible helpers, best first, each with its score and the score's parts."""
-    from django.db.models import prefetch_related_objects
+    from dataclasses import replace
 
     since = at - timedelta(hours=RECENT_LOAD_HOURS)
-    # The helpers' rows, then the score's inputs for just those helpers by their indexes: grouping the
-    # helper rows by a join would sort every column.
+    # The columns the score needs, then its other inputs for just those helpers by their indexes
+    # (grouping the helper rows by a join would sort every column). Whole rows are read at the end for
+    # the few a round goes to: making hundreds of whole rows costs more than the query.
     helpers = list(
-        eligible_helpers(help_request=help_request, at=at, language_required=language_required).order_by()
+        eligible_helpers(help_request=help_request, at=at, language_required=language_required)
+        .only("pk", "home_latitude", "home_longitude", "consecutive_misses")
+        .order_by()
     )
     if not helpers:
         return []
@@ -189,11 +192,14 @@ def candidates_ranked(*, help_request: HelpRequest, at: datetime, language_requi
         ranked.append((score, last_offered.get(helper.pk, epoch), str(helper.pk), candidate))
     ranked.sort(key=lambda item: item[:3])
     candidates = [item[3] for item in ranked]
-    # The offer messages read the helper's user: one query for the helpers a round is likely to go to.
-    prefetch_related_objects(
-        [candidate.helper for candidate in candidates[: max(settings.ONDEMAND_MASS_SIZE, 1)]], "user"
-    )
-    return candidates
+    # Whole rows, with the user the offer messages read, for the helpers a round is likely to go to; a
+    # helper further down (a round whose first choices were taken meanwhile) loads its columns when used.
+    first = [candidate.helper.pk for candidate in candidates[: max(settings.ONDEMAND_MASS_SIZE, 1)]]
+    whole = Helper.objects.select_related("user").in_bulk(first)
+    return [
+        replace(candidate, helper=whole[candidate.helper.pk]) if candidate.helper.pk in whole else candidate
+        for candidate in candidates
+    ]
 
 
 # --- Routing ----------------------------------------------------------------------------------------
