@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kynect.core.geo import KENTUCKY_COUNTIES, County
 from kynect.core.models import BaseModel
@@ -26,18 +27,20 @@ class Program(models.TextChoices):
 
 
 class Language(models.TextChoices):
-    """Languages a helper can help in (without an interpreter)."""
+    """Languages a helper can help in (without an interpreter). Their names carry a context, so that
+    "English" here is translated as a language spoken (the site's language switch says "English").
+    """
 
-    ENGLISH = "en", _("English")
-    SPANISH = "es", _("Spanish")
-    ARABIC = "ar", _("Arabic")
-    CHINESE = "zh", _("Chinese")
-    FRENCH = "fr", _("French")
-    NEPALI = "ne", _("Nepali")
-    SOMALI = "so", _("Somali")
-    SWAHILI = "sw", _("Swahili")
-    VIETNAMESE = "vi", _("Vietnamese")
-    SIGN_LANGUAGE = "ase", _("American Sign Language")
+    ENGLISH = "en", pgettext_lazy("spoken language", "English")
+    SPANISH = "es", pgettext_lazy("spoken language", "Spanish")
+    ARABIC = "ar", pgettext_lazy("spoken language", "Arabic")
+    CHINESE = "zh", pgettext_lazy("spoken language", "Chinese")
+    FRENCH = "fr", pgettext_lazy("spoken language", "French")
+    NEPALI = "ne", pgettext_lazy("spoken language", "Nepali")
+    SOMALI = "so", pgettext_lazy("spoken language", "Somali")
+    SWAHILI = "sw", pgettext_lazy("spoken language", "Swahili")
+    VIETNAMESE = "vi", pgettext_lazy("spoken language", "Vietnamese")
+    SIGN_LANGUAGE = "ase", pgettext_lazy("spoken language", "American Sign Language")
 
 
 class DoiLicence(models.Model):
