@@ -1,0 +1,938 @@
+"""Simulation: kynect On Demand routing under load, driving the platform's own routing and timer code.
+
+A discrete-event simulation of one service day. Requesters submit help requests through
+`services.help_request_submit`; the sweeper's handlers (`routing.SWEEPS`, in the worker's order) apply
+every deadline; modelled helpers answer offers through `routing.offer_accept` / `routing.offer_reject`,
+log their calls with `routing.call_attempt_log`, close the request with `routing.help_request_complete`
+and switch themselves back on after a miss with `services.helper_availability_set`. Who is eligible,
+the score, General and Mass rounds, misses and de-registration are the platform's code, unchanged: this
+script only decides what the people do and when. Time is moved with time-machine, so `clock.now()` is
+the simulated instant everywhere.
+
+The event loop: the next event is the earliest of the next arrival, the next modelled helper action and
+the next deadline in the database (Offer.expires_at / remind_at / verify_due_at, HelpRequest.route_at /
+sla_due_at / unserved_at); the clock travels there; due deadlines are swept; new offers (rows created at
+that instant) are handed to their helper's model, which decides whether and when to answer.
+
+Scenarios: General then Mass with K = 3, 5 and 8 (ONDEMAND_MASS_SIZE); for comparison only, General
+without Mass (ONDEMAND_ROUTING_STRATEGY="general_only") and Mass first ("mass_first", which bypasses the
+On Demand FAQ's miss rule and so is not a candidate default). Each at 40 and 90 requests an hour, with
+the same helpers and the same requesters in every scenario of a replication (common random numbers).
+The model, its parameters and the results: docs/ondemand-routing-simulation.md. Run from the project
+folder:
+
+    .venv/bin/python bench/ondemand_sim.py                      # 3 replications of an 8-hour day
+    .venv/bin/python bench/ondemand_sim.py --replications 5 --seed 7
+    .venv/bin/python bench/ondemand_sim.py --quick              # 1 replication of 2 hours, a smoke run
+    .venv/bin/python bench/ondemand_sim.py --database postgres://postgres@127.0.0.1:5432/kynect_bench_sim
+
+With no --database, a new SQLite file in a temporary folder is used and deleted afterwards; a PostgreSQL
+database named in --database is dropped and created again, so point it at a throwaway name. Every
+replication runs inside one transaction that is rolled back, so each starts from an empty database
+(and no outbox message is ever sent: the simulation is about routing). kynect/ondemand/tests/
+test_simulation.py runs `simulate` inside the test database's transaction in the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import itertools
+import logging
+import math
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from kynect.ondemand.models import Helper
+
+ROOT = Path(__file__).resolve().parent.parent
+EASTERN = ZoneInfo("America/New_York")
+# Tuesday 24 November 2026 (no holiday, no clock change that week); service opens at 8:00 and arrivals
+# start at 9:00 Eastern, when helpers in Central time have started too.
+DAY_OPENS = datetime(2026, 11, 24, 9, 0, tzinfo=EASTERN)
+SERVICE_HOURS = "mon=08:00-20:00,tue=08:00-20:00,wed=08:00-20:00,thu=08:00-20:00,fri=08:00-20:00"
+MAX_HOURS = 11  # arrivals stay inside one day's service hours (until 20:00)
+RATES = (40, 90)
+# After the last arrival the day runs on this long; a request not contacted by then counts as never.
+DRAIN_MINUTES = 60
+HELPERS = 60
+
+# Approximate 2020 census populations (thousands) of Kentucky's largest counties; the other counties
+# share the rest of the state's 4,506 thousand equally. Requesters' and helpers' homes follow them.
+KENTUCKY_THOUSANDS = 4506
+COUNTY_THOUSANDS = {
+    "Jefferson": 782, "Fayette": 322, "Kenton": 169, "Boone": 136, "Warren": 134, "Hardin": 111,
+    "Daviess": 103, "Campbell": 93, "Madison": 92, "Bullitt": 82, "Christian": 73, "Oldham": 67,
+    "McCracken": 67, "Pulaski": 65, "Laurel": 62, "Pike": 58, "Scott": 57, "Jessamine": 52,
+    "Franklin": 51, "Boyd": 48, "Shelby": 48, "Nelson": 46, "Hopkins": 45, "Henderson": 45,
+    "Barren": 44, "Clark": 37, "Calloway": 37, "Whitley": 36, "Floyd": 36, "Boyle": 31,
+}  # fmt: skip
+OTHER_LANGUAGES = ("ar", "fr", "ne", "so", "sw", "vi", "zh")
+
+
+@dataclass(frozen=True)
+class Model:
+    """What the people do. Times are minutes; a log-normal is given by its median and sigma."""
+
+    # Requesters.
+    language_es: float = 0.08  # Spanish; another language (OTHER_LANGUAGES, equally) below; else English
+    language_other: float = 0.04
+    program_qhp: float = 0.35  # Qualified Health Plan; Medicaid/KCHIP below; else "not sure"
+    program_medicaid: float = 0.45
+    contact_email: float = 0.10  # preferred contact by email; by text below; else by phone call
+    contact_text: float = 0.30
+    # Helpers: role, programs, languages, where they serve.
+    agent_share: float = 0.45  # insurance agents; agency admins below; else kynectors
+    agency_admin_share: float = 0.10
+    agent_also_medicaid: float = 0.30  # agents always help with QHP
+    kynector_also_qhp: float = 0.80  # kynectors and agency admins always help with Medicaid/KCHIP
+    helper_es: float = 0.15
+    helper_other_language: float = 0.05
+    # Serve all 120 counties (agents, licensed statewide, often work by phone); the others serve the
+    # counties whose centre is within the radius of their home, and their home county.
+    agent_statewide: float = 0.50
+    kynector_statewide: float = 0.10
+    serve_radius_miles: float = 60.0
+    off_on_the_day: float = 0.15  # work Monday, Wednesday and Friday only (not the simulated Tuesday)
+    # Answering offers: each helper has a response probability drawn from one of two groups.
+    engaged_share: float = 0.80
+    engaged_beta: tuple[float, float] = (8.0, 2.0)  # mean 0.80
+    disengaged_beta: tuple[float, float] = (2.0, 3.0)  # mean 0.40
+    delay_median_range: tuple[float, float] = (2.0, 6.0)  # each helper's median, uniform in this range
+    delay_sigma: float = 0.8
+    reminder_response: float = 0.35  # a General offer ignored at first is answered after the reminder
+    reminder_delay_median: float = 2.0
+    accept_share: float = 0.85  # an answer is an accept, else a reject
+    busy_defers: float = 0.5  # a helper on a call when offered looks only after the call
+    # After a miss (the platform sets them unavailable): switch back on, after a delay, or stay off.
+    comeback_share: float = 0.85
+    comeback_median: float = 20.0
+    comeback_sigma: float = 0.7
+    # Working an accepted request.
+    call_delay_median: float = 4.0  # from accept (or the end of the current call) to the first dial
+    call_delay_sigma: float = 0.6
+    reached_first: float = 0.80  # the first attempt reaches the resident; else a second attempt later
+    reached_second: float = 0.50
+    retry_after: float = 15.0
+    failed_call_minutes: float = 2.0
+    call_median: float = 15.0
+    call_sigma: float = 0.5
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    strategy: str  # ONDEMAND_ROUTING_STRATEGY
+    mass_size: int  # ONDEMAND_MASS_SIZE
+    candidate: bool = True  # a possible default (mass_first bypasses the miss rule; general_only has no K)
+
+
+SCENARIOS = (
+    Scenario("General then Mass, K=3", "general_then_mass", 3),
+    Scenario("General then Mass, K=5", "general_then_mass", 5),
+    Scenario("General then Mass, K=8", "general_then_mass", 8),
+    Scenario("General only (comparison)", "general_only", 5, candidate=False),
+    Scenario("Mass first, K=5 (comparison)", "mass_first", 5, candidate=False),
+)
+
+
+@dataclass
+class Result:
+    """One replication of one scenario. Times in minutes; `math.inf` when not reached."""
+
+    scenario: str
+    rate: int
+    replication: int
+    requests: int
+    states: dict[str, int]
+    contacted: int
+    contacted_in_30: float  # share of all requests with a first contact within 30 minutes of the clock start
+    first_contact_p50: float  # over all requests, an uncontacted one counting as never
+    first_contact_p90: float
+    offers: int
+    offers_by_status: dict[str, int]
+    general_offers: int
+    faq_misses: int  # General offers that timed out: the misses of the On Demand FAQ
+    missed_offer_rate: float  # offers that expired unanswered, of all offers (General and Mass)
+    deregistrations: int
+    assignments: list[int]  # accepted offers per helper, every helper of the pool
+    gini: float
+    messages: int  # outbox rows queued (emails and texts to helpers and requesters)
+    late_answers: int  # helpers' answers that found the offer closed (taken, rescinded or expired)
+    steps: int = 0
+    seconds: float = 0.0
+
+
+# --- Geography ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Geography:
+    zips_by_county: dict[str, list[str]]
+    county_weights: dict[str, float]
+    centroids: dict[str, tuple[float, float]]
+
+
+@lru_cache(maxsize=1)
+def geography() -> Geography:
+    """Kentucky's ZIP codes by county (every one with a centroid), county weights and centroids."""
+    import zipcodes
+
+    from kynect.core.geo import KENTUCKY_COUNTIES, county_lookup, zip_lookup
+
+    zips: dict[str, list[str]] = {}
+    points: dict[str, list[tuple[float, float]]] = {}
+    for row in sorted(zipcodes.filter_by(state="KY"), key=lambda row: row["zip_code"]):
+        if not row["lat"]:
+            continue
+        # The few ZIP codes the data lists without a county: the platform's own lookup knows them.
+        county = county_lookup(row["county"]) if row["county"] else zip_lookup(row["zip_code"]).county
+        if county is None:
+            continue
+        zips.setdefault(county.fips, []).append(row["zip_code"])
+        points.setdefault(county.fips, []).append((float(row["lat"]), float(row["long"])))
+    named = {county.name: county.fips for county in KENTUCKY_COUNTIES}
+    others = [c.fips for c in KENTUCKY_COUNTIES if c.name not in COUNTY_THOUSANDS and c.fips in zips]
+    rest = (KENTUCKY_THOUSANDS - sum(COUNTY_THOUSANDS.values())) / len(others)
+    weights = {named[name]: float(people) for name, people in COUNTY_THOUSANDS.items()}
+    weights.update(dict.fromkeys(others, rest))
+    centroids = {
+        fips: (sum(p[0] for p in found) / len(found), sum(p[1] for p in found) / len(found))
+        for fips, found in points.items()
+    }
+    return Geography(zips_by_county=zips, county_weights=weights, centroids=centroids)
+
+
+def draw_zip(rng: random.Random, geo: Geography) -> str:
+    counties = list(geo.county_weights)
+    county = rng.choices(counties, weights=[geo.county_weights[c] for c in counties])[0]
+    return rng.choice(geo.zips_by_county[county])
+
+
+def lognormal(rng: random.Random, median: float, sigma: float) -> float:
+    return rng.lognormvariate(math.log(median), sigma)
+
+
+# --- The modelled people -------------------------------------------------------------------------------
+
+
+@dataclass
+class SimHelper:
+    pk: Any
+    respond: float
+    delay_median: float
+    rng: random.Random
+    busy_until: datetime = DAY_OPENS
+
+
+@dataclass(frozen=True)
+class Arrival:
+    at: datetime
+    zip_code: str
+    language: str
+    program: str
+    contact_method: str
+
+
+# Weekly shifts in the helper's own time zone: (share, start, end, breaks), minutes of the day.
+SHIFTS = (
+    (0.45, 8 * 60, 17 * 60, ((12 * 60, 13 * 60),)),
+    (0.15, 8 * 60, 13 * 60, ()),
+    (0.25, 12 * 60, 20 * 60, ((16 * 60, 16 * 60 + 30),)),
+    (0.15, 10 * 60, 15 * 60, ()),
+)
+
+
+def helpers_create(*, rng: random.Random, count: int, model: Model, geo: Geography) -> list[SimHelper]:
+    """The pool: registered, available helpers written straight to the database (as the routing tests'
+    `ready_helper` does), with weekly schedules, languages, programs, homes and counties served."""
+    from kynect.accounts.models import User
+    from kynect.core import clock
+    from kynect.core.geo import haversine_miles, zip_lookup
+    from kynect.ondemand.models import (
+        Helper,
+        HelperCounty,
+        HelperLanguage,
+        HelperProgram,
+        ScheduleBreak,
+        ScheduleWindow,
+    )
+
+    now = clock.now()
+    users = User.objects.bulk_create(
+        [
+            User(email=f"sim-helper-{n}@example.org", first_name="Helper", last_name=f"{n}", password="!")  # noqa: S106 (unusable)
+            for n in range(count)
+        ]
+    )
+    helpers: list[Helper] = []
+    counties: list[HelperCounty] = []
+    languages: list[HelperLanguage] = []
+    programs: list[HelperProgram] = []
+    windows: list[tuple[ScheduleWindow, tuple[tuple[int, int], ...]]] = []
+    people: list[SimHelper] = []
+    for n, user in enumerate(users):
+        home = zip_lookup(draw_zip(rng, geo))
+        assert home.county is not None
+        roll = rng.random()
+        role = (
+            Helper.Role.AGENT
+            if roll < model.agent_share
+            else Helper.Role.AGENCY_ADMIN
+            if roll < model.agent_share + model.agency_admin_share
+            else Helper.Role.KYNECTOR
+        )
+        helper = Helper(
+            user=user,
+            role=role,
+            status=Helper.Status.REGISTERED,
+            terms_version="2026-1",
+            terms_agreed_at=now,
+            contact_completed_at=now,
+            schedule_completed_at=now,
+            registered_at=now,
+            phone=f"+1606{200 + n // 10000:03d}{n % 10000:04d}",
+            phone_verified_at=now,
+            email=f"sim-helper-{n}@example.org",
+            is_available=True,
+            home_zip=home.zip_code,
+            home_latitude=home.latitude,
+            home_longitude=home.longitude,
+            home_county_fips=home.county.fips,
+            time_zone=home.time_zone,
+            agency_active=role != Helper.Role.AGENT,
+        )
+        helpers.append(helper)
+        served = (
+            list(geo.centroids)
+            if rng.random()
+            < (model.agent_statewide if role == Helper.Role.AGENT else model.kynector_statewide)
+            else [
+                fips
+                for fips, (lat, lon) in geo.centroids.items()
+                if fips == home.county.fips
+                or haversine_miles(home.latitude, home.longitude, lat, lon) <= model.serve_radius_miles
+            ]
+        )
+        counties += [HelperCounty(helper=helper, county_fips=fips) for fips in served]
+        spoken = ["en"]
+        if rng.random() < model.helper_es:
+            spoken.append("es")
+        if rng.random() < model.helper_other_language:
+            spoken.append(rng.choice(OTHER_LANGUAGES))
+        languages += [HelperLanguage(helper=helper, language=code) for code in spoken]
+        if role == Helper.Role.AGENT:
+            helps = ["qhp", *(["medicaid_kchip"] if rng.random() < model.agent_also_medicaid else [])]
+        else:
+            helps = ["medicaid_kchip", *(["qhp"] if rng.random() < model.kynector_also_qhp else [])]
+        programs += [HelperProgram(helper=helper, program=program) for program in helps]
+        shift = rng.choices(SHIFTS, weights=[s[0] for s in SHIFTS])[0]
+        days = (0, 2, 4) if rng.random() < model.off_on_the_day else (0, 1, 2, 3, 4)
+        windows += [
+            (ScheduleWindow(helper=helper, weekday=day, start_minute=shift[1], end_minute=shift[2]), shift[3])
+            for day in days
+        ]
+        group = model.engaged_beta if rng.random() < model.engaged_share else model.disengaged_beta
+        people.append(
+            SimHelper(
+                pk=helper.pk,
+                respond=rng.betavariate(*group),
+                delay_median=rng.uniform(*model.delay_median_range),
+                rng=random.Random(rng.getrandbits(64)),
+            )
+        )
+    Helper.objects.bulk_create(helpers)
+    HelperCounty.objects.bulk_create(counties)
+    HelperLanguage.objects.bulk_create(languages)
+    HelperProgram.objects.bulk_create(programs)
+    ScheduleWindow.objects.bulk_create([window for window, _breaks in windows])
+    ScheduleBreak.objects.bulk_create(
+        ScheduleBreak(window=window, start_minute=start, end_minute=end)
+        for window, breaks in windows
+        for start, end in breaks
+    )
+    return people
+
+
+def arrivals_draw(
+    *, rng: random.Random, rate: float, hours: float, model: Model, geo: Geography
+) -> list[Arrival]:
+    """A Poisson process of `rate` requests an hour from DAY_OPENS for `hours` hours."""
+    found: list[Arrival] = []
+    minutes = rng.expovariate(rate / 60)
+    while minutes < hours * 60:
+        roll = rng.random()
+        language = (
+            "es"
+            if roll < model.language_es
+            else rng.choice(OTHER_LANGUAGES)
+            if roll < model.language_es + model.language_other
+            else "en"
+        )
+        roll = rng.random()
+        program = (
+            "qhp"
+            if roll < model.program_qhp
+            else "medicaid_kchip"
+            if roll < model.program_qhp + model.program_medicaid
+            else "not_sure"
+        )
+        roll = rng.random()
+        contact = (
+            "email"
+            if roll < model.contact_email
+            else "text"
+            if roll < model.contact_email + model.contact_text
+            else "phone"
+        )
+        found.append(
+            Arrival(
+                at=DAY_OPENS + timedelta(minutes=minutes),
+                zip_code=draw_zip(rng, geo),
+                language=language,
+                program=program,
+                contact_method=contact,
+            )
+        )
+        minutes += rng.expovariate(rate / 60)
+    return found
+
+
+# --- The simulation -------------------------------------------------------------------------------
+
+
+def scenario_settings(scenario: Scenario) -> dict[str, Any]:
+    return {
+        "ONDEMAND_MASS_SIZE": scenario.mass_size,
+        "ONDEMAND_ROUTING_STRATEGY": scenario.strategy,
+        "ONDEMAND_SERVICE_HOURS": SERVICE_HOURS,
+        "ONDEMAND_SERVICE_HOURS_TIME_ZONE": "America/New_York",
+        "ONDEMAND_HELP_REQUEST_LIMIT_PER_CLIENT": 1_000_000,
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "SMS_BACKEND": "kynect.notifications.sms.LocmemSmsBackend",
+    }
+
+
+class Simulation:
+    """One replication of one scenario, in the current database and transaction."""
+
+    def __init__(
+        self,
+        *,
+        scenario: Scenario,
+        rate: int,
+        helpers: int,
+        hours: float,
+        seed: int,
+        replication: int,
+        model: Model,
+        drain_minutes: float | None,
+        traveller: Any,
+    ) -> None:
+        self.scenario, self.rate, self.replication, self.model = scenario, rate, replication, model
+        self.traveller = traveller
+        self.now = DAY_OPENS
+        # The pool and the requesters depend on the seed and the replication only, not on the scenario.
+        base = random.Random(f"{seed}:{replication}")
+        geo = geography()
+        self.people = {
+            p.pk: p
+            for p in helpers_create(
+                rng=random.Random(base.getrandbits(64)), count=helpers, model=model, geo=geo
+            )
+        }
+        self.arrivals = arrivals_draw(
+            rng=random.Random(base.getrandbits(64)), rate=rate, hours=hours, model=model, geo=geo
+        )
+        self.arrivals_end = DAY_OPENS + timedelta(hours=hours)
+        drain = DRAIN_MINUTES if drain_minutes is None else drain_minutes
+        self.ends = self.arrivals_end + timedelta(minutes=drain)
+        self.actions: list[tuple[datetime, int, str, tuple[Any, ...]]] = []
+        self.sequence = itertools.count()
+        self.seen_offers: set[Any] = set()
+        self.off: set[Any] = set()  # registered helpers known to be switched off
+        self.late_answers = 0
+        self.steps = 0
+        self._helpers: dict[Any, Helper] = {}
+
+    # The modelled people's actions, in time order.
+    def later(self, at: datetime, kind: str, *args: Any) -> None:
+        heapq.heappush(self.actions, (at, next(self.sequence), kind, args))
+
+    def helper(self, pk: Any) -> Helper:
+        from kynect.ondemand.models import Helper
+
+        if pk not in self._helpers:
+            self._helpers[pk] = Helper.objects.select_related("user").get(pk=pk)
+        return self._helpers[pk]
+
+    def travel(self, at: datetime) -> None:
+        self.now = max(self.now, at)
+        self.traveller.move_to(self.now)
+
+    def next_deadline(self) -> datetime | None:
+        from kynect.ondemand.models import HelpRequest, Offer
+
+        pending = HelpRequest.Status.PENDING
+        queries = (
+            (Offer.objects.filter(status=Offer.Status.PENDING), "expires_at"),
+            (Offer.objects.filter(status=Offer.Status.PENDING, reminded_at__isnull=True), "remind_at"),
+            (Offer.objects.filter(status=Offer.Status.ACCEPTED, verified_at__isnull=True), "verify_due_at"),
+            (HelpRequest.objects.filter(status=pending), "route_at"),
+            (
+                HelpRequest.objects.filter(
+                    status__in=HelpRequest.OPEN_STATUSES,
+                    first_contact_at__isnull=True,
+                    escalated_at__isnull=True,
+                ),
+                "sla_due_at",
+            ),
+            (HelpRequest.objects.filter(status=pending), "unserved_at"),
+        )
+        found = [
+            query.filter(**{f"{column}__isnull": False})
+            .order_by(column)
+            .values_list(column, flat=True)
+            .first()
+            for query, column in queries
+        ]
+        return min((at for at in found if at is not None), default=None)
+
+    def run(self) -> Result:
+        from kynect.ondemand import routing
+        from kynect.ondemand.models import HelpRequest
+
+        sweeps = [handler for _name, handler in sorted(routing.SWEEPS.items())]
+        arrivals = iter(enumerate(self.arrivals))
+        arrival = next(arrivals, None)
+        swept_at: datetime | None = None
+        while True:
+            deadline = self.next_deadline()
+            if deadline is not None and swept_at is not None and deadline <= swept_at:
+                deadline = swept_at + timedelta(seconds=1)  # left due by the sweep: the worker's next turn
+            candidates = [
+                at
+                for at in (
+                    arrival[1].at if arrival else None,
+                    self.actions[0][0] if self.actions else None,
+                    deadline,
+                )
+                if at is not None
+            ]
+            if not candidates:
+                break
+            at = min(candidates)
+            if at > self.ends:
+                break
+            if (
+                at > self.arrivals_end
+                and not self.actions
+                and not HelpRequest.objects.filter(status__in=HelpRequest.OPEN_STATUSES).exists()
+            ):
+                break
+            self.travel(at)
+            self.steps += 1
+            while arrival is not None and arrival[1].at <= self.now:
+                self.submit(*arrival)
+                arrival = next(arrivals, None)
+            while self.actions and self.actions[0][0] <= self.now:
+                _at, _seq, kind, args = heapq.heappop(self.actions)
+                getattr(self, f"do_{kind}")(*args)
+            if deadline is not None and deadline <= self.now:
+                for handler in sweeps:
+                    handler(now=self.now)
+                swept_at = self.now
+                self.switched_off_notice()
+            self.offers_notice()
+        return self.result()
+
+    def submit(self, number: int, arrival: Arrival) -> None:
+        from kynect.ondemand.services import help_request_submit
+
+        help_request_submit(
+            name=f"Resident {number}",
+            phone=f"(859) {200 + number // 10000:03d}-{number % 10000:04d}",
+            email=f"resident-{number}@example.org" if arrival.contact_method == "email" else "",
+            contact_method=arrival.contact_method,
+            language=arrival.language,
+            zip_code=arrival.zip_code,
+            program=arrival.program,
+            consent=True,
+            message_language="es" if arrival.language == "es" else "en",
+            client_key=f"sim-{number}",
+        )
+
+    def offers_notice(self) -> None:
+        """Offers made at this instant reach their helper, whose model decides whether and when to answer."""
+        from kynect.ondemand.models import Offer
+
+        fresh = Offer.objects.filter(created_at__gte=self.now).exclude(pk__in=self.seen_offers)
+        for offer in fresh.only("pk", "helper_id", "kind", "expires_at", "remind_at").order_by("created_at"):
+            self.seen_offers.add(offer.pk)
+            person, model = self.people[offer.helper_id], self.model
+            rng = person.rng
+            if rng.random() < person.respond:
+                looks = self.now
+                if person.busy_until > self.now and rng.random() < model.busy_defers:
+                    looks = person.busy_until
+                answer = looks + timedelta(minutes=lognormal(rng, person.delay_median, model.delay_sigma))
+            elif offer.remind_at is not None and rng.random() < model.reminder_response:
+                delay = lognormal(rng, model.reminder_delay_median, model.delay_sigma)
+                answer = offer.remind_at + timedelta(minutes=delay)
+            else:
+                continue  # ignored: it expires (a miss when General)
+            accept = rng.random() < model.accept_share
+            if answer < offer.expires_at:
+                self.later(answer, "answer", offer.pk, person.pk, accept)
+            else:
+                self.late_answers += 1  # too late: the offer has expired by then
+
+    def switched_off_notice(self) -> None:
+        """Helpers the platform set unavailable after a miss: back on after a while, or off for the day."""
+        from kynect.ondemand.models import Helper
+
+        off = set(
+            Helper.objects.filter(status=Helper.Status.REGISTERED, is_available=False).values_list(
+                "pk", flat=True
+            )
+        )
+        for pk in off - self.off:
+            person = self.people[pk]
+            if person.rng.random() < self.model.comeback_share:
+                delay = lognormal(person.rng, self.model.comeback_median, self.model.comeback_sigma)
+                self.later(self.now + timedelta(minutes=delay), "comeback", pk)
+        self.off = off
+
+    # Actions.
+    def do_answer(self, offer_id: Any, helper_id: Any, accept: bool) -> None:
+        from kynect.ondemand import routing
+        from kynect.ondemand.models import Offer
+
+        helper = self.helper(helper_id)
+        try:
+            if accept:
+                offer = routing.offer_accept(offer_id=offer_id, helper=helper, via=Offer.Via.DESKTOP)
+            else:
+                routing.offer_reject(offer_id=offer_id, helper=helper)
+                return
+        except routing.OfferClosedError:
+            self.late_answers += 1
+            return
+        self.call_plan(offer.help_request_id, helper_id, attempt=1, earliest=self.now)
+
+    def call_plan(self, request_id: Any, helper_id: Any, *, attempt: int, earliest: datetime) -> None:
+        person, model = self.people[helper_id], self.model
+        delay = lognormal(person.rng, model.call_delay_median, model.call_delay_sigma) if attempt == 1 else 0
+        starts = max(earliest + timedelta(minutes=delay), person.busy_until)
+        reached = person.rng.random() < (model.reached_first if attempt == 1 else model.reached_second)
+        minutes = (
+            lognormal(person.rng, model.call_median, model.call_sigma)
+            if reached
+            else model.failed_call_minutes
+        )
+        person.busy_until = starts + timedelta(minutes=minutes)
+        self.later(starts, "call", request_id, helper_id, attempt, reached, person.busy_until)
+
+    def do_call(self, request_id: Any, helper_id: Any, attempt: int, reached: bool, ends: datetime) -> None:
+        from kynect.ondemand import routing
+        from kynect.ondemand.models import CallAttempt, HelpRequest
+
+        helper = self.helper(helper_id)
+        result = CallAttempt.Result.REACHED if reached else CallAttempt.Result.NO_ANSWER
+        routing.call_attempt_log(help_request_id=request_id, helper=helper, result=result)
+        if reached:
+            outcome = self.people[helper_id].rng.choice(
+                [
+                    HelpRequest.Outcome.APPLIED,
+                    HelpRequest.Outcome.ENROLLED,
+                    HelpRequest.Outcome.REFERRED_ELSEWHERE,
+                ]
+            )
+            self.later(ends, "complete", request_id, helper_id, outcome)
+        elif attempt == 1:
+            self.call_plan(
+                request_id, helper_id, attempt=2, earliest=ends + timedelta(minutes=self.model.retry_after)
+            )
+        else:
+            self.later(ends, "complete", request_id, helper_id, HelpRequest.Outcome.UNABLE_TO_REACH)
+
+    def do_complete(self, request_id: Any, helper_id: Any, outcome: str) -> None:
+        from kynect.ondemand import routing
+
+        routing.help_request_complete(
+            help_request_id=request_id, helper=self.helper(helper_id), outcome=outcome
+        )
+
+    def do_comeback(self, helper_id: Any) -> None:
+        from kynect.ondemand.models import Helper
+        from kynect.ondemand.services import helper_availability_set
+
+        helper = Helper.objects.get(pk=helper_id)
+        if helper.status == Helper.Status.REGISTERED and not helper.is_available:
+            helper_availability_set(helper=helper, is_available=True)
+            self.off.discard(helper_id)
+
+    def result(self) -> Result:
+        from kynect.notifications.models import OutboundMessage
+        from kynect.ondemand.models import Helper, HelpRequest, Offer
+
+        requests = list(HelpRequest.objects.values_list("status", "clock_starts_at", "first_contact_at"))
+        waits = sorted(
+            (first - starts).total_seconds() / 60 if first is not None else math.inf
+            for _status, starts, first in requests
+        )
+        offers = list(Offer.objects.values_list("helper_id", "kind", "status"))
+        by_status = Counter(status for _helper, _kind, status in offers)
+        accepted = Counter(helper for helper, _kind, status in offers if status == Offer.Status.ACCEPTED)
+        assignments = [accepted.get(pk, 0) for pk in self.people]
+        general = [status for _helper, kind, status in offers if kind == Offer.Kind.GENERAL]
+        return Result(
+            scenario=self.scenario.name,
+            rate=self.rate,
+            replication=self.replication,
+            requests=len(requests),
+            states=dict(Counter(status for status, _starts, _first in requests)),
+            contacted=sum(1 for wait in waits if wait < math.inf),
+            contacted_in_30=share(sum(1 for wait in waits if wait <= 30), len(waits)),
+            first_contact_p50=percentile(waits, 0.5),
+            first_contact_p90=percentile(waits, 0.9),
+            offers=len(offers),
+            offers_by_status=dict(by_status),
+            general_offers=len(general),
+            faq_misses=sum(1 for status in general if status == Offer.Status.EXPIRED),
+            missed_offer_rate=share(by_status.get(Offer.Status.EXPIRED, 0), len(offers)),
+            deregistrations=Helper.objects.filter(
+                pk__in=list(self.people), deregistration_reason=Helper.DeregistrationReason.MISSED_REFERRALS
+            ).count(),
+            assignments=assignments,
+            gini=gini(assignments),
+            messages=OutboundMessage.objects.count(),
+            late_answers=self.late_answers,
+            steps=self.steps,
+        )
+
+
+def share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def percentile(ordered: Sequence[float], fraction: float) -> float:
+    """Linear interpolation between closest ranks of a sorted list; `math.inf` entries are allowed."""
+    if not ordered:
+        return math.nan
+    position = fraction * (len(ordered) - 1)
+    low, high = math.floor(position), math.ceil(position)
+    if math.isinf(ordered[high]):
+        return math.inf
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def gini(values: Sequence[int]) -> float:
+    """The Gini coefficient of counts: 0 when everyone has the same, towards 1 when one has all."""
+    total = sum(values)
+    if not values or total == 0:
+        return 0.0
+    ordered = sorted(values)
+    n = len(ordered)
+    return (2 * sum(rank * value for rank, value in enumerate(ordered, start=1))) / (n * total) - (n + 1) / n
+
+
+def simulate(
+    *,
+    scenario: Scenario,
+    rate: int,
+    helpers: int = HELPERS,
+    hours: float = 8,
+    seed: int = 2026,
+    replication: int = 0,
+    model: Model | None = None,
+    drain_minutes: float | None = None,
+) -> Result:
+    """Run one replication in the current database (Django set up), inside the caller's transaction."""
+    import time_machine
+    from django.test import override_settings
+
+    if not 0 < hours <= MAX_HOURS:
+        raise ValueError(f"hours must be in (0, {MAX_HOURS}]")
+    started = time.perf_counter()
+    with (
+        override_settings(**scenario_settings(scenario)),
+        time_machine.travel(DAY_OPENS, tick=False) as moving,
+    ):
+        simulation = Simulation(
+            scenario=scenario,
+            rate=rate,
+            helpers=helpers,
+            hours=hours,
+            seed=seed,
+            replication=replication,
+            model=model or Model(),
+            drain_minutes=drain_minutes,
+            traveller=moving,
+        )
+        result = simulation.run()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+# --- Running it from the command line --------------------------------------------------------------
+
+
+def django_setup(database: str) -> None:
+    from directory_import import django_env
+
+    os.environ.update(django_env(database))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    logging.getLogger("kynect").setLevel(logging.WARNING)
+
+
+@contextmanager
+def rolled_back() -> Iterator[None]:
+    from django.db import transaction
+
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+@dataclass
+class Row:
+    scenario: Scenario
+    rate: int
+    results: list[Result] = field(default_factory=list)
+
+
+def spread(values: Sequence[float], digits: int = 1, percent: bool = False) -> str:
+    """Mean ± sample standard deviation over the replications (± 0 with one)."""
+    scale = 100 if percent else 1
+    if any(math.isinf(value) for value in values):
+        return (
+            "never"
+            if all(math.isinf(value) for value in values)
+            else f"> {max(v for v in values if not math.isinf(v)) * scale:.{digits}f}"
+        )
+    mean = statistics.fmean(values) * scale
+    sd = statistics.stdev(values) * scale if len(values) > 1 else 0.0
+    suffix = "%" if percent else ""
+    return f"{mean:.{digits}f} ± {sd:.{digits}f}{suffix}"
+
+
+COLUMNS = (
+    ("contacted ≤30 min", lambda r: r.contacted_in_30, 1, True),
+    ("first contact p50", lambda r: r.first_contact_p50, 1, False),
+    ("p90 (min)", lambda r: r.first_contact_p90, 1, False),
+    ("missed offers", lambda r: r.missed_offer_rate, 1, True),
+    ("FAQ misses", lambda r: r.faq_misses, 1, False),
+    ("de-registered", lambda r: r.deregistrations, 1, False),
+    ("Gini", lambda r: r.gini, 3, False),
+    ("offers/request", lambda r: share(r.offers, r.requests), 2, False),
+    ("messages/request", lambda r: share(r.messages, r.requests), 2, False),
+    ("never contacted", lambda r: 1 - share(r.contacted, r.requests), 1, True),
+)
+
+
+def table(rows: list[Row]) -> str:
+    lines = []
+    for rate in sorted({row.rate for row in rows}):
+        lines.append(f"\n{rate} requests an hour")
+        header = ["scenario", "requests", *(name for name, *_rest in COLUMNS)]
+        body = []
+        for row in (row for row in rows if row.rate == rate):
+            cells = [row.scenario.name, spread([r.requests for r in row.results], 0)]
+            cells += [
+                spread([get(r) for r in row.results], digits, percent) for _n, get, digits, percent in COLUMNS
+            ]
+            body.append(cells)
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "---|" * len(header))
+        lines += ["| " + " | ".join(cells) + " |" for cells in body]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--replications", type=int, default=3)
+    parser.add_argument("--hours", type=float, default=8.0, help=f"hours of arrivals (at most {MAX_HOURS})")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--helpers", type=int, default=HELPERS)
+    parser.add_argument("--rates", type=int, nargs="+", default=list(RATES), help="requests an hour")
+    parser.add_argument("--quick", action="store_true", help="1 replication of 2 hours: a smoke run")
+    parser.add_argument(
+        "--database",
+        default="",
+        help="DATABASE_URL of a throwaway database (sqlite:////path or postgres://…)",
+    )
+    options = parser.parse_args()
+    if options.quick:
+        options.replications, options.hours = 1, 2.0
+
+    from directory_import import fresh_postgres, fresh_sqlite, machine_load
+
+    load_before = machine_load()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        database = options.database or f"sqlite:///{Path(scratch) / 'sim.sqlite3'}"
+        if database.startswith("postgres"):
+            fresh_postgres(database)
+        else:
+            fresh_sqlite(database)
+        django_setup(database)
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        rows = [Row(scenario=scenario, rate=rate) for rate in options.rates for scenario in SCENARIOS]
+        for replication in range(options.replications):
+            for row in rows:
+                with rolled_back():
+                    result = simulate(
+                        scenario=row.scenario,
+                        rate=row.rate,
+                        helpers=options.helpers,
+                        hours=options.hours,
+                        seed=options.seed,
+                        replication=replication,
+                    )
+                row.results.append(result)
+                print(
+                    f"[{time.strftime('%H:%M:%S')}] {row.scenario.name} at {row.rate}/h, replication "
+                    f"{replication + 1}: {result.requests} requests, {result.offers} offers, "
+                    f"{result.steps} steps, {result.seconds:.1f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        from django.db import connection
+
+        connection.close()
+
+    engine = "PostgreSQL" if database.startswith("postgres") else "SQLite"
+    print(
+        f"\nOn Demand routing simulation: {options.helpers} helpers, {options.hours:g} hours of arrivals, "
+        f"{options.replications} replication(s), seed {options.seed}, {engine}; mean ± standard deviation"
+    )
+    print(f"before: {load_before}; after: {machine_load()}; {time.perf_counter() - started:.0f} s in all")
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
