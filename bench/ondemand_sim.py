@@ -21,10 +21,13 @@ the same helpers and the same requesters in every scenario of a replication (com
 The model, its parameters and the results: docs/ondemand-routing-simulation.md. Run from the project
 folder:
 
-    .venv/bin/python bench/ondemand_sim.py                      # 3 replications of an 8-hour day
-    .venv/bin/python bench/ondemand_sim.py --replications 5 --seed 7
-    .venv/bin/python bench/ondemand_sim.py --quick              # 1 replication of 2 hours, a smoke run
-    .venv/bin/python bench/ondemand_sim.py --database postgres://postgres@127.0.0.1:5432/kynect_bench_sim
+    .venv/bin/python bench/ondemand_sim.py --hours 4 --replications 2 --rates 40   # the doc's tables
+    .venv/bin/python bench/ondemand_sim.py --hours 2 --replications 2 --rates 90
+    .venv/bin/python bench/ondemand_sim.py --quick      # 1 replication of half an hour: a smoke run
+    .venv/bin/python bench/ondemand_sim.py --quick --database postgres://postgres@127.0.0.1:5432/kynect_sim
+
+Without options: 3 replications of an 8-hour day at both rates, which takes hours on 2 cores (every
+routing attempt is the real code, and a waiting request is looked at again every minute).
 
 With no --database, a new SQLite file in a temporary folder is used and deleted afterwards; a PostgreSQL
 database named in --database is dropped and created again, so point it at a throwaway name. Every
@@ -877,7 +880,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--helpers", type=int, default=HELPERS)
     parser.add_argument("--rates", type=int, nargs="+", default=list(RATES), help="requests an hour")
-    parser.add_argument("--quick", action="store_true", help="1 replication of 2 hours: a smoke run")
+    parser.add_argument("--quick", action="store_true", help="1 replication of half an hour: a smoke run")
     parser.add_argument(
         "--database",
         default="",
@@ -885,7 +888,7 @@ def main() -> None:
     )
     options = parser.parse_args()
     if options.quick:
-        options.replications, options.hours = 1, 2.0
+        options.replications, options.hours = 1, 0.5
 
     from directory_import import fresh_postgres, fresh_sqlite, machine_load
 
