@@ -707,7 +707,8 @@ def help_request_reassign(
     if to_helper.pk == help_request.accepted_helper_id:
         raise ValidationError({"helper": _("This helper already has the request.")})
     HelpRequest.objects.filter(pk=help_request.pk, status=HelpRequest.Status.IN_PROGRESS).update(
-        accepted_helper=to_helper, accepted_at=now, updated_at=now
+        accepted_helper=to_helper,
+        updated_at=now,  # accepted_at stays: the time to accept is measured from it
     )
     help_request.refresh_from_db()
     messages.helper_reassigned_notify(help_request=help_request, helper=to_helper)

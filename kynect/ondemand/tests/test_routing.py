@@ -374,6 +374,7 @@ def test_no_contact_by_the_due_time_escalates_once_to_agency_and_state(traveller
     other = ready_helper(organization=helper.organization)
     reassigned = routing.help_request_reassign(help_request_id=request.pk, actor=agency.user, to_helper=other)
     assert reassigned.accepted_helper == other
+    assert reassigned.accepted_at == OPEN  # when it was first accepted, not reassigned
     stranger = MembershipFactory.create(role=Role.AGENCY_ADMIN)
     with pytest.raises(PermissionDenied):
         routing.help_request_reassign(help_request_id=request.pk, actor=stranger.user, to_helper=helper)
