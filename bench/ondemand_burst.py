@@ -37,6 +37,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -404,6 +405,7 @@ def main() -> None:
         text = log.read_text(errors="replace") if log.exists() else ""
         if text.strip():
             print(f"\n{log.name}, last lines:\n{text[-1500:]}")
+    shutil.rmtree(scratch, ignore_errors=True)
     if errors or neither or len(ids) != count:
         print(
             f"\nFAIL: {len(errors)} request(s) not answered 201, {len(neither)} in neither state "
