@@ -849,12 +849,13 @@ def _help_request_confirm(*, help_request: HelpRequest) -> None:
 
 
 def help_request_submitted(*, help_request: HelpRequest) -> None:
-    """The request now waits for a helper: routing (`routing.help_request_route`) runs once the
-    submitting transaction commits, so a rolled-back request is never offered. If that run is lost (a
-    crash), the sweeper routes the request from `route_at`. A request made outside service hours is
-    routed at `clock_starts_at`.
+    """The request now waits for a helper (`waiting_since`, `route_at`). Once the submitting transaction
+    commits, a task routes it in the worker (`tasks.route_help_request`), so a rolled-back request is
+    never offered and a burst of requests is not slowed by routing. If the task is lost (a crash), the
+    sweeper routes the request from `route_at`. A request made outside service hours is routed at
+    `clock_starts_at`.
     """
-    from kynect.ondemand import routing
+    from kynect.ondemand.tasks import route_help_request
 
     now = clock.now()
     route_at = max(now, help_request.clock_starts_at)
@@ -862,11 +863,11 @@ def help_request_submitted(*, help_request: HelpRequest) -> None:
         pk=help_request.pk, status=HelpRequest.Status.PENDING, waiting_since__isnull=True
     ).update(waiting_since=now, route_at=route_at)
     if route_at <= now:
-        request_id = help_request.pk
+        request_id = str(help_request.pk)
 
         def route() -> None:
             try:
-                routing.help_request_route(help_request_id=request_id)
+                route_help_request.enqueue(help_request_id=request_id)
             except Exception:
                 # The request is saved and confirmed; the sweeper routes it from `route_at`.
                 logger.exception("Routing help request %s failed; the sweeper will retry", request_id)
