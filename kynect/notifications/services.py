@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -93,6 +94,65 @@ def message_queue(
     message.save()
     _enqueue_on_commit(str(message.pk))
     return message
+
+
+@dataclass(frozen=True)
+class MessageSpec:
+    """One message for `messages_queue`."""
+
+    channel: str
+    recipient: str
+    template: str
+    context: dict[str, Any]
+    language: str | None = None
+
+
+def messages_queue(specs: Sequence[MessageSpec]) -> list[OutboundMessage]:
+    """Write several messages to the outbox at once, as `message_queue` does one: each distinct
+    rendering (template, channel, language and context) is done once, the rows are inserted together,
+    and one task sends them all once the transaction commits."""
+    rendered: dict[tuple[str, str, str, str], tuple[str, str]] = {}
+    rows: list[OutboundMessage] = []
+    now = clock.now()
+    for spec in specs:
+        language = _language(spec.language)
+        key = (spec.template, spec.channel, language, repr(sorted(spec.context.items())))
+        if key not in rendered:
+            with translation.override(language):
+                is_email = spec.channel == OutboundMessage.Channel.EMAIL
+                subject = _render(spec.template, "subject", spec.context) if is_email else ""
+                body = _render(spec.template, "email" if is_email else "sms", spec.context)
+            rendered[key] = (" ".join(subject.split())[:255], body)
+        subject, body = rendered[key]
+        recipient = spec.recipient
+        if spec.channel == OutboundMessage.Channel.SMS:
+            recipient = phone_normalize(recipient)
+        elif spec.channel != OutboundMessage.Channel.EMAIL:
+            raise ValueError(f"Unknown channel {spec.channel!r}")
+        rows.append(
+            OutboundMessage(
+                channel=spec.channel,
+                recipient=recipient,
+                language=language,
+                template=spec.template,
+                subject=subject,
+                body=body,
+                next_attempt_at=now,
+            )
+        )
+    if not rows:
+        return []
+    OutboundMessage.objects.bulk_create(rows)
+    ids = [str(row.pk) for row in rows]
+
+    def enqueue() -> None:
+        from kynect.notifications.tasks import send_messages
+
+        OutboundMessage.objects.filter(pk__in=ids).update(enqueued_at=clock.now())
+        send_messages.enqueue(message_ids=ids)
+
+    transaction.on_commit(enqueue)
+    return rows
 
 
 def email_queue(

@@ -7,6 +7,7 @@ language: a helper's account language, a requester's `message_language`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +17,14 @@ from django.utils import translation
 from kynect.accounts.models import Membership, Role
 from kynect.core import clock
 from kynect.notifications.models import OutboundMessage
-from kynect.notifications.services import email_queue, send_time_context_register, sms_is_opted_out, sms_queue
+from kynect.notifications.services import (
+    MessageSpec,
+    email_queue,
+    messages_queue,
+    send_time_context_register,
+    sms_is_opted_out,
+    sms_queue,
+)
 from kynect.ondemand import credentials
 from kynect.ondemand import verification as codes
 from kynect.ondemand.confirmation import MASKED_LINK_PART, local_time_text
@@ -61,20 +69,35 @@ def offer_context(
 
 
 def offer_notify(*, offer: Offer, help_request: HelpRequest, reminder: bool) -> None:
-    """The offer (or its reminder) by the helper's channels: email, and text message unless they chose
-    email only. The stored messages have the link masked; `offer_send_time_context` fills it in."""
-    helper = offer.helper
-    language = helper_language(helper)
+    offers_notify(offers=[offer], help_request=help_request, reminder=reminder)
+
+
+def offers_notify(*, offers: Sequence[Offer], help_request: HelpRequest, reminder: bool) -> None:
+    """The offers of a round (or a reminder) by each helper's channels: email, and text message unless
+    they chose email only. The stored messages have the link masked, so the helpers of a round share
+    their renderings; `offer_send_time_context` puts each one's link in when it is sent."""
     template = OFFER_REMINDER_TEMPLATE if reminder else OFFER_TEMPLATE
-    context = offer_context(offer=offer, help_request=help_request, token=None, language=language)
-    sent: list[OutboundMessage] = []
-    if helper.contact_email:
-        sent.append(
-            email_queue(to=helper.contact_email, template=template, context=context, language=language)
-        )
-    if helper.channel == Helper.Channel.SMS_AND_EMAIL and helper.phone:
-        sent.append(sms_queue(to=helper.phone, template=template, context=context, language=language))
-    OfferMessage.objects.bulk_create([OfferMessage(message_id=message.pk, offer=offer) for message in sent])
+    specs: list[MessageSpec] = []
+    owners: list[Offer] = []
+    for offer in offers:
+        helper = offer.helper
+        language = helper_language(helper)
+        context = offer_context(offer=offer, help_request=help_request, token=None, language=language)
+        if helper.contact_email:
+            specs.append(
+                MessageSpec(OutboundMessage.Channel.EMAIL, helper.contact_email, template, context, language)
+            )
+            owners.append(offer)
+        if helper.channel == Helper.Channel.SMS_AND_EMAIL and helper.phone:
+            specs.append(MessageSpec(OutboundMessage.Channel.SMS, helper.phone, template, context, language))
+            owners.append(offer)
+    sent = messages_queue(specs)
+    OfferMessage.objects.bulk_create(
+        [
+            OfferMessage(message_id=message.pk, offer=owner)
+            for message, owner in zip(sent, owners, strict=True)
+        ]
+    )
 
 
 def _offer_send_time_context(message: OutboundMessage) -> dict[str, Any] | None:

@@ -261,6 +261,7 @@ def _route_locked(help_request: HelpRequest, now: datetime) -> RouteResult:
     if not offers:
         _wait(help_request, until=now + timedelta(seconds=settings.ONDEMAND_ROUTE_RETRY_SECONDS), now=now)
         return RouteResult(offers=[], waiting=True, reason="helpers taken by other requests")
+    messages.offers_notify(offers=offers, help_request=help_request, reminder=False)
     HelpRequest.objects.filter(pk=help_request.pk).update(
         rounds=next_round, route_at=None, waiting_since=None, updated_at=now
     )
@@ -304,7 +305,8 @@ def _wait(help_request: HelpRequest, *, until: datetime, now: datetime) -> None:
 def _offer_create(
     help_request: HelpRequest, candidate: Candidate, *, kind: str, round_number: int, now: datetime
 ) -> Offer | None:
-    """One offer and its notifications, or None when the helper got another offer meanwhile."""
+    """One offer (its round's notifications go together), or None when the helper got another offer
+    meanwhile."""
     expires_at = now + timedelta(minutes=settings.ONDEMAND_OFFER_MINUTES)
     remind_at = None
     if kind == Offer.Kind.GENERAL and settings.ONDEMAND_REMINDER_MINUTES_BEFORE > 0:
@@ -329,7 +331,6 @@ def _offer_create(
             offer.save(force_insert=True)
     except IntegrityError:
         return None  # a pending offer for this helper already exists (routed concurrently)
-    messages.offer_notify(offer=offer, help_request=help_request, reminder=False)
     return offer
 
 

@@ -501,3 +501,29 @@ def test_a_reply_from_a_number_that_is_not_a_us_phone_is_refused():
     with pytest.raises(ValidationError):
         inbound_sms_handle(from_number="+44 20 7183 8750", body="STOP")
     assert not SmsOptOut.objects.exists()
+
+
+def test_messages_queued_together_are_each_rendered_and_sent(django_capture_on_commit_callbacks):
+    from kynect.notifications.models import OutboundMessage
+    from kynect.notifications.services import MessageSpec, messages_queue
+    from kynect.notifications.sms import LocmemSmsBackend
+
+    context = {"name": "Ana", "call_centre": "1-855-000-0000"}
+    specs = [
+        MessageSpec("sms", "(502) 555-0101", "ondemand/help_request_unserved", context, "en"),
+        MessageSpec("sms", "(502) 555-0102", "ondemand/help_request_unserved", context, "es"),
+        MessageSpec(
+            "sms", "(502) 555-0103", "ondemand/help_request_unserved", {**context, "call_centre": "211"}, "en"
+        ),
+    ]
+    LocmemSmsBackend.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        rows = messages_queue(specs)
+    assert [row.recipient for row in rows] == ["+15025550101", "+15025550102", "+15025550103"]
+    assert "call centre at 1-855-000-0000" in rows[0].body
+    assert "centro de llamadas de kynect al 1-855-000-0000" in rows[1].body
+    assert "call centre at 211" in rows[2].body
+    assert set(
+        OutboundMessage.objects.filter(pk__in=[r.pk for r in rows]).values_list("status", flat=True)
+    ) == {"sent"}
+    assert len(LocmemSmsBackend.outbox) == 3
