@@ -923,6 +923,9 @@ def api_key_revoke(*, prefix: str) -> ApiKey:
     return api_key
 
 
+API_KEY_LAST_USED_EVERY = timedelta(minutes=1)
+
+
 def api_key_authenticate(*, key: str) -> ApiKey | None:
     """The active key matching `key` (compared in constant time), its last use recorded; else None."""
     prefix = credentials.api_key_prefix(key or "")
@@ -931,5 +934,8 @@ def api_key_authenticate(*, key: str) -> ApiKey | None:
     api_key = ApiKey.objects.filter(prefix=prefix, is_active=True).first()
     if api_key is None or not credentials.api_key_matches(stored_hash=api_key.key_hash, key=key):
         return None
-    ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=clock.now())
+    now = clock.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at >= API_KEY_LAST_USED_EVERY:
+        # At most once a minute: under a burst, every request writing the one row would queue on it.
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
     return api_key

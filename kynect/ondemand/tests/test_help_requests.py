@@ -351,3 +351,17 @@ def test_link_secrets_and_api_keys_are_compared_in_constant_time():
         assert help_request_by_link(request_id=str(submitted.help_request.pk), token="guess") is None
         assert api_key_authenticate(key=key) is not None
     assert compare.call_count == 2
+
+
+def test_an_api_key_records_its_last_use_at_most_once_a_minute():
+    api_key, key = api_key_create(name="Call centre")
+    with time_machine.travel(OPEN, tick=False) as traveller:
+        assert api_key_authenticate(key=key) is not None
+        traveller.shift(timedelta(seconds=59))
+        assert api_key_authenticate(key=key) is not None
+        api_key.refresh_from_db()
+        assert api_key.last_used_at == OPEN
+        traveller.shift(timedelta(seconds=1))
+        api_key_authenticate(key=key)
+        api_key.refresh_from_db()
+        assert api_key.last_used_at == OPEN + timedelta(minutes=1)
