@@ -225,6 +225,15 @@ def states(request_ids: list[str]) -> tuple[Counter[str], list[str]]:
 
     counts: Counter[str] = Counter()
     neither: list[str] = []
+    # The requests first, then their offers: the worker may still be routing, and routing writes a
+    # request's offers in the same transaction as its row, so a request read as no longer waiting
+    # already has its offers committed when they are read after it.
+    rows = {}
+    for start in range(0, len(request_ids), 500):
+        for pk, status, waiting_since, route_at in HelpRequest.objects.filter(
+            pk__in=request_ids[start : start + 500]
+        ).values_list("pk", "status", "waiting_since", "route_at"):
+            rows[str(pk)] = (status, waiting_since, route_at)
     offered = set()
     for start in range(0, len(request_ids), 500):
         chunk = request_ids[start : start + 500]
@@ -232,12 +241,6 @@ def states(request_ids: list[str]) -> tuple[Counter[str], list[str]]:
             str(value)
             for value in Offer.objects.filter(help_request__in=chunk).values_list("help_request", flat=True)
         )
-    rows = {}
-    for start in range(0, len(request_ids), 500):
-        for pk, status, waiting_since, route_at in HelpRequest.objects.filter(
-            pk__in=request_ids[start : start + 500]
-        ).values_list("pk", "status", "waiting_since", "route_at"):
-            rows[str(pk)] = (status, waiting_since, route_at)
     for request_id in request_ids:
         row = rows.get(request_id)
         if row is None:
