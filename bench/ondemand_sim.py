@@ -53,7 +53,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -774,7 +774,8 @@ def simulate(
     started = time.perf_counter()
     with (
         override_settings(**scenario_settings(scenario)),
-        time_machine.travel(DAY_OPENS, tick=False) as moving,
+        # In UTC: a destination in a named zone would also switch the process's local time zone.
+        time_machine.travel(DAY_OPENS.astimezone(UTC), tick=False) as moving,
     ):
         simulation = Simulation(
             scenario=scenario,
