@@ -406,7 +406,8 @@ def offer_accept(*, offer_id: Any, helper: Helper, via: str, now: datetime | Non
     if not claimed:  # the exception rolls the request back to Pending
         offer.refresh_from_db()
         raise _closed_message(offer, help_request, now)
-    _rescind_others(help_request, keep=offer, now=now)
+    if _rescind_others(help_request, keep=offer, now=now):
+        waiting_requests_nudge(now=now)  # the other helpers of the round are free again
     offer.refresh_from_db()
     help_request.refresh_from_db()
     if via == Offer.Via.DESKTOP:
@@ -761,6 +762,8 @@ def _offer_expire(offer_id: Any, now: datetime) -> int:
             return 0
         if offer.kind == Offer.Kind.GENERAL:
             _miss(helper_id=offer.helper_id, now=now)
+        else:
+            waiting_requests_nudge(now=now)  # a Mass offer's helper is free again
         _route_locked(help_request, now)
         return 1
 

@@ -460,3 +460,22 @@ def test_the_requester_learns_who_will_call_only_once_a_link_accept_is_verified(
     caller = help_request_caller(help_request=request)
     assert caller is not None
     assert OutboundMessage.objects.filter(template="ondemand/help_request_accepted").count() == 1
+
+
+def test_helpers_freed_when_another_accepts_are_offered_waiting_requests_at_once(traveller):
+    for i in range(3):
+        ready_helper(home=(38.2 - i / 10, -84.87))
+    request = submit(phone="(502) 555-0160")
+    [general] = offers(request)
+    routing.offer_reject(offer_id=general.pk, helper=general.helper)
+    helper_availability_set(helper=general.helper, is_available=False)
+    mass = offers(request, round=2)
+    assert len(mass) == 2
+    waiting = submit(phone="(502) 555-0161")  # everyone is busy: it waits a minute
+    waiting.refresh_from_db()
+    assert waiting.route_at == OPEN + timedelta(minutes=1)
+    routing.offer_accept(offer_id=mass[0].pk, helper=mass[0].helper, via=Offer.Via.DESKTOP)
+    waiting.refresh_from_db()
+    assert waiting.route_at == OPEN  # the other Mass helper is free: routed on the next turn
+    sweep(traveller)
+    assert [offer.helper for offer in offers(waiting)] == [mass[1].helper]
