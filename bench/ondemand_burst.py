@@ -234,7 +234,7 @@ def states(request_ids: list[str]) -> tuple[Counter[str], list[str]]:
             pk__in=request_ids[start : start + 500]
         ).values_list("pk", "status", "waiting_since", "route_at"):
             rows[str(pk)] = (status, waiting_since, route_at)
-    offered = set()
+    offered: set[str] = set()
     for start in range(0, len(request_ids), 500):
         chunk = request_ids[start : start + 500]
         offered.update(
