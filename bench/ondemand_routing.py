@@ -509,7 +509,7 @@ class Statements:
         finally:
             self.seconds += time.perf_counter() - started
             self.count += 1
-            if self.eligibility is None and sql.startswith('SELECT "ondemand_helper"."id"'):
+            if self.eligibility is None and sql.startswith("SELECT h.id, h.home_latitude"):
                 self.eligibility = (sql, params)
 
 

@@ -25,14 +25,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from kynect.accounts.models import Membership, Role, User
 from kynect.core import clock
 from kynect.core.geo import haversine_miles
-from kynect.ondemand import credentials, messages
+from kynect.ondemand import credentials, eligibility_sql, messages
 from kynect.ondemand import verification as codes
 from kynect.ondemand.models import (
     CallAttempt,
@@ -131,75 +131,44 @@ class Candidate:
 
 
 def candidates_ranked(*, help_request: HelpRequest, at: datetime, language_required: bool) -> list[Candidate]:
-    """The eligible helpers, best first, each with its score and the score's parts."""
-    from dataclasses import replace
-
+    """The eligible helpers (`eligible_helpers`' filters, by the statement of `eligibility_sql`), best
+    first, each with its score and the score's parts."""
     since = at - timedelta(hours=RECENT_LOAD_HOURS)
-    # The columns the score needs, then its other inputs for just those helpers by their indexes
-    # (grouping the helper rows by a join would sort every column). Whole rows are read at the end for
-    # the few a round goes to: making hundreds of whole rows costs more than the query.
-    helpers = list(
-        eligible_helpers(help_request=help_request, at=at, language_required=language_required)
-        .only("pk", "home_latitude", "home_longitude", "consecutive_misses")
-        .order_by()
+    rows = eligibility_sql.eligible_rows(
+        help_request=help_request, at=at, since=since, language_required=language_required
     )
-    if not helpers:
+    if not rows:
         return []
-    ids = [helper.pk for helper in helpers]
-    recent_load = dict(
-        HelpRequest.objects.filter(accepted_helper__in=ids)
-        .filter(Q(status=HelpRequest.Status.IN_PROGRESS) | Q(accepted_at__gte=since))
-        .values("accepted_helper")
-        .annotate(load=Count("pk"))
-        .values_list("accepted_helper", "load")
-        .order_by()
-    )
-    speakers = (
-        set(ids)  # the language filter already kept only them
-        if language_required
-        else set(
-            HelperLanguage.objects.filter(helper__in=ids, language=help_request.language).values_list(
-                "helper", flat=True
-            )
-        )
-    )
-    last_offered = dict(
-        Offer.objects.filter(helper__in=ids, offered_at__gte=since)
-        .values("helper")
-        .annotate(last=Max("offered_at"))
-        .values_list("helper", "last")
-        .order_by()
-    )
-    ranked: list[tuple[float, datetime, str, Candidate]] = []
+    ranked: list[tuple[float, datetime, str, eligibility_sql.EligibleRow, dict[str, Any]]] = []
     epoch = datetime.min.replace(tzinfo=at.tzinfo)
-    for helper in helpers:
-        if helper.home_latitude is not None and helper.home_longitude is not None:
+    for row in rows:
+        if row.home_latitude is not None and row.home_longitude is not None:
             miles = haversine_miles(
-                helper.home_latitude, helper.home_longitude, help_request.latitude, help_request.longitude
+                row.home_latitude, row.home_longitude, help_request.latitude, help_request.longitude
             )
         else:
             miles = 0.0
-        load = recent_load.get(helper.pk, 0)
-        misses = helper.consecutive_misses
+        load, misses = row.recent_load, row.consecutive_misses
         score = round(miles * SCORE_PER_MILE + load * SCORE_PER_RECENT_REQUEST + misses * SCORE_PER_MISS, 3)
         parts = {"miles": round(miles, 1), "recent_load": load, "misses": misses}
-        candidate = Candidate(
-            helper=helper,
-            score=score,
-            parts=parts,
-            needs_interpreter=helper.pk not in speakers,
-        )
-        ranked.append((score, last_offered.get(helper.pk, epoch), str(helper.pk), candidate))
+        ranked.append((score, row.last_offered_at or epoch, str(row.helper_id), row, parts))
     ranked.sort(key=lambda item: item[:3])
-    candidates = [item[3] for item in ranked]
     # Whole rows, with the user the offer messages read, for the helpers a round is likely to go to; a
-    # helper further down (a round whose first choices were taken meanwhile) loads its columns when used.
-    first = [candidate.helper.pk for candidate in candidates[: max(settings.ONDEMAND_MASS_SIZE, 1)]]
+    # helper further down (a round whose first choices were taken meanwhile) is a deferred row that
+    # loads its columns when used.
+    first = [item[3].helper_id for item in ranked[: max(settings.ONDEMAND_MASS_SIZE, 1)]]
     whole = Helper.objects.select_related("user").in_bulk(first)
-    return [
-        replace(candidate, helper=whole[candidate.helper.pk]) if candidate.helper.pk in whole else candidate
-        for candidate in candidates
-    ]
+    candidates = []
+    for score, _last, _key, row, parts in ranked:
+        helper = whole.get(row.helper_id) or Helper.from_db(
+            connection.alias,
+            ["id", "home_latitude", "home_longitude", "consecutive_misses"],
+            [row.helper_id, row.home_latitude, row.home_longitude, row.consecutive_misses],
+        )
+        candidates.append(
+            Candidate(helper=helper, score=score, parts=parts, needs_interpreter=not row.speaks)
+        )
+    return candidates
 
 
 # --- Routing ----------------------------------------------------------------------------------------

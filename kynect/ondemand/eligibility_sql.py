@@ -1,0 +1,209 @@
+"""Routing's eligibility query and the score's inputs as one SQL statement (ADR 0018).
+
+`routing.eligible_helpers` states the hard filters with the ORM, and stays the readable specification:
+a test checks that this statement finds the same helpers. Building and compiling that queryset costs
+more CPU than running it (nested `Exists` for windows, breaks, offers and time off, one group per
+wall clock), and a routing decision runs it once or twice, so routing uses this statement instead: the
+text is cached per shape (program filter or not, language filter or not, number of wall clocks), and
+everything that varies goes in as parameters. It reads, for each eligible helper, what the score needs:
+home, misses in a row, open or recent accepted requests, when they were last offered a request, and
+whether they speak the request's language.
+
+Only standard SQL that SQLite and PostgreSQL both run is used. On PostgreSQL both statements are
+prepared on the server (psycopg's `prepare=True`, server-side binding for these two only): planning
+them took longer than running them.
+"""
+
+# The statement interpolates only quoted table names and placeholder marks; every value is a parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from django.db import connection
+
+from kynect.ondemand.models import (
+    Helper,
+    HelperCounty,
+    HelperLanguage,
+    HelperProgram,
+    HelpRequest,
+    Offer,
+    RequestedProgram,
+    ScheduleBreak,
+    ScheduleWindow,
+    TimeOff,
+)
+
+
+@dataclass(frozen=True)
+class EligibleRow:
+    helper_id: uuid.UUID
+    home_latitude: float | None
+    home_longitude: float | None
+    consecutive_misses: int
+    recent_load: int
+    last_offered_at: datetime | None
+    speaks: bool
+
+
+def _table(model: Any) -> str:
+    return str(connection.ops.quote_name(model._meta.db_table))
+
+
+@lru_cache(maxsize=64)
+def _statement(vendor: str, *, program: bool, language: bool, busy_ok: bool, clocks: tuple[int, ...]) -> str:
+    """The statement's text for one shape. `clocks` holds, per wall clock, how many zones share it."""
+    del vendor  # part of the cache key only: the quoting differs between databases
+    helper, county = _table(Helper), _table(HelperCounty)
+    language_table, program_table = _table(HelperLanguage), _table(HelperProgram)
+    offer, help_request, time_off = _table(Offer), _table(HelpRequest), _table(TimeOff)
+    window, pause = _table(ScheduleWindow), _table(ScheduleBreak)
+    groups = []
+    for zones in clocks:
+        marks = ", ".join(["%s"] * zones)
+        groups.append(
+            f"(h.time_zone IN ({marks}) AND w.weekday = %s AND w.start_minute <= %s AND w.end_minute > %s"
+            f" AND NOT EXISTS (SELECT 1 FROM {pause} b WHERE b.window_id = w.id"
+            " AND b.start_minute <= %s AND b.end_minute > %s))"
+        )
+    filters = [
+        "c.county_fips = %s",
+        "h.status = %s",
+        "h.is_available = %s",
+        "(h.role = %s OR h.agency_active = %s)",
+    ]
+    if program:
+        filters.append(
+            f"EXISTS (SELECT 1 FROM {program_table} p WHERE p.helper_id = h.id AND p.program = %s)"
+        )
+    if language:
+        filters.append(
+            f"EXISTS (SELECT 1 FROM {language_table} l WHERE l.helper_id = h.id AND l.language = %s)"
+        )
+    if not busy_ok:
+        filters.append(f"NOT EXISTS (SELECT 1 FROM {offer} o WHERE o.helper_id = h.id AND o.status = %s)")
+    filters += [
+        f"NOT EXISTS (SELECT 1 FROM {offer} o WHERE o.helper_id = h.id AND o.help_request_id = %s)",
+        f"NOT EXISTS (SELECT 1 FROM {time_off} t WHERE t.helper_id = h.id AND t.ends_at > %s"
+        " AND t.starts_at <= %s)",
+        f"EXISTS (SELECT 1 FROM {window} w WHERE w.helper_id = h.id AND ({' OR '.join(groups)}))",
+    ]
+    return (
+        "SELECT h.id, h.home_latitude, h.home_longitude, h.consecutive_misses,"
+        f" (SELECT COUNT(*) FROM {help_request} r WHERE r.accepted_helper_id = h.id"
+        "   AND (r.status = %s OR r.accepted_at >= %s)),"
+        f" (SELECT MAX(o.offered_at) FROM {offer} o WHERE o.helper_id = h.id AND o.offered_at >= %s),"
+        f" EXISTS (SELECT 1 FROM {language_table} l WHERE l.helper_id = h.id AND l.language = %s)"
+        f" FROM {county} c JOIN {helper} h ON h.id = c.helper_id"
+        f" WHERE {' AND '.join(filters)}"
+    )
+
+
+def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Run a statement in the current transaction; prepared on PostgreSQL. Statements run through
+    Django's cursor wrapper either way, so execute wrappers (and the debug log) still see them."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            import psycopg
+
+            # Django's cursors bind on the client, which cannot prepare; a server-binding cursor on the
+            # same connection (so in the same transaction) can.
+            server = psycopg.Cursor(connection.connection)
+
+            def run(sql: str, params: Any, many: bool, context: Any) -> None:
+                server.execute(sql, params, prepare=True)
+
+            try:
+                with connection.wrap_database_errors:
+                    cursor._execute_with_wrappers(sql, params, False, run)
+                    return list(server.fetchall())
+            finally:
+                server.close()
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def zones_in_county(county_fips: str) -> list[str]:
+    """The time zones of the helpers serving a county (a few hundred rows by the county index)."""
+    rows = _fetch(
+        f"SELECT DISTINCT h.time_zone FROM {_table(HelperCounty)} c"
+        f" JOIN {_table(Helper)} h ON h.id = c.helper_id WHERE c.county_fips = %s",
+        [county_fips],
+    )
+    return sorted(row[0] for row in rows)
+
+
+def eligible_rows(
+    *,
+    help_request: HelpRequest,
+    at: datetime,
+    since: datetime,
+    language_required: bool,
+    busy_ok: bool = False,
+) -> list[EligibleRow]:
+    """The helpers `routing.eligible_helpers` finds, with the score's inputs (accepted requests and
+    offers since `since`)."""
+    from kynect.ondemand.selectors import local_weekday_minute
+
+    zones = zones_in_county(help_request.county_fips)
+    if not zones:
+        return []
+    clocks: dict[tuple[int, int], list[str]] = {}
+    for zone in zones:
+        clocks.setdefault(local_weekday_minute(at=at, time_zone=zone), []).append(zone)
+    ops = connection.ops
+    moment = ops.adapt_datetimefield_value(at)
+    program = help_request.program != RequestedProgram.NOT_SURE
+    params: list[Any] = [
+        HelpRequest.Status.IN_PROGRESS,
+        ops.adapt_datetimefield_value(since),
+        ops.adapt_datetimefield_value(since),
+        help_request.language,
+        help_request.county_fips,
+        Helper.Status.REGISTERED,
+        True,
+        Helper.Role.AGENT,
+        True,
+    ]
+    if program:
+        params.append(help_request.program)
+    if language_required:
+        params.append(help_request.language)
+    if not busy_ok:
+        params.append(Offer.Status.PENDING)
+    params += [HelpRequest._meta.pk.get_db_prep_value(help_request.pk, connection), moment, moment]
+    for (weekday, minute), same_clock in clocks.items():
+        params += [*same_clock, weekday, minute, minute, minute, minute]
+    sql = _statement(
+        connection.vendor,
+        program=program,
+        language=language_required,
+        busy_ok=busy_ok,
+        clocks=tuple(len(same_clock) for same_clock in clocks.values()),
+    )
+    rows = _fetch(sql, params)
+    return [
+        EligibleRow(
+            helper_id=value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)),
+            home_latitude=latitude,
+            home_longitude=longitude,
+            consecutive_misses=int(misses),
+            recent_load=int(load),
+            last_offered_at=_aware(last),
+            speaks=bool(speaks),
+        )
+        for value, latitude, longitude, misses, load, last, speaks in rows
+    ]
+
+
+def _aware(value: Any) -> datetime | None:
+    """A MAX() of a timestamp: an aware datetime on PostgreSQL, text in UTC on SQLite."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)

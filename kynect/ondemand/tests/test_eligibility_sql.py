@@ -1,0 +1,242 @@
+"""Routing's eligibility statement (`eligibility_sql`) against its specification, the ORM queryset of
+`routing.eligible_helpers`: on a varied population (time zones, windows with breaks, time off, pending
+offers, earlier offers of the request, agents and kynectors, statuses, programs, languages, counties)
+and many moments and requests, both find exactly the same helpers, and the score's inputs match what
+the ORM counts. Runs on both databases."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db.models import Count, Max, Q
+
+from kynect.ondemand import routing
+from kynect.ondemand.eligibility_sql import eligible_rows
+from kynect.ondemand.models import (
+    MINUTES_PER_DAY,
+    Helper,
+    HelperLanguage,
+    HelpRequest,
+    Offer,
+    ScheduleBreak,
+    ScheduleWindow,
+    TimeOff,
+)
+from kynect.ondemand.tests.factories import ready_helper
+
+pytestmark = pytest.mark.django_db
+
+START = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)  # Monday, midnight in Kentucky's Eastern time
+COUNTIES = ("21073", "21111", "21067")
+ZONES = ("America/New_York", "America/Kentucky/Louisville", "America/Chicago", "America/Denver")
+LANGUAGES = ("en", "es", "vi")
+PROGRAMS = ("qhp", "medicaid_kchip")
+
+
+def _request(rng: random.Random, number: int, **fields: Any) -> HelpRequest:
+    values: dict[str, Any] = {
+        "name": f"Resident {number}",
+        "phone": f"+1502555{number:04d}",
+        "contact_method": HelpRequest.ContactMethod.TEXT,
+        "language": rng.choice(LANGUAGES),
+        "message_language": "en",
+        "zip_code": "40601",
+        "county_fips": rng.choice(COUNTIES),
+        "time_zone": "America/New_York",
+        "latitude": 38.2,
+        "longitude": -84.87,
+        "program": rng.choice(("qhp", "medicaid_kchip", "not_sure")),
+        "consent_given_at": START,
+        "consent_version": "2026-1",
+        "submitted_at": START,
+        "clock_starts_at": START,
+        "sla_due_at": START + timedelta(minutes=30),
+        "unserved_at": START + timedelta(days=1),
+        "token_hash": f"{number:064d}",
+    }
+    values.update(fields)
+    return HelpRequest.objects.create(**values)
+
+
+def _offer(help_request: HelpRequest, helper: Helper, *, status: str, offered_at: datetime) -> None:
+    Offer.objects.create(
+        help_request=help_request,
+        helper=helper,
+        kind=Offer.Kind.MASS,
+        round=2,
+        status=status,
+        score=1.0,
+        offered_at=offered_at,
+        expires_at=offered_at + timedelta(minutes=15),
+        accepted_via=Offer.Via.DESKTOP if status == Offer.Status.ACCEPTED else "",
+        token_hash="0" * 64,
+    )
+
+
+def _population(rng: random.Random) -> tuple[list[Helper], list[HelpRequest]]:
+    helpers = []
+    for _number in range(48):
+        role = rng.choice([Helper.Role.AGENT, Helper.Role.KYNECTOR, Helper.Role.AGENCY_ADMIN])
+        helper = ready_helper(
+            role=role,
+            counties=tuple(rng.sample(COUNTIES, rng.randint(1, 2))),
+            languages=tuple(rng.sample(LANGUAGES, rng.randint(1, 2))),
+            programs=tuple(rng.sample(PROGRAMS, rng.randint(1, 2))),
+            home=(37.5 + rng.random(), -85.5 + rng.random()),
+            all_week=False,
+            time_zone=rng.choice(ZONES),
+            consecutive_misses=rng.randint(0, 2),
+        )
+        if rng.random() < 0.15:
+            Helper.objects.filter(pk=helper.pk).update(is_available=False)
+        if rng.random() < 0.1:
+            Helper.objects.filter(pk=helper.pk).update(
+                status=Helper.Status.DEREGISTERED,
+                deregistered_at=START,
+                deregistration_reason=Helper.DeregistrationReason.MISSED_REFERRALS,
+            )
+        if role != Helper.Role.AGENT and rng.random() < 0.15:
+            Helper.objects.filter(pk=helper.pk).update(agency_active=False)
+        for weekday in range(7):
+            start = rng.randrange(0, 20) * 60
+            end = min(MINUTES_PER_DAY, start + rng.randrange(2, 12) * 60)
+            window = ScheduleWindow.objects.create(
+                helper=helper, weekday=weekday, start_minute=start, end_minute=end
+            )
+            if rng.random() < 0.5:
+                pause = rng.randrange(start, end - 30)
+                ScheduleBreak.objects.create(window=window, start_minute=pause, end_minute=pause + 30)
+        if rng.random() < 0.4:
+            # Starting and ending inside a working window, so that both edges decide eligibility.
+            window = rng.choice(list(helper.windows.all()))
+            monday = datetime(2026, 11, 23, tzinfo=ZoneInfo(helper.time_zone))
+            begins = monday + timedelta(days=window.weekday, minutes=window.start_minute + 30)
+            TimeOff.objects.create(helper=helper, starts_at=begins, ends_at=begins + timedelta(hours=1))
+        helpers.append(helper)
+    requests = [_request(rng, number) for number in range(6)]
+    # History: accepted requests (open or recent), pending offers elsewhere, earlier offers of a request.
+    for number, helper in enumerate(rng.sample(helpers, 12), start=100):
+        accepted_at = START + timedelta(hours=rng.randrange(0, 7 * 24))
+        status = rng.choice([HelpRequest.Status.IN_PROGRESS, HelpRequest.Status.COMPLETE])
+        done = _request(
+            rng,
+            number,
+            status=status,
+            accepted_helper=helper,
+            accepted_at=accepted_at,
+            outcome=HelpRequest.Outcome.ENROLLED if status == HelpRequest.Status.COMPLETE else "",
+            closed_at=accepted_at if status == HelpRequest.Status.COMPLETE else None,
+        )
+        _offer(done, helper, status=Offer.Status.ACCEPTED, offered_at=accepted_at)
+    for helper in rng.sample(helpers, 8):
+        _offer(rng.choice(requests), helper, status=Offer.Status.PENDING, offered_at=START)
+    for helper in rng.sample(helpers, 10):
+        if not Offer.objects.filter(helper=helper, help_request=requests[0]).exists():
+            _offer(requests[0], helper, status=Offer.Status.EXPIRED, offered_at=START + timedelta(hours=1))
+    return helpers, requests
+
+
+def _orm_inputs(ids: list[Any], help_request: HelpRequest, since: datetime) -> dict[Any, tuple]:
+    load = dict(
+        HelpRequest.objects.filter(accepted_helper__in=ids)
+        .filter(Q(status=HelpRequest.Status.IN_PROGRESS) | Q(accepted_at__gte=since))
+        .values("accepted_helper")
+        .annotate(n=Count("pk"))
+        .values_list("accepted_helper", "n")
+        .order_by()
+    )
+    last = dict(
+        Offer.objects.filter(helper__in=ids, offered_at__gte=since)
+        .values("helper")
+        .annotate(last=Max("offered_at"))
+        .values_list("helper", "last")
+        .order_by()
+    )
+    speakers = set(
+        HelperLanguage.objects.filter(helper__in=ids, language=help_request.language).values_list(
+            "helper", flat=True
+        )
+    )
+    return {pk: (load.get(pk, 0), last.get(pk), pk in speakers) for pk in ids}
+
+
+def _edges() -> tuple[list[datetime], list[tuple[datetime, str]], list[datetime]]:
+    """Moments on the boundaries the filters test (a window's start and end, a break's start and end,
+    time off's start and end), and the instants the score's "since" may fall on exactly."""
+    moments: list[datetime] = []
+    for window in ScheduleWindow.objects.select_related("helper").prefetch_related("breaks"):
+        monday = datetime(2026, 11, 23, tzinfo=ZoneInfo(window.helper.time_zone))
+        minutes = [window.start_minute, window.end_minute]
+        minutes += [m for pause in window.breaks.all() for m in (pause.start_minute, pause.end_minute)]
+        for minute in minutes:
+            moments.append((monday + timedelta(days=window.weekday, minutes=minute)).astimezone(UTC))
+    away = [
+        (moment, off.helper.counties.values_list("county_fips", flat=True)[0])
+        for off in TimeOff.objects.select_related("helper")
+        for moment in (off.starts_at, off.ends_at)
+    ]
+    instants = list(HelpRequest.objects.exclude(accepted_at=None).values_list("accepted_at", flat=True))
+    instants += list(Offer.objects.values_list("offered_at", flat=True))
+    return moments, away, instants
+
+
+def test_the_statement_finds_exactly_the_helpers_of_the_orm_specification():
+    rng = random.Random(20261203)
+    _population(rng)
+    requests = list(HelpRequest.objects.filter(status=HelpRequest.Status.PENDING))
+    moments, away, instants = _edges()
+    compared = found_any = 0
+    for case in range(400):
+        help_request = rng.choice(requests)
+        help_request.language = rng.choice(LANGUAGES)
+        help_request.program = rng.choice(("qhp", "medicaid_kchip", "not_sure"))
+        help_request.county_fips = rng.choice(COUNTIES)
+        language_required, busy_ok = rng.random() < 0.5, rng.random() < 0.3
+        if case % 4 == 1:  # time off starting or ending, in a county the helper serves
+            (at, help_request.county_fips), since = rng.choice(away), rng.choice(instants)
+            help_request.program, language_required, busy_ok = "not_sure", False, True
+        elif case % 2:  # on a schedule's boundary
+            at, since = rng.choice(moments), rng.choice(instants)
+        else:
+            at = START + timedelta(minutes=rng.randrange(0, 7 * 24 * 60))
+            since = at - timedelta(hours=rng.choice((1, 24, 24 * 7)))
+        expected = set(
+            routing.eligible_helpers(
+                help_request=help_request, at=at, language_required=language_required, busy_ok=busy_ok
+            ).values_list("pk", flat=True)
+        )
+        rows = eligible_rows(
+            help_request=help_request,
+            at=at,
+            since=since,
+            language_required=language_required,
+            busy_ok=busy_ok,
+        )
+        assert {row.helper_id for row in rows} == expected, (at, help_request.county_fips)
+        assert len(rows) == len(expected)  # no helper twice
+        inputs = _orm_inputs(sorted(expected), help_request, since)
+        for row in rows:
+            helper = Helper.objects.get(pk=row.helper_id)
+            assert (row.home_latitude, row.home_longitude, row.consecutive_misses) == (
+                helper.home_latitude,
+                helper.home_longitude,
+                helper.consecutive_misses,
+            )
+            assert (row.recent_load, row.last_offered_at, row.speaks) == inputs[row.helper_id]
+        compared += 1
+        found_any += bool(expected)
+    # The cases are not all empty: the comparison saw real answers.
+    assert compared == 400
+    assert found_any >= 100
+
+
+def test_a_county_nobody_serves_finds_nobody():
+    rng = random.Random(7)
+    helper = ready_helper(counties=("21073",))
+    help_request = _request(rng, 1, county_fips="21001")
+    assert helper.pk
+    assert eligible_rows(help_request=help_request, at=START, since=START, language_required=False) == []
