@@ -25,7 +25,7 @@ or waiting (Pending, with `waiting_since` and `route_at` set). The script exits 
 when any request got an error or no answer, or is in neither state. Run from the project folder:
 
     .venv/bin/python bench/ondemand_burst.py
-    .venv/bin/python bench/ondemand_burst.py --rate 50 --duration 60 --setup sync:2
+    .venv/bin/python bench/ondemand_burst.py --rate 50 --duration 60 --setup sync:4
 """
 
 from __future__ import annotations
@@ -268,7 +268,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200, help="client threads (concurrent connections)")
     parser.add_argument("--timeout", type=float, default=30, help="seconds a client waits for an answer")
     parser.add_argument(
-        "--setup", default="sync:2", help="gunicorn workers: sync:N or gthread:NxT (default sync:2)"
+        "--setup",
+        default="sync:4",
+        help="gunicorn workers: sync:N or gthread:NxT (default sync:4, two a core: one computes while "
+        "another waits on the database)",
     )
     parser.add_argument("--seed", type=int, default=2026)
     options = parser.parse_args()

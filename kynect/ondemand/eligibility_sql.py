@@ -9,9 +9,14 @@ everything that varies goes in as parameters. It reads, for each eligible helper
 home, misses in a row, open or recent accepted requests, when they were last offered a request, and
 whether they speak the request's language.
 
-Only standard SQL that SQLite and PostgreSQL both run is used. On PostgreSQL both statements are
-prepared on the server (psycopg's `prepare=True`, server-side binding for these two only): planning
-them took longer than running them.
+Only standard SQL that SQLite and PostgreSQL both run is used. Two spellings steer SQLite's planner
+when the database has no statistics (no ANALYZE yet), where it otherwise scanned every window of the
+weekday for each helper: `CROSS JOIN` makes the county's few hundred helpers the outer loop (SQLite keeps
+the written order of a CROSS JOIN; PostgreSQL treats it as an ordinary join), and the unary `+` on
+`w.weekday` keeps the weekday index out of the window test, so it goes by the helper's windows.
+
+On PostgreSQL both statements are prepared on the server (psycopg's `prepare=True`, server-side
+binding for these two only): planning them took longer than running them.
 """
 
 # The statement interpolates only quoted table names and placeholder marks; every value is a parameter.
@@ -68,11 +73,12 @@ def _statement(vendor: str, *, program: bool, language: bool, busy_ok: bool, clo
     for zones in clocks:
         marks = ", ".join(["%s"] * zones)
         groups.append(
-            f"(h.time_zone IN ({marks}) AND w.weekday = %s AND w.start_minute <= %s AND w.end_minute > %s"
+            f"(h.time_zone IN ({marks}) AND +w.weekday = %s AND w.start_minute <= %s AND w.end_minute > %s"
             f" AND NOT EXISTS (SELECT 1 FROM {pause} b WHERE b.window_id = w.id"
             " AND b.start_minute <= %s AND b.end_minute > %s))"
         )
     filters = [
+        "h.id = c.helper_id",
         "c.county_fips = %s",
         "h.status = %s",
         "h.is_available = %s",
@@ -100,7 +106,7 @@ def _statement(vendor: str, *, program: bool, language: bool, busy_ok: bool, clo
         "   AND (r.status = %s OR r.accepted_at >= %s)),"
         f" (SELECT MAX(o.offered_at) FROM {offer} o WHERE o.helper_id = h.id AND o.offered_at >= %s),"
         f" EXISTS (SELECT 1 FROM {language_table} l WHERE l.helper_id = h.id AND l.language = %s)"
-        f" FROM {county} c JOIN {helper} h ON h.id = c.helper_id"
+        f" FROM {county} c CROSS JOIN {helper} h"
         f" WHERE {' AND '.join(filters)}"
     )
 
