@@ -1,16 +1,19 @@
-"""The search page's repeated parts, rendered in Python: `{% listing_cards cards %}` and
-`{% search_field form.q %}`.
+"""The search page's repeated parts, rendered in Python: `{% listing_cards cards %}`,
+`{% search_field form.q %}` and `{% search_results %}` (the count, the summary, the cards and the
+pagination of a search that found something).
 
-A page shows up to ten cards of some twenty parts each and seven form fields; through the template
-engine they cost more than the search that found them. The markup is what the templates would write
-(`components/field.html` for a field), every value escaped.
+A page shows up to ten cards of some twenty parts each, seven form fields and up to five page links;
+through the template engine they cost more than the search that found them. The markup is what the
+templates would write (`components/field.html` for a field, `directory/search_results_found.html` for
+the results), every value escaped.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django import template
 from django.forms import BoundField
@@ -18,9 +21,10 @@ from django.template.defaultfilters import floatformat
 from django.templatetags.static import static
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from kynect.directory.listings import ListingCard
+from kynect.directory.search import SearchPage
 
 register = template.Library()
 
@@ -154,4 +158,93 @@ def search_field(field: BoundField) -> SafeString:
         hint,
         messages,
         str(field),
+    )
+
+
+def _pagination_html(pages: Mapping[str, Any]) -> str:
+    """The page links under the cards (`pages` as the view's `_pages` makes them)."""
+    current = pages["current"]
+    parts = [
+        f'<nav aria-label="{_esc(gettext("Pages of results"))}" class="usa-pagination">\n'
+        '    <ul class="usa-pagination__list">\n      '
+    ]
+    if pages["previous_url"]:
+        parts.append(
+            '<li class="usa-pagination__item usa-pagination__arrow">'
+            f'<a href="{_esc(pages["previous_url"])}"'
+            ' class="usa-pagination__link usa-pagination__previous-page"'
+            f' aria-label="{_esc(gettext("Previous page"))}">'
+            f'<span class="usa-pagination__link-text">{_esc(gettext("Previous"))}</span></a></li>'
+        )
+    parts.append("\n")
+    page_label = gettext("Page %(number)s")
+    current_attribute = ' aria-current="page"'
+    for number, url in pages["numbers"]:
+        is_current = number == current
+        parts.append(
+            '      <li class="usa-pagination__item usa-pagination__page-no">'
+            f'<a href="{_esc(url)}" class="usa-pagination__button{" usa-current" if is_current else ""}"'
+            f' aria-label="{_esc(page_label % {"number": number})}"'
+            f"{current_attribute if is_current else ''}>{number}</a></li>\n"
+        )
+    parts.append("      ")
+    if pages["next_url"]:
+        parts.append(
+            '<li class="usa-pagination__item usa-pagination__arrow">'
+            f'<a href="{_esc(pages["next_url"])}" class="usa-pagination__link usa-pagination__next-page"'
+            f' aria-label="{_esc(gettext("Next page"))}">'
+            f'<span class="usa-pagination__link-text">{_esc(gettext("Next"))}</span></a></li>'
+        )
+    parts.append("\n    </ul>\n  </nav>")
+    return "".join(parts)
+
+
+def search_results_html(
+    *,
+    page: SearchPage,
+    summary: str,
+    cards: Sequence[ListingCard],
+    first_number: int,
+    pages: Mapping[str, Any],
+    heading_text: str | None = None,
+    sprite: str,
+) -> str:
+    """A search's results: the count (with the heading of a life situation, if one was chosen), the
+    summary of what was searched, and, when something was found, the cards and the page links."""
+    if page.total_is_capped:
+        count = gettext("More than %(total)s results") % {"total": page.total}
+    else:
+        count = ngettext("%(total)s result", "%(total)s results", page.total) % {"total": page.total}
+    if heading_text is not None:
+        count += f": {heading_text}"
+    parts = [
+        f'<h2 id="results-heading" class="kynect-search__count">\n    {_esc(count)}\n  </h2>\n'
+        f'  <p class="kynect-search__summary">{_esc(summary)}</p>\n'
+    ]
+    if cards:
+        labels = CardLabels.current()
+        parts.append(
+            f'  <ol class="usa-list usa-list--unstyled kynect-listings" start="{int(first_number)}">\n    '
+        )
+        parts.extend(listing_card_html(card, sprite=sprite, labels=labels) for card in cards)
+        parts.append("\n  </ol>\n  ")
+        if pages["last"] > 1:
+            parts.append(_pagination_html(pages))
+    return "".join(parts)
+
+
+@register.simple_tag(takes_context=True)
+def search_results(context: template.Context) -> SafeString:
+    """`search_results_html` for the search view's context."""
+    heading = context.get("heading")
+    return mark_safe(  # noqa: S308 - every value is escaped in search_results_html
+        search_results_html(
+            page=context["page"],
+            summary=str(context["summary"]),
+            cards=context["cards"],
+            first_number=context["first_number"],
+            pages=context["pages"],
+            heading_text=str(heading.heading) if heading else None,
+            sprite=escape(static("vendor/uswds/img/sprite.svg")),
+        )
     )
