@@ -690,3 +690,21 @@ class OfferMessage(models.Model):
 
     def __str__(self) -> str:
         return f"offer message {self.message_id}"
+
+
+class Deregistration(BaseModel):
+    """One de-registration of a helper, kept when they register again (`Helper.deregistered_at` is cleared
+    then), so that the state dashboard's counts of de-registrations do not change afterwards."""
+
+    helper = models.ForeignKey(Helper, on_delete=models.CASCADE, related_name="deregistrations")
+    at = models.DateTimeField(_("de-registered"))
+    reason = models.CharField(
+        _("de-registration reason"), max_length=20, choices=Helper.DeregistrationReason.choices
+    )
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["reason", "at"], name="deregistration_by_reason")]
+
+    def __str__(self) -> str:
+        return f"de-registration {self.pk} ({self.reason})"

@@ -32,7 +32,15 @@ from django.db.models.functions import Coalesce, TruncDate
 
 from kynect.accounts.models import Organization, User
 from kynect.core.geo import KENTUCKY_COUNTIES
-from kynect.ondemand.models import Helper, HelperCounty, HelperLanguage, HelpRequest, Language, Offer
+from kynect.ondemand.models import (
+    Deregistration,
+    Helper,
+    HelperCounty,
+    HelperLanguage,
+    HelpRequest,
+    Language,
+    Offer,
+)
 from kynect.ondemand.selectors import agencies_administered, helpers_available_at, is_state_admin
 
 DASHBOARD_TIME_ZONE = ZoneInfo("America/New_York")
@@ -353,15 +361,13 @@ def missed_offers(*, period: Period) -> MissedOffers:
 
 
 def deregistrations_by_day(*, period: Period) -> dict[date, int]:
-    """Helpers de-registered for missing three referrals in a row, by day of `deregistered_at`. (A helper
-    who has registered again since no longer carries the date, and is not counted.)"""
+    """De-registrations for missing three referrals in a row, by day, from the record of each one (a
+    helper who has registered again since is still counted for the day they were de-registered)."""
     counts = dict(
-        Helper.objects.filter(
-            deregistration_reason=Helper.DeregistrationReason.MISSED_REFERRALS,
-            deregistered_at__gte=period.start,
-            deregistered_at__lt=period.end,
+        Deregistration.objects.filter(
+            reason=Helper.DeregistrationReason.MISSED_REFERRALS, at__gte=period.start, at__lt=period.end
         )
-        .annotate(day=TruncDate("deregistered_at", tzinfo=DASHBOARD_TIME_ZONE))
+        .annotate(day=TruncDate("at", tzinfo=DASHBOARD_TIME_ZONE))
         .order_by()
         .values_list("day")
         .annotate(n=Count("pk"))

@@ -40,6 +40,7 @@ from kynect.ondemand.models import (
     KENTUCKY_COUNTY_FIPS,
     MINUTES_PER_DAY,
     ApiKey,
+    Deregistration,
     DoiLicence,
     Helper,
     HelperCounty,
@@ -536,6 +537,8 @@ def helper_deregister(*, helper: Helper, reason: str) -> bool:
         schedule_completed_at=None,
         updated_at=now,
     )
+    if updated:
+        Deregistration.objects.create(helper=helper, at=now, reason=reason)
     helper.refresh_from_db()
     return bool(updated)
 

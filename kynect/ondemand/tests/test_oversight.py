@@ -25,7 +25,7 @@ from kynect.ondemand.selectors_oversight import (
     missed_offers,
     requests_by_status,
 )
-from kynect.ondemand.services import help_request_submit, helper_availability_set
+from kynect.ondemand.services import help_request_submit, helper_availability_set, helper_deregister
 from kynect.ondemand.tests.conftest import sending
 from kynect.ondemand.tests.factories import ready_helper
 
@@ -570,10 +570,8 @@ def test_missed_offer_rate(traveller):
 
 def test_deregistrations_for_missed_referrals_by_day(traveller):
     def deregistered(at: datetime, reason: str = Helper.DeregistrationReason.MISSED_REFERRALS) -> None:
-        helper = ready_helper()
-        Helper.objects.filter(pk=helper.pk).update(
-            status=Helper.Status.DEREGISTERED, deregistered_at=at, deregistration_reason=reason
-        )
+        with time_machine.travel(at, tick=False):
+            assert helper_deregister(helper=ready_helper(), reason=reason)
 
     deregistered(NOW - timedelta(hours=1))
     deregistered(TODAY_STARTS)
@@ -587,6 +585,12 @@ def test_deregistrations_for_missed_referrals_by_day(traveller):
     assert week[date(2026, 11, 23)] == 1
     assert week[date(2026, 11, 21)] == 1
     assert sum(week.values()) == 4
+    # Helpers on their way to registering again (which clears the date) are still counted on the day
+    # they were de-registered.
+    Helper.objects.filter(status=Helper.Status.DEREGISTERED).update(
+        status=Helper.Status.NOT_REGISTERED, deregistered_at=None, deregistration_reason=""
+    )
+    assert deregistrations_by_day(period=dashboard_period(key="week", now=NOW)) == week
 
 
 def test_helpers_available_now_by_county_and_language(traveller):

@@ -435,6 +435,13 @@ def test_deregistration_keeps_the_reason_and_asks_for_the_steps_again(registered
     LocmemSmsBackend.outbox.clear()
     assert contact(helper).verification is None
     assert schedule(helper).status == Helper.Status.REGISTERED
+    # Registered again, the helper no longer carries the date, but the de-registration is still on record
+    # (the state dashboard counts it), and only the one that happened.
+    helper.refresh_from_db()
+    assert helper.deregistered_at is None
+    assert list(helper.deregistrations.values_list("reason", flat=True)) == [
+        Helper.DeregistrationReason.MISSED_REFERRALS
+    ]
 
 
 def test_an_agency_admin_marks_a_kynector_of_their_agency_active_and_not(kynector, agency_admin):
