@@ -504,6 +504,9 @@ class HelpRequest(BaseModel):
             models.Index(fields=["status", "route_at"], name="help_request_route_due"),
             # Duplicate check.
             models.Index(fields=["phone", "status", "submitted_at"], name="help_request_by_phone"),
+            # The state dashboard's periods (and the Referral Manager's newest first).
+            models.Index(fields=["submitted_at"], name="help_request_submitted"),
+            models.Index(fields=["clock_starts_at"], name="help_request_clock_starts"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -612,6 +615,8 @@ class Offer(BaseModel):
             models.Index(fields=["status", "verify_due_at"], name="offer_verify_due"),
             models.Index(fields=["helper", "status"], name="offer_by_helper"),
             models.Index(fields=["helper", "offered_at"], name="offer_helper_recent"),
+            # The state dashboard's missed-offer rate by period.
+            models.Index(fields=["offered_at"], name="offer_offered"),
         ]
         constraints = [
             # A helper never holds two pending offers.
