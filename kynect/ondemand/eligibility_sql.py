@@ -15,8 +15,14 @@ weekday for each helper: `CROSS JOIN` makes the county's few hundred helpers the
 the written order of a CROSS JOIN; PostgreSQL treats it as an ordinary join), and the unary `+` on
 `w.weekday` keeps the weekday index out of the window test, so it goes by the helper's windows.
 
-On PostgreSQL both statements are prepared on the server (psycopg's `prepare=True`, server-side
-binding for these two only): planning them took longer than running them.
+On PostgreSQL the statement works out each helper's wall clock itself (`AT TIME ZONE` the helper's zone),
+so it needs no query for the zones, and its window test carries `OFFSET 0`: without it PostgreSQL hashed
+every window working at that moment (thousands) for a county of a few hundred helpers. On SQLite the
+zones of the county's helpers are read first and the statement has one group of conditions per wall
+clock.
+
+On PostgreSQL the statement is prepared on the server (psycopg's `prepare=True`, server-side
+binding for it only): planning it took about as long as running it.
 """
 
 # The statement interpolates only quoted table names and placeholder marks; every value is a parameter.
@@ -63,20 +69,40 @@ def _table(model: Any) -> str:
 
 @lru_cache(maxsize=64)
 def _statement(vendor: str, *, program: bool, language: bool, busy_ok: bool, clocks: tuple[int, ...]) -> str:
-    """The statement's text for one shape. `clocks` holds, per wall clock, how many zones share it."""
-    del vendor  # part of the cache key only: the quoting differs between databases
+    """The statement's text for one shape. `clocks` holds, per wall clock, how many zones share it
+    (SQLite only: PostgreSQL works out each helper's wall clock itself)."""
+    postgres = vendor == "postgresql"
     helper, county = _table(Helper), _table(HelperCounty)
     language_table, program_table = _table(HelperLanguage), _table(HelperProgram)
     offer, help_request, time_off = _table(Offer), _table(HelpRequest), _table(TimeOff)
     window, pause = _table(ScheduleWindow), _table(ScheduleBreak)
-    groups = []
-    for zones in clocks:
-        marks = ", ".join(["%s"] * zones)
-        groups.append(
-            f"(h.time_zone IN ({marks}) AND +w.weekday = %s AND w.start_minute <= %s AND w.end_minute > %s"
+    if postgres:
+        # The helper's wall clock, computed by PostgreSQL from their zone (`lt`, one row per helper), so no
+        # query for the zones is needed; OFFSET 0 keeps the window test per helper instead of one hash
+        # of every window working now.
+        window_test = (
+            "w.weekday = lt.weekday AND w.start_minute <= lt.minute AND w.end_minute > lt.minute"
             f" AND NOT EXISTS (SELECT 1 FROM {pause} b WHERE b.window_id = w.id"
-            " AND b.start_minute <= %s AND b.end_minute > %s))"
+            " AND b.start_minute <= lt.minute AND b.end_minute > lt.minute) OFFSET 0"
         )
+        local_clock = (
+            " CROSS JOIN LATERAL (SELECT (EXTRACT(ISODOW FROM x.t)::int - 1) AS weekday,"
+            " (EXTRACT(HOUR FROM x.t)::int * 60 + EXTRACT(MINUTE FROM x.t)::int) AS minute"
+            " FROM (SELECT (%s::timestamptz AT TIME ZONE h.time_zone) AS t) x) lt"
+        )
+    else:
+        # See the module's docstring: SQLite must not test windows by the weekday index. One group of
+        # conditions per wall clock, with the zones that share it.
+        groups = []
+        for zones in clocks:
+            marks = ", ".join(["%s"] * zones)
+            groups.append(
+                f"(h.time_zone IN ({marks}) AND +w.weekday = %s AND w.start_minute <= %s"
+                f" AND w.end_minute > %s AND NOT EXISTS (SELECT 1 FROM {pause} b WHERE b.window_id = w.id"
+                " AND b.start_minute <= %s AND b.end_minute > %s))"
+            )
+        window_test = f"({' OR '.join(groups)})"
+        local_clock = ""
     filters = [
         "h.id = c.helper_id",
         "c.county_fips = %s",
@@ -98,7 +124,7 @@ def _statement(vendor: str, *, program: bool, language: bool, busy_ok: bool, clo
         f"NOT EXISTS (SELECT 1 FROM {offer} o WHERE o.helper_id = h.id AND o.help_request_id = %s)",
         f"NOT EXISTS (SELECT 1 FROM {time_off} t WHERE t.helper_id = h.id AND t.ends_at > %s"
         " AND t.starts_at <= %s)",
-        f"EXISTS (SELECT 1 FROM {window} w WHERE w.helper_id = h.id AND ({' OR '.join(groups)}))",
+        f"EXISTS (SELECT 1 FROM {window} w WHERE w.helper_id = h.id AND {window_test})",
     ]
     return (
         "SELECT h.id, h.home_latitude, h.home_longitude, h.consecutive_misses,"
@@ -106,7 +132,7 @@ def _statement(vendor: str, *, program: bool, language: bool, busy_ok: bool, clo
         "   AND (r.status = %s OR r.accepted_at >= %s)),"
         f" (SELECT MAX(o.offered_at) FROM {offer} o WHERE o.helper_id = h.id AND o.offered_at >= %s),"
         f" EXISTS (SELECT 1 FROM {language_table} l WHERE l.helper_id = h.id AND l.language = %s)"
-        f" FROM {county} c CROSS JOIN {helper} h"
+        f" FROM {county} c CROSS JOIN {helper} h{local_clock}"
         f" WHERE {' AND '.join(filters)}"
     )
 
@@ -157,12 +183,14 @@ def eligible_rows(
     offers since `since`)."""
     from kynect.ondemand.selectors import local_weekday_minute
 
-    zones = zones_in_county(help_request.county_fips)
-    if not zones:
-        return []
+    postgres = connection.vendor == "postgresql"
     clocks: dict[tuple[int, int], list[str]] = {}
-    for zone in zones:
-        clocks.setdefault(local_weekday_minute(at=at, time_zone=zone), []).append(zone)
+    if not postgres:
+        zones = zones_in_county(help_request.county_fips)
+        if not zones:
+            return []
+        for zone in zones:
+            clocks.setdefault(local_weekday_minute(at=at, time_zone=zone), []).append(zone)
     ops = connection.ops
     moment = ops.adapt_datetimefield_value(at)
     program = help_request.program != RequestedProgram.NOT_SURE
@@ -171,6 +199,7 @@ def eligible_rows(
         ops.adapt_datetimefield_value(since),
         ops.adapt_datetimefield_value(since),
         help_request.language,
+        *([at] if postgres else []),  # the moment, for the helpers' wall clocks
         help_request.county_fips,
         Helper.Status.REGISTERED,
         True,
