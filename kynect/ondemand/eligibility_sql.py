@@ -9,7 +9,7 @@ everything that varies goes in as parameters. It reads, for each eligible helper
 home, misses in a row, open or recent accepted requests, when they were last offered a request, and
 whether they speak the request's language.
 
-Only standard SQL that SQLite and PostgreSQL both run is used. Two spellings steer SQLite's planner
+The statement differs between the two databases only where noted below. Two spellings steer SQLite's planner
 when the database has no statistics (no ANALYZE yet), where it otherwise scanned every window of the
 weekday for each helper: `CROSS JOIN` makes the county's few hundred helpers the outer loop (SQLite keeps
 the written order of a CROSS JOIN; PostgreSQL treats it as an ordinary join), and the unary `+` on
@@ -138,8 +138,8 @@ def _statement(vendor: str, *, program: bool, language: bool, busy_ok: bool, clo
 
 
 def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    """Run a statement in the current transaction; prepared on PostgreSQL. Statements run through
-    Django's cursor wrapper either way, so execute wrappers (and the debug log) still see them."""
+    """Run a statement in the current transaction; prepared on PostgreSQL. Execute wrappers see it on
+    both databases (Django's debug log of queries does not on PostgreSQL)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             import psycopg
@@ -199,7 +199,7 @@ def eligible_rows(
         ops.adapt_datetimefield_value(since),
         ops.adapt_datetimefield_value(since),
         help_request.language,
-        *([at] if postgres else []),  # the moment, for the helpers' wall clocks
+        *([moment] if postgres else []),  # for the helpers' wall clocks
         help_request.county_fips,
         Helper.Status.REGISTERED,
         True,

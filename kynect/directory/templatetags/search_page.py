@@ -207,7 +207,6 @@ def search_results_html(
     first_number: int,
     pages: Mapping[str, Any],
     heading_text: str | None = None,
-    sprite: str,
 ) -> str:
     """A search's results: the count (with the heading of a life situation, if one was chosen), the
     summary of what was searched, and, when something was found, the cards and the page links."""
@@ -222,11 +221,10 @@ def search_results_html(
         f'  <p class="kynect-search__summary">{_esc(summary)}</p>\n'
     ]
     if cards:
-        labels = CardLabels.current()
         parts.append(
             f'  <ol class="usa-list usa-list--unstyled kynect-listings" start="{int(first_number)}">\n    '
         )
-        parts.extend(listing_card_html(card, sprite=sprite, labels=labels) for card in cards)
+        parts.append(listing_cards(cards))
         parts.append("\n  </ol>\n  ")
         if pages["last"] > 1:
             parts.append(_pagination_html(pages))
@@ -245,6 +243,5 @@ def search_results(context: template.Context) -> SafeString:
             first_number=context["first_number"],
             pages=context["pages"],
             heading_text=str(heading.heading) if heading else None,
-            sprite=escape(static("vendor/uswds/img/sprite.svg")),
         )
     )
