@@ -8,6 +8,7 @@ string and an object for one idea (taxonomy_term.taxonomy / taxonomy_detail), bo
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import models
 
@@ -483,6 +484,33 @@ class ClosedDay(models.Model):
         return f"{self.location_id} closed {self.date}"
 
 
+class HourSlotsField(models.Field):
+    """A sorted list of hours of the week (`kynect.directory.hours.hour_slots`): `integer[]` on
+    PostgreSQL, where the search tests it inside the place index (ADR 0019); on SQLite, which does
+    not search by it, the numbers as text ("8 9 10")."""
+
+    description = "Hours of the week"
+
+    def db_type(self, connection: Any) -> str:
+        return "integer[]" if connection.vendor == "postgresql" else "text"
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> list[int]:
+        return self.to_python(value)
+
+    def to_python(self, value: Any) -> list[int]:
+        if value is None or value == "":
+            return []
+        if isinstance(value, str):
+            return [int(part) for part in value.split()]
+        return [int(part) for part in value]
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        slots = self.to_python(value)
+        if connection.vendor == "postgresql":
+            return slots
+        return " ".join(str(slot) for slot in slots)
+
+
 class SearchEntry(models.Model):
     """kynect: one findable listing, a service at one of its locations (or a service with none).
 
@@ -514,6 +542,11 @@ class SearchEntry(models.Model):
     time_zone = models.CharField(max_length=64, blank=True)
     own_hours = models.BooleanField(
         default=False, help_text="The service keeps its own hours at this location."
+    )
+    open_slots = HourSlotsField(
+        default=list,
+        editable=False,
+        help_text="Hours of the week in which its hours open at least a moment (a superset: no dates).",
     )
     # What a result card shows, chosen once here so that a page of results reads one table.
     address = models.CharField(max_length=500, blank=True)

@@ -92,10 +92,17 @@ def _schedule_rebuild(sender: type[Model], instance: Model, **kwargs: Any) -> No
         return
 
     def rebuild() -> None:
+        listed = set(services)
         if locations:
             opening_windows_rebuild(location_ids=locations)
-        if services:
-            search_index_update(service_ids=services)
+            # Each listing there keeps its hours of the week (`SearchEntry.open_slots`).
+            listed.update(
+                hsds.ServiceAtLocation.objects.filter(location_id__in=locations).values_list(
+                    "service_id", flat=True
+                )
+            )
+        if listed:
+            search_index_update(service_ids=listed)
 
     transaction.on_commit(rebuild)
 

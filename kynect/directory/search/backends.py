@@ -14,7 +14,7 @@ import math
 import time as _time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Any
@@ -25,7 +25,7 @@ from django.db.models import FloatField, QuerySet
 from django.db.models.expressions import RawSQL
 
 from kynect.core.geo import chord_for_miles, miles_for_chord, unit_vector
-from kynect.directory.hours import END_OF_DAY
+from kynect.directory.hours import END_OF_DAY, moment_slot
 from kynect.directory.models import SearchEntry
 from kynect.directory.search.query import (
     COUNT_CAP,
@@ -191,24 +191,6 @@ def entry_time_zones() -> tuple[str, ...]:
         zones = SearchEntry.objects.order_by().values_list("time_zone", flat=True).distinct()
         _zones_cache = (now, tuple(sorted(zone for zone in zones if zone)))
     return _zones_cache[1]
-
-
-_size_cache: tuple[float, int] | None = None
-
-
-def indexed_entries() -> int:
-    """About how many entries the index holds (PostgreSQL's statistics), cached for a few minutes."""
-    global _size_cache
-    now = _time.monotonic()
-    if _size_cache is None or now - _size_cache[0] > ZONE_CACHE_SECONDS:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'directory_searchentry'")
-            row = cursor.fetchone()
-        estimate = int(row[0]) if row else -1
-        if estimate < 0:  # never analysed
-            estimate = SearchEntry.objects.count()
-        _size_cache = (now, estimate)
-    return _size_cache[1]
 
 
 def entry_time_zones_forget() -> None:
@@ -424,10 +406,6 @@ def index_walk() -> Iterator[None]:
             )
 
 
-# Nearest-first searches for what is open probe at most this many of the nearest entries one by one,
-# when the index holds at least OPEN_WALK_MIN_ENTRIES entries (below that, semi-joins are cheaper).
-OPEN_WALK = 3000
-OPEN_WALK_MIN_ENTRIES = 50_000
 # Best-match searches on PostgreSQL rank at most this many entries per tier.
 RANK_CANDIDATES = 2000
 # Nearest-first searches on PostgreSQL fetch this many entries beyond a full count, so that entries at
@@ -474,6 +452,24 @@ class PostgresSearchBackend(SearchBackend):
     def miles(self, nearness: float) -> float:
         return miles_for_chord(nearness)
 
+    def hours_filters(self, query: SearchQuery, *, correlated: bool | None = None) -> list[Sql]:
+        """The exact hours, each after its prefilter: the hours of the week the entry must open in
+        (`open_slots`, a superset of its real hours, ADR 0019). In a walk of the place index the
+        prefilter is tested inside the index, and the exact hours are probed only for what passes."""
+        exact = super().hours_filters(query, correlated=correlated)
+        slots: list[list[int]] = []
+        if query.open_at is not None:
+            # The hour of the week in each time zone; an entry matching either is a candidate.
+            groups = _zone_groups(query.open_at, entry_time_zones())
+            slots.append(sorted({moment_slot(local) for local in groups}))
+        if query.open_on is not None:
+            first = query.open_on.weekday() * 24
+            slots.append(list(range(first, first + 24)))
+        prefilters = [
+            Sql("directory_searchentry.open_slots && CAST(%s AS integer[])", (hours,)) for hours in slots
+        ]
+        return [*prefilters, *exact]
+
     def matches(self, query: SearchQuery) -> list[tuple[Any, ...]]:
         if query.sort is SortOrder.RELEVANCE and query.words:
             return self.best_matches(query)
@@ -485,16 +481,16 @@ class PostgresSearchBackend(SearchBackend):
         # nearest matches come from the index, a few more than a page needs, and are put in order
         # here; if entries at the same distance straddle the last one fetched, the exact query runs.
         wanted = COUNT_CAP + 1 + KNN_SLACK
-        if (query.open_at is not None or query.open_on is not None) and not (query.words or query.tag_groups):
-            return self.nearest_open(query, wanted)
         entries, _ordering = self.filtered(query)
         nearest = entries.order_by("nearness").values_list("nearness", "name", "id")[:wanted]  # type: ignore[misc]
         if query.words or query.tag_groups:
             rows = list(nearest)
         else:
-            # Only the place and the hours filter: walk the index. The planner misjudges how many
-            # entries a box holds (a fixed guess for the cube operators) and would rather fetch
-            # them all and sort; for this one statement, it may not.
+            # Only the place and the hours: walk the (place, open slots) index nearest first, which
+            # skips what is closed at that hour without reading it, and probe the exact hours of
+            # the rest. The planner misjudges how many entries a box holds (a fixed guess for the
+            # cube operators) and would rather fetch them all and sort; for this one statement, it
+            # may not.
             with index_walk():
                 rows = list(nearest)
         return self.in_order(query, rows, wanted)
@@ -506,45 +502,6 @@ class PostgresSearchBackend(SearchBackend):
             return super().matches(query)
         rows.sort()
         return [(entry_id, nearness) for nearness, _name, entry_id in rows[: COUNT_CAP + 1]]
-
-    def nearest_open(self, query: SearchQuery, wanted: int) -> list[tuple[Any, ...]]:
-        """Nearest first, open as asked. When much is open, the nearest OPEN_WALK entries of the
-        radius hold a page's worth: probe each one's hours (a correlated subquery) and stop there.
-        When little is open (nights, Sundays), they do not: then find what is open once, by
-        semi-joins, and keep what lies in the radius."""
-        assert query.origin is not None
-        if indexed_entries() < OPEN_WALK_MIN_ENTRIES:
-            # A small index: the sets of what is open are small too. Walk with them.
-            entries, _ordering = self.filtered(query, correlated=False)
-            with index_walk():
-                rows = list(entries.order_by("nearness").values_list("nearness", "name", "id")[:wanted])  # type: ignore[misc]
-            return self.in_order(query, rows, wanted)
-        entries, _ordering = self.filtered(replace(query, open_at=None, open_on=None))
-        walk = entries.order_by("nearness").values(  # type: ignore[misc]
-            "id", "name", "location_id", "service_id", "own_hours", "time_zone", "nearness"
-        )
-        walk_sql, walk_params = walk[:OPEN_WALK].query.sql_with_params()
-        hours = self.hours_filters(query, correlated=True)
-        # The walk is materialised once; the first row returned counts its entries.
-        sql = (
-            f"WITH walk AS MATERIALIZED ({walk_sql})"  # noqa: S608 - the ORM's SQL and fixed fragments
-            " (SELECT CAST(-1 AS double precision), '', CAST(0 AS bigint), count(*) FROM walk)"
-            " UNION ALL (SELECT directory_searchentry.nearness, directory_searchentry.name,"
-            " directory_searchentry.id, 0 FROM walk AS directory_searchentry"
-            f" WHERE {' AND '.join(part.text for part in hours)}"
-            " ORDER BY directory_searchentry.nearness LIMIT %s)"
-        )
-        params = [*walk_params, *(param for part in hours for param in part.params), wanted]
-        with index_walk(), connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            found = cursor.fetchall()
-        walked = found[0][3]
-        rows = [(nearness, name, entry_id) for nearness, name, entry_id, _count in found[1:]]
-        if len(rows) < wanted and walked == OPEN_WALK:
-            # The walk ran out before a page's worth was open: what is open, by semi-joins.
-            entries, _ordering = self.filtered(query, correlated=False)
-            rows = list(entries.order_by("nearness").values_list("nearness", "name", "id")[:wanted])  # type: ignore[misc]
-        return self.in_order(query, rows, wanted)
 
     def best_matches(self, query: SearchQuery) -> list[tuple[Any, ...]]:
         """Best match first, in two tiers: entries whose service or category names hold every word,

@@ -10,6 +10,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import time
 
 from django.db import transaction
 from django.db.models import Q
@@ -17,7 +18,7 @@ from django.db.models import Q
 from kynect.core.geo import unit_vector
 from kynect.directory import models as hsds
 from kynect.directory.display import address_text, main_phone, partner_organization_ids, pick_address
-from kynect.directory.hours import chunked
+from kynect.directory.hours import chunked, hour_slots
 from kynect.directory.search.backends import search_backend
 from kynect.directory.taxonomy import kynect_term_rows
 
@@ -118,11 +119,13 @@ def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]
                 phones[(kind, owner)].append(phone)
                 break
     partners = partner_organization_ids(organization_ids=organization_ids)
-    own_hours = set(
-        hsds.OpeningWindow.objects.filter(service_id__in=ids)
-        .values_list("service_id", "location_id")
-        .distinct()
-    )
+    # The weekly windows of these locations, shared (service None) or a listed service's own.
+    windows: dict[tuple[uuid.UUID, uuid.UUID | None], list[tuple[int, time, time, bool]]] = defaultdict(list)
+    for location_id, service_id, weekday, opens, closes, next_day in hsds.OpeningWindow.objects.filter(
+        Q(service_id__isnull=True) | Q(service_id__in=ids), location_id__in=location_ids
+    ).values_list("location_id", "service_id", "weekday", "opens_at", "closes_at", "closes_next_day"):
+        windows[(location_id, service_id)].append((weekday, opens, closes, next_day))
+    own_hours = {(service_id, location_id) for location_id, service_id in windows if service_id is not None}
 
     entries = []
     for service in services:
@@ -168,6 +171,11 @@ def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]
                     z=z,
                     time_zone=time_zone or DEFAULT_TIME_ZONE,
                     own_hours=(service.id, where) in own_hours,
+                    open_slots=hour_slots(
+                        windows.get((where, service.id if (service.id, where) in own_hours else None), [])
+                        if where
+                        else []
+                    ),
                     address=address_text(pick_address(addresses[where])) if where else "",
                     phone=chosen.number if chosen else "",
                     **common,

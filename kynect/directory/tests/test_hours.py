@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -12,15 +13,19 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Q
 from django.utils import translation
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kynect.core import clock
 from kynect.directory import models as hsds
 from kynect.directory.generator import directory_generate
 from kynect.directory.hours import (
     format_time,
+    hour_slots,
     hours_records,
     hours_today,
     is_open,
+    moment_slot,
     opening_windows_rebuild,
     opening_windows_rebuild_counts,
     weekly_table,
@@ -377,3 +382,90 @@ def test_import_builds_windows_for_every_location_with_weekly_schedules(tmp_path
     rows = _rows()
     call_command("import_hsds", str(tmp_path), report=str(tmp_path / "r2.csv"), stdout=io.StringIO())
     assert _rows() == rows
+
+
+# --- Hours of the week (the search index's prefilter) ---------------------------------------------
+
+
+@dataclass
+class _Window:
+    weekday: int
+    opens_at: time
+    closes_at: time
+    closes_next_day: bool = False
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+def _slots(*windows: _Window) -> list[int]:
+    return hour_slots((w.weekday, w.opens_at, w.closes_at, w.closes_next_day) for w in windows)
+
+
+@pytest.mark.parametrize(
+    ("window", "expected"),
+    [
+        (_Window(0, time(8), time(17)), list(range(8, 17))),
+        (_Window(0, time(8, 30), time(17, 30)), list(range(8, 18))),
+        (_Window(2, time(0), time(23, 59, 59)), list(range(48, 72))),
+        (_Window(0, time(23), time(23, 59, 59)), [23]),
+        (_Window(0, time(22), time(23)), [22]),
+        (_Window(6, time(22), time(2), closes_next_day=True), [0, 1, 166, 167]),
+        (_Window(4, time(9), time(9)), []),
+        (_Window(1, time(0), time(0)), list(range(24, 48))),
+    ],
+    ids=[
+        "hours",
+        "half hours",
+        "24 hours",
+        "until midnight",
+        "closing on the hour",
+        "over Sunday night",
+        "empty",
+        "midnight to midnight",
+    ],
+)
+def test_hour_slots_are_the_hours_of_the_week_a_window_touches(window: _Window, expected: list[int]) -> None:
+    assert _slots(window) == expected
+
+
+def test_hour_slots_merge_windows_and_number_a_moment_alike() -> None:
+    assert _slots(
+        _Window(0, time(8), time(10)), _Window(0, time(9), time(11)), _Window(1, time(8), time(9))
+    ) == [
+        8,
+        9,
+        10,
+        32,
+    ]
+    # Tuesday 8:15 local is hour 24 + 8 of the week.
+    assert moment_slot(datetime(2026, 11, 24, 8, 15, tzinfo=ZoneInfo("America/Chicago"))) == 32
+
+
+_clock_times = st.builds(
+    time, st.integers(0, 23), st.sampled_from([0, 15, 30, 59]), st.sampled_from([0, 30, 59])
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    windows=st.lists(
+        st.builds(
+            _Window,
+            weekday=st.integers(0, 6),
+            opens_at=_clock_times,
+            closes_at=st.one_of(_clock_times, st.just(time(23, 59, 59))),
+            closes_next_day=st.booleans(),
+        ),
+        max_size=4,
+    ),
+    # Hypothesis takes naive bounds and attaches the zone itself.
+    moment=st.datetimes(
+        min_value=datetime(2026, 11, 23),  # noqa: DTZ001
+        max_value=datetime(2026, 11, 30),  # noqa: DTZ001
+        timezones=st.just(ZoneInfo("America/New_York")),
+    ),
+)
+def test_hour_slots_hold_every_moment_the_place_is_open(windows: list[_Window], moment: datetime) -> None:
+    # A superset: whenever the exact rule says open, the moment's hour is among the slots.
+    if is_open(windows=windows, time_zone="America/New_York", at=moment):
+        assert moment_slot(moment) in _slots(*windows)

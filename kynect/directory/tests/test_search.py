@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,6 +12,7 @@ from django.db import connection
 
 from kynect.core.geo import zip_lookup
 from kynect.directory import models
+from kynect.directory.hours import opening_windows_rebuild
 from kynect.directory.search import (
     COUNT_CAP,
     Origin,
@@ -439,17 +442,8 @@ def test_a_tier_larger_than_the_candidates_is_ranked_on_a_bounded_set(
     assert all(entries[hit.entry_id].name.startswith("Food pantry") for hit in page.hits)
 
 
-@pytest.mark.parametrize("walk", [1, 2, 100])
-@pytest.mark.parametrize("min_entries", [0, 10**9], ids=["large index", "small index"])
-def test_open_now_nearby_finds_what_is_open_beyond_the_nearest_few(
-    monkeypatch: pytest.MonkeyPatch, walk: int, min_entries: int
-) -> None:
-    # PostgreSQL probes the hours of the nearest OPEN_WALK entries, then falls back to semi-joins;
-    # with a small index it walks with the semi-joins straight away.
-    from kynect.directory.search import backends
-
-    monkeypatch.setattr(backends, "OPEN_WALK", walk)
-    monkeypatch.setattr(backends, "OPEN_WALK_MIN_ENTRIES", min_entries)
+def test_open_now_nearby_finds_what_is_open_beyond_the_nearest_few() -> None:
+    # PostgreSQL walks its (place, open slots) index nearest first and skips what is closed.
     listed_service(name="Closed nearby", hours=[("SA", time(9), time(12))], latitude=FRANKFORT.latitude)
     listed_service(
         name="Open a bit farther", hours=[(WEEKDAYS, time(8), time(17))], latitude=FRANKFORT.latitude + 0.05
@@ -462,3 +456,76 @@ def test_open_now_nearby_finds_what_is_open_beyond_the_nearest_few(
     monday_morning = datetime(2026, 11, 23, 9, tzinfo=EASTERN)
     assert names(near_frankfort(25, open_at=monday_morning)) == ["Open a bit farther", "Open farther"]
     assert names(near_frankfort(25, open_on=date(2026, 11, 28))) == ["Closed nearby"]
+
+
+def _hours_of_every_kind() -> None:
+    listed_service(name="Weekdays", hours=[(WEEKDAYS, time(8), time(16, 30))])
+    listed_service(name="Overnight", hours=[("SU", time(22), time(2))])
+    listed_service(name="Around the clock", hours=[("MO,TU,WE,TH,FR,SA,SU", time(0), time(0))])
+    listed_service(name="Until midnight", hours=[("SA", time(18), time(23, 59, 59))])
+    listed_service(name="No hours")
+    shared = listed_service(name="Shared hours", hours=[("TU,TH", time(9), time(12))])
+    evening = listed_service(name="Own evening", location=shared.location)
+    models.Schedule.objects.create(
+        service=evening.service, freq="WEEKLY", byday="WE", opens_at=time(18), closes_at=time(21)
+    )
+    opening_windows_rebuild(location_ids=[shared.location_id])
+    search_index_update()
+
+
+def test_the_index_keeps_the_hours_of_the_week_of_each_entry() -> None:
+    _hours_of_every_kind()
+
+    slots = dict(models.SearchEntry.objects.values_list("name", "open_slots"))
+
+    assert slots["Weekdays"] == [day * 24 + hour for day in range(5) for hour in range(8, 17)]
+    assert slots["Overnight"] == [0, 1, 166, 167]
+    assert slots["Around the clock"] == list(range(168))
+    assert slots["Until midnight"] == [5 * 24 + hour for hour in range(18, 24)]
+    assert slots["No hours"] == []
+    assert slots["Shared hours"] == [24 + 9, 24 + 10, 24 + 11, 72 + 9, 72 + 10, 72 + 11]
+    assert slots["Own evening"] == [48 + 18, 48 + 19, 48 + 20]
+
+
+def test_the_migration_fills_the_hours_of_the_week_as_the_index_does() -> None:
+    # Migration 0011 fills existing entries in one statement on PostgreSQL (in Python on SQLite).
+    from django.apps import apps
+
+    fill = importlib.import_module("kynect.directory.migrations.0011_searchentry_open_slots")
+    _hours_of_every_kind()
+    built = dict(models.SearchEntry.objects.values_list("id", "open_slots"))
+    models.SearchEntry.objects.update(open_slots=[])
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(fill.POSTGRES_FILL)
+    else:
+        fill.sqlite_fill(apps, None)
+
+    assert dict(models.SearchEntry.objects.values_list("id", "open_slots")) == built
+    assert any(built.values())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan")
+def test_a_nearest_open_search_skips_what_is_closed_inside_the_place_index() -> None:
+    _hours_of_every_kind()
+    statements: list[str] = []
+
+    def capture(execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+        if "ORDER BY" in sql and "open_slots" in sql and not sql.startswith("EXPLAIN"):
+            # Inside the search's own planner settings (no bitmaps, no sorts).
+            with context["connection"].cursor() as cursor:
+                cursor.execute("EXPLAIN " + sql, params)
+                statements.append("\n".join(row[0] for row in cursor.fetchall()))
+        return execute(sql, params, many, context)
+
+    monday_morning = datetime(2026, 11, 23, 9, tzinfo=EASTERN)
+    with connection.execute_wrapper(capture):
+        found = names(near_frankfort(25, open_at=monday_morning))
+
+    assert found == ["Around the clock", "Weekdays"]
+    assert len(statements) == 1
+    plan = statements[0]
+    assert "searchentry_place_open_gist" in plan
+    index_condition = next(line for line in plan.splitlines() if "Index Cond" in line)
+    assert "open_slots &&" in index_condition
