@@ -127,6 +127,35 @@ def chord_for_miles(miles: float) -> float:
     return 2 * math.sin(min(miles / EARTH_RADIUS_MILES, math.pi) / 2)
 
 
+# Grid cells of latitude and longitude at six sizes, halving from 2 degrees to 1/16 (exact in binary, so
+# that Python and PostgreSQL floor the same quotients). A search index stores a point's cell at every
+# size; a box is then covered by a few cells of one size (ADR 0020).
+CELL_SIZES = (2.0, 1.0, 0.5, 0.25, 0.125, 0.0625)
+MAX_COVER_CELLS = 30
+
+
+def cell_token(level: int, latitude: float, longitude: float) -> str:
+    """The token of the cell of size CELL_SIZES[level] holding the point, e.g. "geo4x1025y761"."""
+    size = CELL_SIZES[level]
+    return f"geo{level}x{math.floor((latitude + 90) / size)}y{math.floor((longitude + 180) / size)}"
+
+
+def point_cells(latitude: float, longitude: float) -> list[str]:
+    """The point's cell at every size."""
+    return [cell_token(level, latitude, longitude) for level in range(len(CELL_SIZES))]
+
+
+def box_cells(south: float, north: float, west: float, east: float) -> list[str]:
+    """The cells of the smallest size that cover the box with at most MAX_COVER_CELLS of them."""
+    for level in range(len(CELL_SIZES) - 1, -1, -1):
+        size = CELL_SIZES[level]
+        rows = range(math.floor((south + 90) / size), math.floor((north + 90) / size) + 1)
+        columns = range(math.floor((west + 180) / size), math.floor((east + 180) / size) + 1)
+        if len(rows) * len(columns) <= MAX_COVER_CELLS or level == 0:
+            return [f"geo{level}x{row}y{column}" for row in rows for column in columns]
+    raise AssertionError("unreachable")
+
+
 def miles_for_chord(chord: float) -> float:
     """The great-circle miles spanned by a chord of the unit sphere (the haversine formula's last step:
     the haversine of the angle is (chord / 2)²)."""

@@ -10,16 +10,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kynect.core.geo import (
+    CELL_SIZES,
     KENTUCKY_COUNTIES,
+    MAX_COVER_CELLS,
     County,
     UnknownPlaceError,
     UnknownZipCodeError,
+    box_cells,
+    cell_token,
     chord_for_miles,
     county_lookup,
     haversine_miles,
     kentucky_zip_codes,
     miles_for_chord,
     place_lookup,
+    point_cells,
     unit_vector,
     zip_lookup,
 )
@@ -234,3 +239,46 @@ def test_chord_and_miles_are_inverse(miles: float) -> None:
 
 def test_unit_vectors_have_length_one() -> None:
     assert math.dist((0, 0, 0), unit_vector(37.84, -84.27)) == pytest.approx(1.0)
+
+
+# --- Grid cells (the PostgreSQL search's place tokens) ------------------------------------------------
+
+
+def test_a_point_has_one_cell_at_every_size() -> None:
+    cells = point_cells(38.2009, -84.8733)
+    assert len(cells) == len(CELL_SIZES)
+    # 38.2009 + 90 = 128.2009 degrees north of the pole: cell 64 of 2 degrees, 2051 of 1/16.
+    assert cells[0] == "geo0x64y47"
+    assert cells[-1] == "geo5x2051y1522"
+
+
+@pytest.mark.parametrize(("miles", "level"), [(5, 5), (10, 4), (25, 3), (50, 2), (500, 0)])
+def test_a_box_is_covered_by_the_smallest_cells_that_stay_few(miles: int, level: int) -> None:
+    south, north, west, east = (
+        37.83 - miles / 69,
+        37.83 + miles / 69,
+        -85.76 - miles / 55,
+        -85.76 + miles / 55,
+    )
+    cells = box_cells(south, north, west, east)
+    assert {cell[: len(f"geo{level}")] for cell in cells} == {f"geo{level}"}
+    assert len(cells) <= MAX_COVER_CELLS or level == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    latitude=st.floats(36.4, 39.2),
+    longitude=st.floats(-89.6, -81.9),
+    miles=st.sampled_from([1, 5, 10, 25, 50]),
+    share_north=st.floats(0, 1),
+    share_east=st.floats(0, 1),
+)
+def test_every_point_of_a_box_lies_in_one_of_its_cells(
+    latitude: float, longitude: float, miles: int, share_north: float, share_east: float
+) -> None:
+    south, north = latitude - miles / 69, latitude + miles / 69
+    west, east = longitude - miles / 50, longitude + miles / 50
+    cells = box_cells(south, north, west, east)
+    level = int(cells[0][3])
+    point = (south + share_north * (north - south), west + share_east * (east - west))
+    assert cell_token(level, *point) in cells

@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.db.models import FloatField, QuerySet
 from django.db.models.expressions import RawSQL
 
-from kynect.core.geo import chord_for_miles, miles_for_chord, unit_vector
+from kynect.core.geo import box_cells, chord_for_miles, miles_for_chord, unit_vector
 from kynect.directory.hours import END_OF_DAY, moment_slot
 from kynect.directory.models import SearchEntry
 from kynect.directory.search.query import (
@@ -224,10 +224,12 @@ class SearchBackend:
         raise NotImplementedError
 
     def near(
-        self, entries: QuerySet[SearchEntry], origin: Origin, radius_miles: float | None
+        self, entries: QuerySet[SearchEntry], origin: Origin, radius_miles: float | None, *, box: bool = True
     ) -> QuerySet[SearchEntry]:
         """Keep the entries within `radius_miles` of `origin` (any distance when None), annotated with
-        `nearness`, a number that orders them nearest first and that `miles` turns into miles."""
+        `nearness`, a number that orders them nearest first and that `miles` turns into miles. With
+        `box` false, a backend may leave out the bounding box its place index answers, when another
+        index narrows the place instead."""
         raise NotImplementedError
 
     def miles(self, nearness: float) -> float:
@@ -260,13 +262,13 @@ class SearchBackend:
         return hours
 
     def filtered(
-        self, query: SearchQuery, *, correlated: bool | None = None
+        self, query: SearchQuery, *, correlated: bool | None = None, box: bool = True
     ) -> tuple[QuerySet[SearchEntry], list[str]]:
         """The entries matching every filter of `query`, and the ordering it asks for."""
         entries = SearchEntry.objects.all()
         ordering: list[str] = []
         if query.origin is not None:
-            entries = self.near(entries, query.origin, query.radius_miles)
+            entries = self.near(entries, query.origin, query.radius_miles, box=box)
         hours = self.hours_filters(query, correlated=correlated)
         if hours:
             entries = entries.extra(  # noqa: S610 - parameters are bound, the SQL is fixed
@@ -343,8 +345,9 @@ class SqliteSearchBackend(SearchBackend):
             return [tuple(row) for row in cursor.fetchall()]
 
     def near(
-        self, entries: QuerySet[SearchEntry], origin: Origin, radius_miles: float | None
+        self, entries: QuerySet[SearchEntry], origin: Origin, radius_miles: float | None, *, box: bool = True
     ) -> QuerySet[SearchEntry]:
+        # The (latitude, longitude) box is kept whatever `box` says: nothing else narrows the place.
         # The squared chord to the origin's unit vector: arithmetic the SQLite engine runs itself,
         # where trigonometry would call back into Python for every row. The bounding box uses the
         # (latitude, longitude) index.
@@ -425,11 +428,12 @@ class PostgresSearchBackend(SearchBackend):
             cursor.execute("ANALYZE directory_searchentry")
 
     def near(
-        self, entries: QuerySet[SearchEntry], origin: Origin, radius_miles: float | None
+        self, entries: QuerySet[SearchEntry], origin: Origin, radius_miles: float | None, *, box: bool = True
     ) -> QuerySet[SearchEntry]:
         # The chord to the origin, by the cube extension's Euclidean distance on the generated
         # `geo_point` column. Its GiST index answers the bounding cube and, when the nearest come
-        # first, walks the entries in that order and stops at the page's end.
+        # first, walks the entries in that order and stops at the page's end. Without `box`, only
+        # the chord is tested, on the rows other indexes found (the place cells of `text_filter`).
         point = unit_vector(origin.latitude, origin.longitude)
         entries = entries.annotate(
             nearness=RawSQL(
@@ -441,6 +445,8 @@ class PostgresSearchBackend(SearchBackend):
         if radius_miles is None:
             return entries.filter(x__isnull=False)
         chord = chord_for_miles(radius_miles)
+        if not box:
+            return entries.filter(nearness__lte=chord)
         return entries.extra(
             where=[
                 "directory_searchentry.geo_point"
@@ -509,7 +515,10 @@ class PostgresSearchBackend(SearchBackend):
         ts_rank over at most RANK_CANDIDATES of its entries: a word as common as "food" matches a
         tenth of a large directory, and ranking every match costs far more than the page's time. A
         tier that large is ranked on an arbitrary RANK_CANDIDATES of its matches (ADR 0015)."""
-        entries, _ordering = self.filtered(query)
+        # Near a place, the place cells in `tag_vector` narrow the place inside the GIN index, and
+        # the cube box is left out: with it, the planner intersected a bitmap of every entry in the
+        # box, up to half the state's, with the text's (ADR 0020).
+        entries, _ordering = self.filtered(query, box=False)
         text = " ".join(query.words)
         title = f"directory_searchentry.title_vector @@ {self.words_query}"
         fields = ["rank", "nearness", "name", "id"] if query.origin is not None else ["rank", "name", "id"]
@@ -529,7 +538,13 @@ class PostgresSearchBackend(SearchBackend):
         return [(row[2],) for row in rows[: COUNT_CAP + 1]]
 
     def tags_query(self, query: SearchQuery) -> str:
-        return " & ".join("(" + " | ".join(group) + ")" for group in query.tag_groups)
+        """The tag groups, and near a place within a radius the cells that cover its box."""
+        groups = [list(group) for group in query.tag_groups]
+        if query.origin is not None and query.radius_miles is not None:
+            groups.append(
+                box_cells(*bounding_box(query.origin.latitude, query.origin.longitude, query.radius_miles))
+            )
+        return " & ".join("(" + " | ".join(group) + ")" for group in groups)
 
     def text_filter(self, entries: QuerySet[SearchEntry], query: SearchQuery) -> QuerySet[SearchEntry]:
         where: list[str] = []
@@ -543,9 +558,10 @@ class PostgresSearchBackend(SearchBackend):
             # ts_rank grows with relevance; negate it so that, as on SQLite, smaller ranks first.
             select["rank"] = f"-ts_rank(directory_searchentry.document, {self.words_query})"
             select_params += [text, text]
-        if query.tag_groups:
+        tags = self.tags_query(query)
+        if tags:
             where.append("directory_searchentry.tag_vector @@ to_tsquery('simple'::regconfig, %s)")
-            params.append(self.tags_query(query))
+            params.append(tags)
         return entries.extra(  # noqa: S610 - parameters are bound, the SQL is fixed
             where=where, params=params, select=select, select_params=select_params
         )

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
-from kynect.core.geo import zip_lookup
+from kynect.core.geo import point_cells, zip_lookup
 from kynect.directory import models
 from kynect.directory.hours import opening_windows_rebuild
 from kynect.directory.search import (
@@ -529,3 +529,38 @@ def test_a_nearest_open_search_skips_what_is_closed_inside_the_place_index() -> 
     assert "searchentry_place_open_gist" in plan
     index_condition = next(line for line in plan.splitlines() if "Index Cond" in line)
     assert "open_slots &&" in index_condition
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's tag vector holds the place cells")
+def test_the_tag_vector_holds_the_place_cells_python_computes() -> None:
+    # Migration 0012 writes the cells in SQL; the search asks for them by kynect.core.geo's tokens.
+    points = [(38.2009, -84.8733), (37.0, -86.0), (38.0625, -85.5), (36.99999, -88.00001), (39.1, -84.5)]
+    for number, (latitude, longitude) in enumerate(points):
+        listed_service(name=f"Place {number}", latitude=latitude, longitude=longitude)
+    search_index_update()
+
+    for number, (latitude, longitude) in enumerate(points):
+        entry = models.SearchEntry.objects.get(name=f"Place {number}")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT tag_vector::text FROM directory_searchentry WHERE id = %s", [entry.pk])
+            lexemes = {part.strip("'") for part in cursor.fetchone()[0].split()}
+        assert set(point_cells(latitude, longitude)) <= lexemes, (latitude, longitude)
+
+
+def test_a_category_near_a_place_keeps_only_what_is_in_the_radius() -> None:
+    listed_service(name="Pantry here", category_slugs=["food-pantries"])
+    listed_service(name="Pantry 30 miles north", category_slugs=["food-pantries"], latitude=38.2009 + 0.43)
+    listed_service(name="Pantry far west", category_slugs=["food-pantries"], latitude=37.0, longitude=-88.5)
+    listed_service(name="Shelter here", category_slugs=["emergency-shelter"])
+    search_index_update()
+    pantries = (term_tag(taxonomy_id("food-pantries")),)
+
+    assert names(near_frankfort(25, words=keyword_words("pantry"), tag_groups=(pantries,))) == ["Pantry here"]
+    assert names(near_frankfort(50, words=keyword_words("pantry"), tag_groups=(pantries,))) == [
+        "Pantry here",
+        "Pantry 30 miles north",
+    ]
+    assert names(near_frankfort(50, words=keyword_words("pantry"))) == [
+        "Pantry here",
+        "Pantry 30 miles north",
+    ]
