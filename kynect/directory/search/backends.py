@@ -393,7 +393,11 @@ class SqliteSearchBackend(SearchBackend):
 
 @contextmanager
 def index_walk() -> Iterator[None]:
-    """Within this block, PostgreSQL plans without bitmap scans or sorts (restored after)."""
+    """Within this block, PostgreSQL plans without bitmap scans or sorts (restored after).
+
+    The settings are local to the transaction. When this block is the transaction, its end restores
+    them; inside someone else's transaction, they are put back by hand."""
+    outermost = connection.get_autocommit() and not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT current_setting('enable_bitmapscan'), current_setting('enable_sort'),"
@@ -403,17 +407,18 @@ def index_walk() -> Iterator[None]:
         try:
             yield
         finally:
-            cursor.execute(
-                "SELECT set_config('enable_bitmapscan', %s, true), set_config('enable_sort', %s, true)",
-                [bitmaps, sorts],
-            )
+            if not outermost:
+                cursor.execute(
+                    "SELECT set_config('enable_bitmapscan', %s, true), set_config('enable_sort', %s, true)",
+                    [bitmaps, sorts],
+                )
 
 
-# Best-match searches on PostgreSQL rank at most this many entries per tier.
-RANK_CANDIDATES = 2000
 # Nearest-first searches on PostgreSQL fetch this many entries beyond a full count, so that entries at
 # the same place (the same distance) around the cut are all seen.
 KNN_SLACK = 50
+# Best-match searches on PostgreSQL rank at most this many entries per tier.
+RANK_CANDIDATES = 2000
 
 
 class PostgresSearchBackend(SearchBackend):

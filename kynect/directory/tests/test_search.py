@@ -407,6 +407,21 @@ def test_the_planner_settings_of_a_nearest_first_search_do_not_outlive_it() -> N
     assert page.total == 1
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL planner settings")
+@pytest.mark.django_db(transaction=True)
+def test_the_planner_settings_end_with_a_search_that_is_its_own_transaction() -> None:
+    listed_service(name="Pantry", hours=[(WEEKDAYS, time(8), time(16))])
+    search_index_update()
+    assert connection.get_autocommit()
+
+    page = search_backend().search(near_frankfort(25))
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_bitmapscan'), current_setting('enable_sort')")
+        assert cursor.fetchone() == ("on", "on")
+    assert page.total == 1
+
+
 def test_best_match_puts_names_before_descriptions_and_ranks_within() -> None:
     listed_service(name="Community kitchen", description="food " * 30)
     listed_service(name="Food pantry", description="Groceries.")
