@@ -219,8 +219,12 @@ class SearchBackend:
     def index_analyze(self) -> None:
         """Refresh the query planner's statistics after many writes."""
 
-    def text_filter(self, entries: QuerySet[SearchEntry], query: SearchQuery) -> QuerySet[SearchEntry]:
-        """Keep the entries matching the words and tags, with a `rank` where smaller is better."""
+    def text_filter(
+        self, entries: QuerySet[SearchEntry], query: SearchQuery, *, words_in_title: bool = False
+    ) -> QuerySet[SearchEntry]:
+        """Keep the entries matching the words and tags, with a `rank` where smaller is better. With
+        `words_in_title`, the words must be in the service's or its categories' names (PostgreSQL's
+        first tier of best matches; other backends do not ask for it)."""
         raise NotImplementedError
 
     def near(
@@ -262,7 +266,12 @@ class SearchBackend:
         return hours
 
     def filtered(
-        self, query: SearchQuery, *, correlated: bool | None = None, box: bool = True
+        self,
+        query: SearchQuery,
+        *,
+        correlated: bool | None = None,
+        box: bool = True,
+        words_in_title: bool = False,
     ) -> tuple[QuerySet[SearchEntry], list[str]]:
         """The entries matching every filter of `query`, and the ordering it asks for."""
         entries = SearchEntry.objects.all()
@@ -275,7 +284,7 @@ class SearchBackend:
                 where=[sql.text for sql in hours], params=[param for sql in hours for param in sql.params]
             )
         if query.words or query.tag_groups:
-            entries = self.text_filter(entries, query)
+            entries = self.text_filter(entries, query, words_in_title=words_in_title)
         if query.sort is SortOrder.RELEVANCE and query.words:
             ordering.append("rank")
         if query.origin is not None:
@@ -382,7 +391,9 @@ class SqliteSearchBackend(SearchBackend):
             parts.append("tags : (" + " OR ".join(_fts_phrase(tag) for tag in group) + ")")
         return " AND ".join(parts)
 
-    def text_filter(self, entries: QuerySet[SearchEntry], query: SearchQuery) -> QuerySet[SearchEntry]:
+    def text_filter(
+        self, entries: QuerySet[SearchEntry], query: SearchQuery, *, words_in_title: bool = False
+    ) -> QuerySet[SearchEntry]:
         return entries.extra(  # noqa: S610 - parameters are bound, the SQL is fixed
             tables=[self.table],
             where=[f"{self.table} MATCH %s", f"{self.table}.rowid = directory_searchentry.id"],
@@ -523,14 +534,17 @@ class PostgresSearchBackend(SearchBackend):
         # Near a place, the place cells in `tag_vector` narrow the place inside the GIN index, and
         # the cube box is left out: with it, the planner intersected a bitmap of every entry in the
         # box, up to half the state's, with the text's (ADR 0020).
-        entries, _ordering = self.filtered(query, box=False)
-        text = " ".join(query.words)
-        title = f"directory_searchentry.title_vector @@ {self.words_query}"
+        # The first tier asks for the words in the names only: the names are part of the whole
+        # document, so asking both made the planner build a second bitmap as large as the first.
         fields = ["rank", "nearness", "name", "id"] if query.origin is not None else ["rank", "name", "id"]
-        named = list(entries.extra(where=[title], params=[text, text]).values_list(*fields)[:RANK_CANDIDATES])  # noqa: S610
+        in_title, _ordering = self.filtered(query, box=False, words_in_title=True)
+        named = list(in_title.values_list(*fields)[:RANK_CANDIDATES])
         named.sort()
         rows = named
         if len(named) <= COUNT_CAP:
+            entries, _ordering = self.filtered(query, box=False)
+            text = " ".join(query.words)
+            title = f"directory_searchentry.title_vector @@ {self.words_query}"
             others = list(
                 entries.extra(where=[f"NOT ({title})"], params=[text, text]).values_list(*fields)[  # noqa: S610
                     :RANK_CANDIDATES
@@ -551,14 +565,19 @@ class PostgresSearchBackend(SearchBackend):
             )
         return " & ".join("(" + " | ".join(group) + ")" for group in groups)
 
-    def text_filter(self, entries: QuerySet[SearchEntry], query: SearchQuery) -> QuerySet[SearchEntry]:
+    def text_filter(
+        self, entries: QuerySet[SearchEntry], query: SearchQuery, *, words_in_title: bool = False
+    ) -> QuerySet[SearchEntry]:
         where: list[str] = []
         params: list[str] = []
         select: dict[str, str] = {}
         select_params: list[str] = []
         if query.words:
             text = " ".join(query.words)
-            where.append(f"directory_searchentry.document @@ {self.words_query}")
+            # Words are plain terms ANDed (`keyword_words`), and the names are in the document, so a
+            # match in the names is a match in the document.
+            column = "title_vector" if words_in_title else "document"
+            where.append(f"directory_searchentry.{column} @@ {self.words_query}")
             params += [text, text]
             # ts_rank grows with relevance; negate it so that, as on SQLite, smaller ranks first.
             select["rank"] = f"-ts_rank(directory_searchentry.document, {self.words_query})"
