@@ -120,7 +120,9 @@ def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]
                 break
     partners = partner_organization_ids(organization_ids=organization_ids)
     # The weekly windows of these locations, shared (service None) or a listed service's own.
-    windows: dict[tuple[uuid.UUID, uuid.UUID | None], list[tuple[int, time, time, bool]]] = defaultdict(list)
+    windows: dict[tuple[uuid.UUID | None, uuid.UUID | None], list[tuple[int, time, time, bool]]] = (
+        defaultdict(list)
+    )
     for location_id, service_id, weekday, opens, closes, next_day in hsds.OpeningWindow.objects.filter(
         Q(service_id__isnull=True) | Q(service_id__in=ids), location_id__in=location_ids
     ).values_list("location_id", "service_id", "weekday", "opens_at", "closes_at", "closes_next_day"):
@@ -156,6 +158,7 @@ def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]
                 or (phones[("location", where)] if where else [])
                 or phones[("organization", service.organization_id)]
             )
+            own = (service.id, where) in own_hours
             x, y, z = (
                 unit_vector(latitude, longitude)
                 if latitude is not None and longitude is not None
@@ -170,12 +173,8 @@ def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]
                     y=y,
                     z=z,
                     time_zone=time_zone or DEFAULT_TIME_ZONE,
-                    own_hours=(service.id, where) in own_hours,
-                    open_slots=hour_slots(
-                        windows.get((where, service.id if (service.id, where) in own_hours else None), [])
-                        if where
-                        else []
-                    ),
+                    own_hours=own,
+                    open_slots=hour_slots(windows.get((where, service.id if own else None), [])),
                     address=address_text(pick_address(addresses[where])) if where else "",
                     phone=chosen.number if chosen else "",
                     **common,
