@@ -184,6 +184,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "kynect.core.context_processors.site",
                 "kynect.ondemand.context_processors.navigation",
+                "kynect.ondemand.context_processors.my_information",
             ],
         },
     },

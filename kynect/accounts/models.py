@@ -64,13 +64,6 @@ class User(AbstractUser):
         super().clean()
         self.email = self.email.strip().lower()
 
-    def roles_in(self, organization: Organization | None) -> set[str]:
-        memberships = self.memberships.filter(is_active=True, organization=organization)
-        return set(memberships.values_list("role", flat=True))
-
-    def has_role(self, role: str) -> bool:
-        return self.memberships.filter(is_active=True, role=role).exists()
-
 
 class Organization(BaseModel):
     """An organization whose people use the platform. The directory links it to its HSDS organization."""

@@ -7,6 +7,7 @@ selectors rather than filtering `Membership` themselves.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 from uuid import UUID
 
 from django.db.models import Q, QuerySet
@@ -74,6 +75,22 @@ def organizations_administered(*, user: User) -> QuerySet[Organization]:
 
 def is_partner_admin(*, user: User, organization: Organization) -> bool:
     return user_has_role(user=user, role=Role.PARTNER_ADMIN, organization=organization)
+
+
+def agencies_administered(*, user: User) -> QuerySet[Organization]:
+    """Organizations in which `user` is an active agency admin (kynect On Demand)."""
+    return organizations_where(user=user, role=Role.AGENCY_ADMIN)
+
+
+def memberships_with_role(
+    *, role: RoleArg, organizations: QuerySet[Organization] | Iterable[Any] | None = None
+) -> QuerySet[Membership]:
+    """Everyone's active memberships of `role` (one or several), in `organizations` (rows or ids) when
+    given: who holds a role, where `active_memberships` asks what one user holds."""
+    memberships = Membership.objects.filter(is_active=True, role__in=_role_list(role))
+    if organizations is not None:
+        memberships = memberships.filter(organization__in=organizations)
+    return memberships
 
 
 def organization_memberships(*, organization: Organization) -> QuerySet[Membership]:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kynect.accounts.forms import InvitationAcceptForm, InvitationForm, OutboxPasswordResetForm, SignInForm
 from kynect.accounts.models import Membership, Organization, User
 from kynect.accounts.selectors import (
+    active_memberships,
     is_partner_admin,
     organization_memberships,
     organization_open_invitations,
@@ -30,7 +31,6 @@ from kynect.accounts.services import (
 )
 from kynect.core.audit import client_ip
 from kynect.core.phones import phone_display
-from kynect.ondemand.selectors import can_manage_helpers, helper_of, helper_preferences
 
 
 class SignInView(auth_views.LoginView):
@@ -91,19 +91,17 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 
 @login_required
 def my_information(request: HttpRequest) -> HttpResponse:
-    """The signed-in person's own details; helpers also see their kynect On Demand preferences."""
+    """The signed-in person's own details. Helpers also see their kynect On Demand preferences, which the
+    On Demand app puts in the page's context (`kynect.ondemand.context_processors.my_information`)."""
     assert isinstance(request.user, User)
     user = request.user
-    helper = helper_of(user=user)
     return render(
         request,
         "accounts/my_information.html",
         {
             "person": user,
             "phone": phone_display(user.phone) if user.phone else "",
-            "memberships": user.memberships.filter(is_active=True).select_related("organization"),
-            "preferences": helper_preferences(helper=helper) if helper is not None else None,
-            "can_manage_helpers": can_manage_helpers(user=user),
+            "memberships": active_memberships(user=user).select_related("organization"),
         },
     )
 

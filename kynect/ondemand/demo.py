@@ -7,7 +7,8 @@ from datetime import date
 
 from django.db import transaction
 
-from kynect.accounts.models import Membership, Role, User
+from kynect.accounts.models import Role, User
+from kynect.accounts.selectors import active_memberships
 from kynect.core import clock
 from kynect.core.geo import KENTUCKY_COUNTIES
 from kynect.interop.doi.roster import Roster, RosterRow
@@ -62,9 +63,9 @@ def demo_helpers_seed(*, state_admin: User) -> int:
         if helper.role == Helper.Role.AGENT:
             _demo_licence(user, phone)
         else:
-            membership = Membership.objects.get(
+            membership = active_memberships(
                 user=user, role=Role.KYNECTOR if helper.role == Helper.Role.KYNECTOR else Role.AGENCY_ADMIN
-            )
+            ).get()
             helper_agency_active_set(actor=state_admin, membership=membership, active=True)
         helper = helper_agree_terms(helper=helper, npn=DEMO_AGENT_NPN)
         result = helper_contact_update(

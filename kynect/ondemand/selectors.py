@@ -13,7 +13,14 @@ from django.utils import formats
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 
-from kynect.accounts.models import Membership, Organization, Role, User
+from kynect.accounts.models import Membership, Role, User
+from kynect.accounts.selectors import (
+    active_memberships,
+    agencies_administered,
+    is_state_admin,
+    memberships_with_role,
+    user_has_role,
+)
 from kynect.core import clock
 from kynect.core.geo import KENTUCKY_COUNTIES
 from kynect.core.phones import phone_display
@@ -44,16 +51,12 @@ AGENCY_ROLES = (Role.KYNECTOR, Role.AGENCY_ADMIN)
 
 def helper_memberships(*, user: User) -> QuerySet[Membership]:
     """The user's active memberships in a helper role (agent, kynector, agency admin)."""
-    if not user.is_authenticated or not user.is_active:
-        return Membership.objects.none()
-    return Membership.objects.filter(user=user, is_active=True, role__in=list(HELPER_ROLES)).select_related(
-        "organization"
-    )
+    return active_memberships(user=user, role=HELPER_ROLES).select_related("organization")
 
 
 def user_is_helper(*, user: User) -> bool:
     """Whether the user sees the kynect On Demand tab."""
-    return helper_memberships(user=user).exists()
+    return user_has_role(user=user, role=HELPER_ROLES)
 
 
 def helper_of(*, user: User) -> Helper | None:
@@ -213,23 +216,7 @@ def helpers_available_at(
     return base.filter(in_window, ~Exists(away), is_available=True)
 
 
-# --- Managing the active flag -----------------------------------------------------------------------
-
-
-def is_state_admin(*, user: User) -> bool:
-    return (
-        bool(user.is_authenticated)
-        and Membership.objects.filter(user=user, role=Role.STATE_ADMIN, is_active=True).exists()
-    )
-
-
-def agencies_administered(*, user: User) -> QuerySet[Organization]:
-    """Organizations in which the user is an active agency admin."""
-    if not user.is_authenticated or not user.is_active:
-        return Organization.objects.none()
-    return Organization.objects.filter(
-        memberships__user=user, memberships__role=Role.AGENCY_ADMIN, memberships__is_active=True
-    ).distinct()
+# --- Managing the active flag: On Demand's policy, asking roles of accounts selectors ------------------
 
 
 def can_manage_helpers(*, user: User) -> bool:
@@ -242,21 +229,18 @@ def can_set_agency_active(*, actor: User, membership: Membership) -> bool:
         return False
     if is_state_admin(user=actor):
         return True
-    return (
-        membership.organization_id is not None
-        and agencies_administered(user=actor).filter(pk=membership.organization_id).exists()
+    return membership.organization_id is not None and user_has_role(
+        user=actor, role=Role.AGENCY_ADMIN, organization=membership.organization_id
     )
 
 
 def agency_memberships_managed_by(*, user: User) -> QuerySet[Membership]:
     """The kynector and agency-admin memberships whose active flag the user may see and set."""
-    memberships = Membership.objects.filter(role__in=AGENCY_ROLES, is_active=True).select_related(
-        "user", "organization", "user__helper"
-    )
-    if is_state_admin(user=user):
-        return memberships.order_by("organization__name", "user__last_name", "user__first_name", "pk")
-    return memberships.filter(organization__in=agencies_administered(user=user)).order_by(
-        "organization__name", "user__last_name", "user__first_name", "pk"
+    agencies = None if is_state_admin(user=user) else agencies_administered(user=user)
+    return (
+        memberships_with_role(role=AGENCY_ROLES, organizations=agencies)
+        .select_related("user", "organization", "user__helper")
+        .order_by("organization__name", "user__last_name", "user__first_name", "pk")
     )
 
 

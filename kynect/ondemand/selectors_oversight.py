@@ -31,6 +31,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 
 from kynect.accounts.models import Organization, User
+from kynect.accounts.selectors import agencies_administered, is_state_admin
 from kynect.core.geo import KENTUCKY_COUNTIES
 from kynect.ondemand.models import (
     Deregistration,
@@ -41,7 +42,7 @@ from kynect.ondemand.models import (
     Language,
     Offer,
 )
-from kynect.ondemand.selectors import agencies_administered, helpers_available_at, is_state_admin
+from kynect.ondemand.selectors import helpers_available_at
 
 DASHBOARD_TIME_ZONE = ZoneInfo("America/New_York")
 # Medians are taken in Python over at most this many requests of a period (a week is a few thousand).

@@ -17,7 +17,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import formats
@@ -26,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from kynect.accounts.models import Organization, User
 from kynect.core import clock
-from kynect.core.audit import access_event_record
+from kynect.core.audit import audited_read
 from kynect.core.geo import KENTUCKY_COUNTIES
 from kynect.ondemand.confirmation import ZONE_NAMES
 from kynect.ondemand.forms_oversight import ReassignForm
@@ -51,7 +50,7 @@ from kynect.ondemand.selectors_oversight import (
     reassign_candidates,
     requests_by_status,
 )
-from kynect.ondemand.views import _add_errors
+from kynect.ondemand.views_common import form_errors_add
 
 PAGE_SIZE = 50
 ESCALATED_LIMIT = 200  # escalations are exceptions; more than this and the list says so
@@ -148,6 +147,17 @@ def _chosen_agency(request: HttpRequest, choices: list[Organization]) -> Organiz
     return next((agency for agency in choices if str(agency.pk) == wanted), None)
 
 
+@dataclass(frozen=True)
+class _Overseen:
+    """What the oversight page shows: escalated requests (one more than it lists, to say there are more),
+    a page of the other open requests, a page of helpers, and which of those are available now."""
+
+    escalated: list[HelpRequest]
+    request_page: Page[HelpRequest]
+    helper_page: Page[Helper]
+    available_ids: set[Any]
+
+
 @login_required
 @require_GET
 def oversight(request: HttpRequest) -> HttpResponse:
@@ -157,26 +167,33 @@ def oversight(request: HttpRequest) -> HttpResponse:
     now = clock.now()
     agency_choices = oversight_agency_choices(scope=scope)
     agency = _chosen_agency(request, agency_choices)
-    requests = help_requests_overseen(scope=scope, agency=agency)
-    escalated = list(requests.filter(ESCALATED)[: ESCALATED_LIMIT + 1])
-    request_page = Paginator(requests.exclude(ESCALATED), PAGE_SIZE).get_page(
-        request.GET.get("requests_page")
-    )
-    helper_page = Paginator(helpers_overseen(scope=scope, agency=agency), PAGE_SIZE).get_page(
-        request.GET.get("helpers_page")
-    )
-    available_ids = helper_ids_available_now(helper_ids=[helper.pk for helper in helper_page], at=now)
-    with transaction.atomic():
-        access_event_record(
-            actor=user,
-            subject_type="ondemand.oversight",
-            subject_id=str(agency.pk) if agency else "all" if scope.is_state else "own agencies",
-            detail=(
-                f"{len(helper_page.object_list)} helpers, {len(escalated)} escalated and "
-                f"{len(request_page.object_list)} other open requests"
-            ),
-            request=request,
+
+    def read() -> _Overseen:
+        requests = help_requests_overseen(scope=scope, agency=agency)
+        helper_page = Paginator(helpers_overseen(scope=scope, agency=agency), PAGE_SIZE).get_page(
+            request.GET.get("helpers_page")
         )
+        return _Overseen(
+            escalated=list(requests.filter(ESCALATED)[: ESCALATED_LIMIT + 1]),
+            request_page=Paginator(requests.exclude(ESCALATED), PAGE_SIZE).get_page(
+                request.GET.get("requests_page")
+            ),
+            helper_page=helper_page,
+            available_ids=helper_ids_available_now(helper_ids=[helper.pk for helper in helper_page], at=now),
+        )
+
+    overseen = audited_read(
+        request=request,
+        actor=user,
+        subject_type="ondemand.oversight",
+        subject_id=str(agency.pk) if agency else "all" if scope.is_state else "own agencies",
+        read=read,
+        detail=lambda shown: (
+            f"{len(shown.helper_page.object_list)} helpers, {len(shown.escalated)} escalated and "
+            f"{len(shown.request_page.object_list)} other open requests"
+        ),
+    )
+    escalated, request_page, helper_page = overseen.escalated, overseen.request_page, overseen.helper_page
     return render(
         request,
         "ondemand/oversight/index.html",
@@ -191,7 +208,7 @@ def oversight(request: HttpRequest) -> HttpResponse:
             "request_rows": [_request_row(item, scope) for item in request_page],
             "helper_page": helper_page,
             "helper_links": _page_links(request, helper_page, "helpers_page"),
-            "helper_rows": [_helper_row(helper, available_ids) for helper in helper_page],
+            "helper_rows": [_helper_row(helper, overseen.available_ids) for helper in helper_page],
         },
     )
 
@@ -219,7 +236,7 @@ def reassign(request: HttpRequest, request_id: Any) -> HttpResponse:
         try:
             help_request_reassign(help_request_id=help_request.pk, actor=user, to_helper=new_helper)
         except ValidationError as error:
-            _add_errors(form, error)
+            form_errors_add(form, error)
         else:
             messages.success(
                 request,
@@ -227,19 +244,19 @@ def reassign(request: HttpRequest, request_id: Any) -> HttpResponse:
                 % {"zip": help_request.zip_code, "name": _person(new_helper)},
             )
             return redirect("ondemand:oversight")
-    with transaction.atomic():
-        access_event_record(
-            actor=user,
-            subject_type="ondemand.helprequest",
-            subject_id=str(help_request.pk),
-            detail="oversight: reassign page",
-            request=request,
-        )
+    row = audited_read(
+        request=request,
+        actor=user,
+        subject_type="ondemand.helprequest",
+        subject_id=str(help_request.pk),
+        detail="oversight: reassign page",
+        read=lambda: _request_row(help_request, scope),
+    )
     return render(
         request,
         "ondemand/oversight/reassign.html",
         {
-            "row": _request_row(help_request, scope),
+            "row": row,
             "form": form,
             "scope": scope,
             "every_county": every_county,

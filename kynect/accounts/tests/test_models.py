@@ -147,32 +147,6 @@ def test_every_role():
     assert set(PARTNER_INVITABLE_ROLES) == {Role.PARTNER_USER, Role.PARTNER_ADMIN}
 
 
-@pytest.mark.parametrize("role", Role.values)
-def test_every_role_can_be_held(role):
-    organization = None if role == Role.RESIDENT else OrganizationFactory.create()
-    membership = Membership(user=UserFactory.create(), organization=organization, role=role)
-    membership.full_clean()
-    membership.save()
-    assert membership.user.has_role(role)
-    assert membership.user.roles_in(organization) == {role}
-
-
-def test_a_user_can_hold_several_roles_and_organizations():
-    user = UserFactory.create()
-    first, second = OrganizationFactory.create(), OrganizationFactory.create()
-    MembershipFactory.create(user=user, organization=first, role=Role.PARTNER_USER)
-    MembershipFactory.create(user=user, organization=first, role=Role.PARTNER_ADMIN)
-    MembershipFactory.create(user=user, organization=second, role=Role.PARTNER_USER)
-    assert user.roles_in(first) == {Role.PARTNER_USER, Role.PARTNER_ADMIN}
-    assert user.roles_in(second) == {Role.PARTNER_USER}
-
-
-def test_inactive_memberships_do_not_count():
-    membership = MembershipFactory.create(role=Role.PARTNER_ADMIN, is_active=False)
-    assert not membership.user.has_role(Role.PARTNER_ADMIN)
-    assert membership.user.roles_in(membership.organization) == set()
-
-
 def test_a_role_is_held_once_per_organization():
     membership = MembershipFactory.create(role=Role.PARTNER_USER)
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -1,0 +1,36 @@
+"""What the On Demand view modules share: form errors from a service, and the headers of pages that
+show personal data."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import HttpResponse
+from django.utils.cache import add_never_cache_headers
+
+
+def form_errors_add(form: Form, error: ValidationError) -> None:
+    """A service's refusal, shown on the form: by field where it names one of the form's fields."""
+    if hasattr(error, "error_dict"):
+        for field, field_errors in error.message_dict.items():
+            for message in field_errors:
+                form.add_error(field if field in form.fields else None, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+def secret_page(response: HttpResponse) -> HttpResponse:
+    """A page opened by a secret link (a requester's or an offer's): never cached, never indexed. (The
+    site-wide same-origin referrer policy already keeps its address from other sites; no-referrer would
+    make browsers send `Origin: null` with its forms, which the CSRF check refuses.)"""
+    add_never_cache_headers(response)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def private_page(response: HttpResponse) -> HttpResponse:
+    """A signed-in page with a requester's details: never cached. (It keeps the site's same-origin
+    referrer policy, which its CSRF-protected forms need.)"""
+    add_never_cache_headers(response)
+    return response
