@@ -68,11 +68,11 @@ def test_a_deactivated_or_anonymous_user_holds_nothing():
 
 
 def test_a_role_in_one_organization_is_not_a_role_in_another():
-    admin = MembershipFactory.create(role=Role.PARTNER_ADMIN)
-    other = OrganizationFactory.create()
-    assert is_partner_admin(user=admin.user, organization=admin.organization)
+    organization, other = OrganizationFactory.create(), OrganizationFactory.create()
+    admin = MembershipFactory.create(role=Role.PARTNER_ADMIN, organization=organization)
+    assert is_partner_admin(user=admin.user, organization=organization)
     assert not is_partner_admin(user=admin.user, organization=other)
-    assert user_has_role(user=admin.user, role=Role.PARTNER_ADMIN, organization=admin.organization.pk)
+    assert user_has_role(user=admin.user, role=Role.PARTNER_ADMIN, organization=organization.pk)
     assert not user_has_role(user=admin.user, role=Role.PARTNER_ADMIN, organization=other)
 
 

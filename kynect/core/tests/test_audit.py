@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 import time_machine
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.test import Client, RequestFactory
 
 from kynect.accounts.tests.factories import UserFactory
-from kynect.core.audit import access_event_record, client_ip
+from kynect.core.audit import access_event_record, audited_read, client_ip
 from kynect.core.models import AccessEvent, AppendOnlyError
 
 pytestmark = pytest.mark.django_db
@@ -102,11 +104,98 @@ def test_long_values_are_cut_to_fit(rf: RequestFactory) -> None:
 
 
 def test_unknown_action_is_refused() -> None:
-    from django.core.exceptions import ValidationError
-
     with pytest.raises(ValidationError):
         access_event_record(actor=None, subject_type="client", subject_id="c-1", action="erase")
     assert not AccessEvent.objects.exists()
+
+
+def test_audited_read_returns_the_data_and_records_who_whose_what_when_and_from_where(
+    rf: RequestFactory,
+) -> None:
+    user = UserFactory.create(email="helper@example.org")
+    request = rf.get("/ondemand/referrals/r-7/", REMOTE_ADDR="203.0.113.4", HTTP_USER_AGENT="Phone (Test)")
+    request.user = user
+
+    with time_machine.travel(WHEN, tick=False):
+        shown = audited_read(
+            request=request,
+            actor=user,
+            subject_type="ondemand.helprequest",
+            subject_id="r-7",
+            detail=lambda rows: f"{len(rows)} call attempts",
+            read=lambda: ["called", "no answer"],
+        )
+
+    assert shown == ["called", "no answer"]
+    event = AccessEvent.objects.get()
+    assert (event.actor, event.actor_label) == (user, "helper@example.org")
+    assert (event.subject_type, event.subject_id) == ("ondemand.helprequest", "r-7")
+    assert (event.action, event.detail) == (AccessEvent.Action.VIEW, "2 call attempts")
+    assert event.occurred_at == WHEN
+    assert (event.ip_address, event.user_agent, event.path) == (
+        "203.0.113.4",
+        "Phone (Test)",
+        "/ondemand/referrals/r-7/",
+    )
+
+
+def test_audited_read_records_someone_not_signed_in_with_a_fixed_detail(rf: RequestFactory) -> None:
+    shown = audited_read(
+        request=rf.get("/help/x/"),
+        actor=None,
+        subject_type="ondemand.helprequest",
+        subject_id="r-8",
+        detail="status page by the requester's secret link",
+        read=lambda: {"phone": "(502) 555-0100"},
+    )
+
+    assert shown == {"phone": "(502) 555-0100"}
+    event = AccessEvent.objects.get()
+    assert (event.actor, event.actor_label) == (None, "anonymous")
+    assert event.detail == "status page by the requester's secret link"
+
+
+def test_a_read_that_fails_records_nothing(rf: RequestFactory) -> None:
+    def read() -> str:
+        raise LookupError("gone")
+
+    with pytest.raises(LookupError):
+        audited_read(request=rf.get("/"), actor=None, subject_type="client", subject_id="c-1", read=read)
+
+    assert not AccessEvent.objects.exists()
+
+
+def test_the_read_and_its_record_are_one_transaction(rf: RequestFactory) -> None:
+    """A record that cannot be written (here an unknown action) undoes the read's transaction too, and the
+    data is not handed out."""
+    from kynect.accounts.models import User
+
+    def read() -> User:
+        return UserFactory.create(email="made.by.the.read@example.org")
+
+    with pytest.raises(ValidationError):
+        audited_read(
+            request=rf.get("/"),
+            actor=None,
+            subject_type="client",
+            subject_id="c-1",
+            action="erase",
+            read=read,
+        )
+
+    assert not User.objects.filter(email="made.by.the.read@example.org").exists()
+    assert not AccessEvent.objects.exists()
+
+
+def test_no_view_records_access_by_hand() -> None:
+    """Views show personal data through `audited_read`, which records the access with the read."""
+    kynect = Path(__file__).resolve().parents[2]
+    by_hand = [
+        str(path.relative_to(kynect.parent))
+        for path in kynect.rglob("views*.py")
+        if "access_event_record" in path.read_text(encoding="utf-8")
+    ]
+    assert by_hand == []
 
 
 def test_client_ip_ignores_forwarded_headers(rf: RequestFactory) -> None:
