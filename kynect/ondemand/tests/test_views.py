@@ -124,6 +124,27 @@ def test_an_agent_walks_the_three_steps(agent):
     assert "You are registered" in client.get("/ondemand/").content.decode()
 
 
+MANAGE_LINK = 'href="/ondemand/helpers/"'
+
+
+def test_my_information_shows_on_demand_only_to_those_it_concerns(agency_admin, state_admin):
+    partner = MembershipFactory.create(role=Role.PARTNER_USER).user
+    page = signed_in(partner).get("/accounts/my-information/").content.decode()
+    assert "Additional Preferences" not in page
+    assert MANAGE_LINK not in page
+
+    page = signed_in(state_admin.user).get("/accounts/my-information/").content.decode()
+    assert MANAGE_LINK in page
+    assert "Additional Preferences" not in page  # not a helper
+
+    client = signed_in(agency_admin.user)
+    client.get("/ondemand/")  # the helper row starts on the first visit to the tab
+    page = client.get("/accounts/my-information/").content.decode()
+    assert MANAGE_LINK in page
+    assert "Additional Preferences" in page
+    assert "You have not finished registering for kynect On Demand." in page
+
+
 def test_preferences_are_edited_from_my_information(registered_kynector):
     client = signed_in(registered_kynector.user)
     page = client.get("/accounts/my-information/").content.decode()
