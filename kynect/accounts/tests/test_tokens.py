@@ -175,7 +175,7 @@ def test_a_client_token_acts_as_nobody_whatever_session_came_along():
 def test_a_client_token_without_the_scope_is_forbidden():
     api_token, token = api_token_create(client="KHIE", scopes=[INTAKE])
     ApiToken.objects.filter(pk=api_token.pk).update(scopes=[])
-    with pytest.raises(AuthorizationError, match="does not have the ondemand.intake scope"):
+    with pytest.raises(AuthorizationError, match=r"does not have the ondemand\.intake scope"):
         BearerAuth(scope=INTAKE)(bearer(token))
 
 

@@ -13,21 +13,22 @@ ONDEMAND_INTAKE = "ondemand.intake"
 def api_keys_to_tokens(apps, schema_editor):
     ApiKey = apps.get_model("ondemand", "ApiKey")
     ApiToken = apps.get_model("accounts", "ApiToken")
-    ApiToken.objects.bulk_create(
-        ApiToken(
+    for key in ApiKey.objects.all():
+        # After a migration backwards and forwards again, the token is already there.
+        ApiToken.objects.update_or_create(
             id=key.id,
-            created_at=key.created_at,
-            updated_at=key.updated_at,
-            prefix=key.prefix,
-            token_hash=key.key_hash,
-            client=key.name,
-            scopes=[ONDEMAND_INTAKE],
-            rate_limited=key.rate_limited,
-            last_used_at=key.last_used_at,
-            revoked_at=None if key.is_active else (key.revoked_at or key.updated_at),
+            defaults={
+                "prefix": key.prefix,
+                "token_hash": key.key_hash,
+                "client": key.name,
+                "scopes": [ONDEMAND_INTAKE],
+                "rate_limited": key.rate_limited,
+                "last_used_at": key.last_used_at,
+                "revoked_at": None if key.is_active else (key.revoked_at or key.updated_at),
+            },
         )
-        for key in ApiKey.objects.all()
-    )
+        # Saving sets the timestamps to now; a token keeps the dates of its key.
+        ApiToken.objects.filter(pk=key.id).update(created_at=key.created_at, updated_at=key.updated_at)
 
 
 def api_tokens_to_keys(apps, schema_editor):
@@ -36,11 +37,12 @@ def api_tokens_to_keys(apps, schema_editor):
     HelpRequest = apps.get_model("ondemand", "HelpRequest")
     if HelpRequest.objects.filter(api_key__user__isnull=False).exists():
         raise RuntimeError("Help requests made with a user's API token have no API key to go back to.")
-    ApiKey.objects.bulk_create(
-        ApiKey(
+    # Backwards, the tokens stay (accounts still has them); the keys are made again beside them.
+    for token in ApiToken.objects.filter(user__isnull=True):
+        if ONDEMAND_INTAKE not in token.scopes:
+            continue
+        ApiKey.objects.create(
             id=token.id,
-            created_at=token.created_at,
-            updated_at=token.updated_at,
             name=token.client,
             prefix=token.prefix,
             key_hash=token.token_hash,
@@ -49,9 +51,7 @@ def api_tokens_to_keys(apps, schema_editor):
             last_used_at=token.last_used_at,
             revoked_at=token.revoked_at,
         )
-        for token in ApiToken.objects.filter(user__isnull=True)
-        if ONDEMAND_INTAKE in token.scopes
-    )
+        ApiKey.objects.filter(pk=token.id).update(created_at=token.created_at, updated_at=token.updated_at)
 
 
 class Migration(migrations.Migration):
