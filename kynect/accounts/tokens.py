@@ -9,6 +9,7 @@ keep working.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -41,21 +42,21 @@ def api_token_create(
     *,
     user: User | None = None,
     client: str = "",
-    scopes: list[str] | None = None,
+    scopes: Sequence[str] = (),
     rate_limited: bool = True,
     created_by: User | None = None,
 ) -> tuple[ApiToken, str]:
     """A new token for `user` or for the system `client` with `scopes`; the token itself is returned
     once and never stored. Raises ValidationError for an owner or scopes that do not fit."""
     client = client.strip()
-    scopes = sorted(set(scopes or []))
+    scope_list = sorted(set(scopes))
     if (user is None) == (not client):
         raise ValidationError(_("A token belongs either to a user or to a named client, not both."))
-    if user is not None and scopes:
+    if user is not None and scope_list:
         raise ValidationError(_("A user's token acts as its user; scopes are for client tokens."))
-    if user is None and not scopes:
+    if user is None and not scope_list:
         raise ValidationError(_("A client token needs at least one scope."))
-    unknown = [scope for scope in scopes if scope not in ApiScope.values]
+    unknown = [scope for scope in scope_list if scope not in ApiScope.values]
     if unknown:
         raise ValidationError(
             _("Unknown scope %(scopes)s. Known scopes: %(known)s.")
@@ -70,7 +71,7 @@ def api_token_create(
         token_hash=keyed_hash(purpose=HASH_PURPOSES[MARK], value=token),
         user=user,
         client=client,
-        scopes=scopes,
+        scopes=scope_list,
         rate_limited=rate_limited,
         created_by=created_by,
     )

@@ -48,14 +48,16 @@ def test_a_client_token_is_shown_once_and_stored_hashed():
 
 
 def test_a_users_token_has_no_scopes_and_acts_as_the_user():
-    user = UserFactory(first_name="Ana", last_name="Ruiz")
-    admin = UserFactory()
+    user = UserFactory.create(first_name="Ana", last_name="Ruiz")
+    admin = UserFactory.create()
     api_token, token = api_token_create(user=user, created_by=admin)
     assert api_token.client == ""
     assert api_token.scopes == []
     assert api_token.created_by == admin
     assert str(api_token) == f"Ana Ruiz ({api_token.prefix})"
-    assert api_token_authenticate(token=token).user == user
+    authenticated = api_token_authenticate(token=token)
+    assert authenticated is not None
+    assert authenticated.user == user
     assert api_token_allows(api_token=api_token, scope=INTAKE)
 
 
@@ -72,7 +74,7 @@ def test_a_users_token_has_no_scopes_and_acts_as_the_user():
     ],
 )
 def test_bad_owners_and_scopes_are_refused_and_change_nothing(arguments, message):
-    users = {"user": UserFactory(), "inactive": UserFactory(is_active=False)}
+    users = {"user": UserFactory.create(), "inactive": UserFactory.create(is_active=False)}
     if "user" in arguments:
         arguments = {**arguments, "user": users[arguments["user"]]}
     with pytest.raises(ValidationError, match=message):
@@ -81,7 +83,7 @@ def test_bad_owners_and_scopes_are_refused_and_change_nothing(arguments, message
 
 
 def test_the_database_holds_a_token_to_exactly_one_owner():
-    user = UserFactory()
+    user = UserFactory.create()
     with pytest.raises(IntegrityError), transaction.atomic():
         ApiToken.objects.create(prefix="aaaaaaaa", token_hash="x", user=user, client="KHIE")
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -107,7 +109,7 @@ def test_wrong_unknown_and_revoked_tokens_do_not_authenticate():
 
 
 def test_a_token_stops_working_when_its_user_can_no_longer_sign_in():
-    user = UserFactory()
+    user = UserFactory.create()
     _api_token, token = api_token_create(user=user)
     user.is_active = False
     user.save()
@@ -157,8 +159,8 @@ def bearer(token: str, user=None):
 
 
 def test_a_bearer_user_token_puts_its_user_on_the_request():
-    user = UserFactory()
-    signed_in = UserFactory()
+    user = UserFactory.create()
+    signed_in = UserFactory.create()
     api_token, token = api_token_create(user=user)
     request = bearer(token, user=signed_in)
     assert BearerAuth(scope=INTAKE)(request) == api_token
@@ -167,7 +169,7 @@ def test_a_bearer_user_token_puts_its_user_on_the_request():
 
 def test_a_client_token_acts_as_nobody_whatever_session_came_along():
     api_token, token = api_token_create(client="KHIE", scopes=[INTAKE])
-    request = bearer(token, user=UserFactory())
+    request = bearer(token, user=UserFactory.create())
     assert BearerAuth(scope=INTAKE)(request) == api_token
     assert isinstance(request.user, AnonymousUser)
 

@@ -145,7 +145,7 @@ def test_a_client_token_without_the_intake_scope_is_403(document, key):
 
 
 def test_a_users_token_submits_as_that_user(document):
-    user = UserFactory()
+    user = UserFactory.create()
     api_token, token = api_token_create(user=user)
     response = call(token)
     assert response.status_code == 201
