@@ -3,8 +3,8 @@
 Builds a throwaway database (--database, PostgreSQL by default: postgres://…/kynect_bench_ondemand,
 dropped and created again; an sqlite:////path URL works too) with the helper population of
 bench/ondemand_routing.py (--helpers registered helpers, schedules round the clock so that routing
-happens whenever the benchmark runs), and makes one API key exempt from the per-key limit with
-`manage.py ondemand_api_key create bench --no-rate-limit`.
+happens whenever the benchmark runs), and makes one API token exempt from the per-token limit with
+`manage.py api_token create --client bench --scope ondemand.intake --no-rate-limit`.
 
 Serves `config.wsgi:application` with gunicorn on 127.0.0.1 as in production: DJANGO_ENV=production
 (a random secret key, DJANGO_ALLOWED_HOSTS=127.0.0.1, secure cookies, DEBUG off), behind what would be
@@ -304,8 +304,8 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     created = subprocess.run(  # noqa: S603
-        [*MANAGE, "ondemand_api_key", "create", "bench", "--no-rate-limit"],
-        env=env,  # the key's stored hash is keyed with the server's secret key
+        [*MANAGE, "api_token", "create", "--client=bench", "--scope=ondemand.intake", "--no-rate-limit"],
+        env=env,  # the token's stored hash is keyed with the server's secret key
         cwd=ROOT,
         check=True,
         capture_output=True,

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
 
-from kynect.accounts.models import Invitation, Membership, Organization, User
+from kynect.accounts.models import ApiToken, Invitation, Membership, Organization, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -36,3 +37,22 @@ class OrganizationAdmin(admin.ModelAdmin):
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
     list_display = ("organization", "role", "created_at", "expires_at", "accepted_at", "revoked_at")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Read-only: tokens are made and revoked with `api_token`, which shows a new token once."""
+
+    list_display = ("prefix", "client", "user", "rate_limited", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("rate_limited", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("prefix", "client", "user__email")
+    exclude = ("token_hash",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

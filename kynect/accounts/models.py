@@ -173,3 +173,49 @@ class Invitation(BaseModel):
 
     def __str__(self) -> str:
         return f"Invitation to {self.organization} ({self.get_role_display()})"
+
+
+class ApiScope(models.TextChoices):
+    """What a system client's token may do. A user's token has no scopes: it may do what its user may."""
+
+    ONDEMAND_INTAKE = "ondemand.intake", _("Submit kynect On Demand help requests")
+
+
+class ApiToken(BaseModel):
+    """A token for the JSON APIs (DESIGN §5.6a), sent as `Authorization: Bearer <token>`.
+
+    It belongs either to a user, and acts exactly as that user, or to a named system client (IEES, KHIE,
+    an EHR, the On Demand intake), which may do only what its `scopes` allow. The token is shown once,
+    when made (`api_token create`); only its prefix and a keyed hash are kept. `rate_limited` off exempts
+    a trusted caller from per-token limits. A token works until `revoked_at` is set.
+    """
+
+    prefix = models.CharField(_("prefix"), max_length=12, unique=True)
+    token_hash = models.CharField(max_length=64)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="api_tokens")
+    client = models.CharField(_("client"), max_length=100, blank=True, default="")
+    scopes = models.JSONField(_("scopes"), default=list, blank=True)
+    rate_limited = models.BooleanField(_("rate limited"), default=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["client", "created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(user__isnull=False) & models.Q(client=""))
+                | (models.Q(user__isnull=True) & ~models.Q(client="")),
+                name="api_token_user_or_client",
+            )
+        ]
+
+    def __str__(self) -> str:
+        owner = self.client or str(self.user)
+        return f"{owner} ({self.prefix})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -5,7 +5,7 @@ from django.http import HttpRequest
 
 from kynect.accounts.models import User
 from kynect.accounts.selectors import active_memberships
-from kynect.ondemand.models import ApiKey, DoiLicence, Helper
+from kynect.ondemand.models import DoiLicence, Helper
 from kynect.ondemand.selectors import AGENCY_ROLES
 from kynect.ondemand.services import helper_agency_active_set
 
@@ -85,25 +85,6 @@ class HelperAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in Helper._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-@admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
-    """Read-only: keys are made and revoked with `ondemand_api_key`, which shows a new key once."""
-
-    list_display = ("name", "prefix", "is_active", "rate_limited", "created_at", "last_used_at", "revoked_at")
-    list_filter = ("is_active", "rate_limited")
-    search_fields = ("name", "prefix")
-    exclude = ("key_hash",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:

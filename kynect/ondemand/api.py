@@ -1,5 +1,6 @@
 """The kynect On Demand help-request API, mounted at /api/ondemand/: for the main kynect site and call
-centres, with an API key in the `X-API-Key` header. Thin: `help_request_submit` holds the rules.
+centres, with an API token (`Authorization: Bearer`, or the `X-API-Key` header) of a client with the
+`ondemand.intake` scope, or of a user. Thin: `help_request_submit` holds the rules.
 
 See docs/reference/endpoints.md.
 """
@@ -13,29 +14,17 @@ from uuid import UUID
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
 from ninja import Field, Router, Schema, Status
-from ninja.security import APIKeyHeader
 
-from kynect.ondemand.models import ApiKey, HelpRequest, Language, RequestedProgram
+from kynect.accounts.api_auth import token_auth
+from kynect.accounts.models import ApiScope
+from kynect.ondemand.models import HelpRequest, Language, RequestedProgram
 from kynect.ondemand.services import (
     DuplicateHelpRequestError,
     HelpRequestLimitError,
-    api_key_authenticate,
     help_request_submit,
 )
 
-API_KEY_HEADER = "X-API-Key"
-
-
-class ApiKeyAuth(APIKeyHeader):
-    """An active On Demand API key; anything else is 401."""
-
-    param_name = API_KEY_HEADER
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> ApiKey | None:
-        return api_key_authenticate(key=key or "")
-
-
-router = Router(tags=["kynect On Demand"], auth=ApiKeyAuth())
+router = Router(tags=["kynect On Demand"], auth=token_auth(scope=ApiScope.ONDEMAND_INTAKE))
 
 ContactMethod = Literal["phone", "text", "email"]
 ProgramCode = Literal["qhp", "medicaid_kchip", "not_sure"]
@@ -132,12 +121,14 @@ EXAMPLE_IN = {
         "Records the request, sends the requester a confirmation with their secret status and cancel "
         "links by their preferred channel, and routes it to helpers. The requester is called back within "
         "30 minutes, or within 30 minutes of the next opening of service hours. A phone number with an "
-        "open request gets 409 with that request's id. Requests per key are limited (429 with "
-        "Retry-After) unless the key is exempt."
+        "open request gets 409 with that request's id. Requests per token are limited (429 with "
+        "Retry-After) unless the token is exempt. A client token needs the `ondemand.intake` scope "
+        "(403 without it); a user's token acts as its user."
     ),
     response={
         201: HelpRequestOut,
         401: ErrorOut,
+        403: ErrorOut,
         409: DuplicateOut,
         422: InvalidOut,
         429: ErrorOut,
@@ -145,9 +136,9 @@ EXAMPLE_IN = {
     openapi_extra={"requestBody": {"content": {"application/json": {"example": EXAMPLE_IN}}}},
 )
 def help_request_create(request: HttpRequest, payload: HelpRequestIn) -> Any:
-    api_key = request.auth  # type: ignore[attr-defined]
+    api_token = request.auth  # type: ignore[attr-defined]
     try:
-        submitted = help_request_submit(**payload.dict(), api_key=api_key)
+        submitted = help_request_submit(**payload.dict(), api_key=api_token)
     except ValidationError as error:
         detail = [
             {"loc": ["body", "payload", field], "msg": message}

@@ -357,30 +357,6 @@ class MobileVerification(BaseModel):
         return f"mobile verification {self.pk}"
 
 
-class ApiKey(BaseModel):
-    """A key that lets a trusted system (the main kynect site, a call centre) submit help requests.
-
-    The key is shown once, when made (`ondemand_api_key create`); only its prefix and a keyed hash are
-    kept. `rate_limited` off exempts a trusted caller from the per-key limit.
-    """
-
-    name = models.CharField(_("name"), max_length=100)
-    prefix = models.CharField(_("prefix"), max_length=12, unique=True)
-    key_hash = models.CharField(max_length=64)
-    is_active = models.BooleanField(_("active"), default=True)
-    rate_limited = models.BooleanField(_("rate limited"), default=True)
-    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
-    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("API key")
-        verbose_name_plural = _("API keys")
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix})"
-
-
 class RequestedProgram(models.TextChoices):
     """What a resident asks help with: a helper's programs, or not sure (any helper)."""
 
@@ -489,7 +465,7 @@ class HelpRequest(BaseModel):
 
     source = models.CharField(_("source"), max_length=8, choices=Source.choices, default=Source.WEB)
     api_key = models.ForeignKey(
-        ApiKey, null=True, blank=True, on_delete=models.PROTECT, related_name="help_requests"
+        "accounts.ApiToken", null=True, blank=True, on_delete=models.PROTECT, related_name="help_requests"
     )
 
     class Meta:

@@ -26,7 +26,7 @@ from django.db.models import F
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from kynect.accounts.models import Membership, User
+from kynect.accounts.models import ApiToken, Membership, User
 from kynect.core import clock
 from kynect.core.geo import UnknownZipCodeError, zip_lookup
 from kynect.core.phones import phone_normalize
@@ -39,7 +39,6 @@ from kynect.ondemand.confirmation import CONFIRMATION_TEMPLATE, confirmation_con
 from kynect.ondemand.models import (
     KENTUCKY_COUNTY_FIPS,
     MINUTES_PER_DAY,
-    ApiKey,
     Deregistration,
     DoiLicence,
     Helper,
@@ -744,13 +743,13 @@ def help_request_submit(
     consent: bool,
     message_language: str,
     client_key: str | None = None,
-    api_key: ApiKey | None = None,
+    api_key: ApiToken | None = None,
 ) -> SubmittedHelpRequest:
     """Record a resident's request for a call back, confirm it by their preferred channel, and hand it
     to routing (`help_request_submitted`).
 
     Raises ValidationError (a message per field) for bad input, HelpRequestLimitError over the rate
-    limit (per client address on the web, per API key on the API unless the key is exempt), and
+    limit (per client address on the web, per API token on the API unless the token is exempt), and
     DuplicateHelpRequestError when the phone number already has an open request. Bad input counts
     against no limit and changes nothing; the limit counts every well-formed attempt, duplicates
     included, so the duplicate answer cannot be used to probe phone numbers quickly.
@@ -901,44 +900,3 @@ def help_request_cancel(*, help_request: HelpRequest) -> HelpRequest:
             % {"status": help_request.get_status_display()}
         )
     return help_request
-
-
-# --- API keys ---------------------------------------------------------------------------------------
-
-
-def api_key_create(*, name: str, rate_limited: bool = True) -> tuple[ApiKey, str]:
-    """A new active key; the key itself is returned once and never stored."""
-    key, prefix = credentials.api_key_new()
-    api_key = ApiKey(
-        name=name.strip(), prefix=prefix, key_hash=credentials.api_key_hash(key), rate_limited=rate_limited
-    )
-    api_key.full_clean()
-    api_key.save()
-    return api_key, key
-
-
-def api_key_revoke(*, prefix: str) -> ApiKey:
-    api_key = ApiKey.objects.filter(prefix=prefix).first()
-    if api_key is None:
-        raise ValidationError(_("No API key has the prefix %(prefix)s.") % {"prefix": prefix})
-    ApiKey.objects.filter(pk=api_key.pk, is_active=True).update(is_active=False, revoked_at=clock.now())
-    api_key.refresh_from_db()
-    return api_key
-
-
-API_KEY_LAST_USED_EVERY = timedelta(minutes=1)
-
-
-def api_key_authenticate(*, key: str) -> ApiKey | None:
-    """The active key matching `key` (compared in constant time), its last use recorded; else None."""
-    prefix = credentials.api_key_prefix(key or "")
-    if prefix is None:
-        return None
-    api_key = ApiKey.objects.filter(prefix=prefix, is_active=True).first()
-    if api_key is None or not credentials.api_key_matches(stored_hash=api_key.key_hash, key=key):
-        return None
-    now = clock.now()
-    if api_key.last_used_at is None or now - api_key.last_used_at >= API_KEY_LAST_USED_EVERY:
-        # At most once a minute: under a burst, every request writing the one row would queue on it.
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-    return api_key

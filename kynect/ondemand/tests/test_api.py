@@ -1,5 +1,6 @@
-"""POST /api/ondemand/help-requests: API keys, every answer checked against the schema our OpenAPI
-document declares for its status, the documented examples, and the rules shared with the web form."""
+"""POST /api/ondemand/help-requests: API tokens (Bearer and X-API-Key), every answer checked against the
+schema our OpenAPI document declares for its status, the documented examples, and the rules shared with
+the web form."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from django.test import Client
 from jsonschema import Draft202012Validator, FormatChecker
 
 from config.api import api
+from kynect.accounts.models import ApiScope, ApiToken
+from kynect.accounts.tests.factories import UserFactory
+from kynect.accounts.tokens import api_token_create, api_token_revoke
 from kynect.notifications.sms import LocmemSmsBackend
-from kynect.ondemand.models import ApiKey, HelpRequest
-from kynect.ondemand.services import api_key_create, api_key_revoke
+from kynect.ondemand.models import HelpRequest
 from kynect.ondemand.tests.conftest import sending
 
 pytestmark = pytest.mark.django_db
@@ -49,13 +52,20 @@ def document() -> dict[str, Any]:
     return json.loads(json.dumps(api.get_openapi_schema()))
 
 
+INTAKE = [ApiScope.ONDEMAND_INTAKE]
+INVALID = {"detail": "The API token is not valid or has been revoked."}
+
+
 @pytest.fixture
 def key() -> str:
-    return api_key_create(name="Call centre")[1]
+    return api_token_create(client="Call centre", scopes=INTAKE)[1]
 
 
-def call(key: str | None, body: Any = None, at: datetime = OPEN):
-    headers = {"X-API-Key": key} if key is not None else {}
+def call(key: str | None, body: Any = None, at: datetime = OPEN, header: str = "Authorization"):
+    """POST with `key` as a Bearer token, or in the `X-API-Key` header."""
+    headers = {}
+    if key is not None:
+        headers = {header: f"Bearer {key}" if header == "Authorization" else key}
     with time_machine.travel(at, tick=False), sending():
         return Client().post(
             URL, data=BODY if body is None else body, content_type="application/json", headers=headers
@@ -75,8 +85,9 @@ def assert_documented(document: dict[str, Any], response: Any) -> None:
     assert not errors, errors
 
 
-def test_a_request_is_created(document, key):
-    response = call(key)
+@pytest.mark.parametrize("header", ["Authorization", "X-API-Key"])
+def test_a_request_is_created(document, key, header):
+    response = call(key, header=header)
     assert response.status_code == 201
     assert_documented(document, response)
     body = response.json()
@@ -89,7 +100,7 @@ def test_a_request_is_created(document, key):
         "inside_service_hours": True,
     }
     assert request.source == HelpRequest.Source.API
-    assert request.api_key == ApiKey.objects.get()
+    assert request.api_key == ApiToken.objects.get()
     assert request.api_key.last_used_at == OPEN
     # The requester, not the caller, gets the secret link: by text message, in Spanish.
     assert f"/es/ondemand/help/{request.pk}/" in LocmemSmsBackend.outbox[-1].body
@@ -102,19 +113,52 @@ def test_outside_hours_the_call_by_time_is_after_the_next_opening(document, key)
     assert response.json()["inside_service_hours"] is False
 
 
-@pytest.mark.parametrize("header", [None, "", "kod_12345678_nope", "not-a-key"])
-def test_a_missing_or_bad_key_is_401(document, header):
-    response = call(header)
+@pytest.mark.parametrize("header", ["Authorization", "X-API-Key"])
+@pytest.mark.parametrize("value", [None, "", "kod_12345678_nope", "kyt_12345678_nope", "not-a-key"])
+def test_a_missing_or_bad_key_is_401(document, header, value):
+    response = call(value, header=header)
     assert response.status_code == 401
     assert_documented(document, response)
+    # An empty X-API-Key header is no key at all; "Bearer " with nothing after it is a bad token.
+    sent = value is not None and (value != "" or header == "Authorization")
+    assert response.json() == (INVALID if sent else {"detail": "Unauthorized"})
     assert not HelpRequest.objects.exists()
 
 
-def test_a_revoked_key_is_401(document, key):
-    api_key_revoke(prefix=ApiKey.objects.get().prefix)
-    response = call(key)
+@pytest.mark.parametrize("header", ["Authorization", "X-API-Key"])
+def test_a_revoked_key_is_401(document, key, header):
+    api_token_revoke(prefix=ApiToken.objects.get().prefix)
+    response = call(key, header=header)
     assert response.status_code == 401
+    assert_documented(document, response)
+    assert response.json() == INVALID
     assert not HelpRequest.objects.exists()
+
+
+def test_a_client_token_without_the_intake_scope_is_403(document, key):
+    ApiToken.objects.update(scopes=[])
+    response = call(key)
+    assert response.status_code == 403
+    assert_documented(document, response)
+    assert response.json() == {"detail": "This API token does not have the ondemand.intake scope."}
+    assert not HelpRequest.objects.exists()
+
+
+def test_a_users_token_submits_as_that_user(document):
+    user = UserFactory.create()
+    api_token, token = api_token_create(user=user)
+    response = call(token)
+    assert response.status_code == 201
+    assert_documented(document, response)
+    request = HelpRequest.objects.get()
+    assert request.source == HelpRequest.Source.API
+    assert request.api_key == api_token
+    assert request.api_key.user == user
+    user.is_active = False
+    user.save()
+    response = call(token, {**BODY, "phone": "5025550111"})
+    assert response.status_code == 401
+    assert response.json() == INVALID
 
 
 @pytest.mark.parametrize(
@@ -140,7 +184,9 @@ def test_bad_input_is_422_with_field_messages(document, key, changes, field):
 
 def test_a_body_that_is_not_json_is_refused(key):
     with sending():
-        response = Client().post(URL, data="{", content_type="application/json", headers={"X-API-Key": key})
+        response = Client().post(
+            URL, data="{", content_type="application/json", headers={"Authorization": f"Bearer {key}"}
+        )
     assert response.status_code in (400, 422)
     assert not HelpRequest.objects.exists()
 
@@ -161,17 +207,18 @@ def test_over_the_limit_is_429_unless_the_key_is_exempt(document, key):
     assert response.status_code == 429
     assert_documented(document, response)
     assert int(response["Retry-After"]) > 0
-    _trusted, trusted_key = api_key_create(name="kynect.ky.gov", rate_limited=False)
+    _trusted, trusted_key = api_token_create(client="kynect.ky.gov", scopes=INTAKE, rate_limited=False)
     for n in range(3):
         assert call(trusted_key, {**BODY, "phone": f"50255502{n:02d}"}).status_code == 201
 
 
 def test_the_operation_is_documented_with_schemas_examples_and_security(document):
     operation = document["paths"][URL]["post"]
-    assert set(operation["responses"]) == {"201", "401", "409", "422", "429"}
+    assert set(operation["responses"]) == {"201", "401", "403", "409", "422", "429"}
     assert operation["requestBody"]["content"]["application/json"]["example"]["zip_code"] == "40601"
-    assert operation["security"] == [{"ApiKeyAuth": []}]
+    assert operation["security"] == [{"BearerAuth": []}, {"ApiKeyAuth": []}]
     schemes = document["components"]["securitySchemes"]
+    assert schemes["BearerAuth"] == {"type": "http", "scheme": "bearer"}
     assert schemes["ApiKeyAuth"] == {"type": "apiKey", "in": "header", "name": "X-API-Key"}
     request_schema = document["components"]["schemas"]["HelpRequestIn"]
     assert set(request_schema["properties"]["program"]["enum"]) == {"qhp", "medicaid_kchip", "not_sure"}
@@ -180,29 +227,20 @@ def test_the_operation_is_documented_with_schemas_examples_and_security(document
     assert not list(validator.iter_errors(operation["requestBody"]["content"]["application/json"]["example"]))
 
 
-def test_the_key_command_prints_the_key_once_and_revokes(capsys):
-    call_command("ondemand_api_key", "create", "Call centre", "--no-rate-limit")
+def test_the_token_command_prints_the_token_once_and_revokes(capsys):
+    call_command(
+        "api_token", "create", "--client", "Call centre", "--scope", "ondemand.intake", "--no-rate-limit"
+    )
     printed = capsys.readouterr().out
-    api_key = ApiKey.objects.get()
+    api_token = ApiToken.objects.get()
     key = printed.strip().splitlines()[-1]
-    assert key.startswith(f"kod_{api_key.prefix}_")
-    assert key not in api_key.key_hash
-    assert api_key.rate_limited is False
+    assert key.startswith(f"kyt_{api_token.prefix}_")
+    assert key not in api_token.token_hash
+    assert api_token.rate_limited is False
     assert call(key).status_code == 201
-    call_command("ondemand_api_key", "list")
+    call_command("api_token", "list")
     listed = capsys.readouterr().out
-    assert api_key.prefix in listed
+    assert api_token.prefix in listed
     assert key not in listed
-    call_command("ondemand_api_key", "revoke", api_key.prefix)
+    call_command("api_token", "revoke", api_token.prefix)
     assert call(key, {**BODY, "phone": "5025550111"}).status_code == 401
-
-
-def test_the_admin_lists_keys_without_their_hash(admin_client):
-    api_key, key = api_key_create(name="Call centre")
-    listing = admin_client.get("/admin/ondemand/apikey/")
-    assert listing.status_code == 200
-    assert api_key.prefix in listing.content.decode()
-    detail = admin_client.get(f"/admin/ondemand/apikey/{api_key.pk}/change/").content.decode()
-    assert api_key.key_hash not in detail
-    assert key not in detail
-    assert admin_client.get("/admin/ondemand/apikey/add/").status_code == 403

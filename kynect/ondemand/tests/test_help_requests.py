@@ -12,6 +12,8 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from kynect.accounts.models import ApiScope
+from kynect.accounts.tokens import api_token_create
 from kynect.core.models import RateLimitBucket
 from kynect.notifications.models import OutboundMessage
 from kynect.notifications.sms import LocmemSmsBackend
@@ -21,9 +23,6 @@ from kynect.ondemand.selectors import help_request_by_link, help_request_caller
 from kynect.ondemand.services import (
     DuplicateHelpRequestError,
     HelpRequestLimitError,
-    api_key_authenticate,
-    api_key_create,
-    api_key_revoke,
     help_request_cancel,
     help_request_submit,
 )
@@ -221,8 +220,9 @@ def test_the_client_rate_limit_counts_well_formed_attempts_duplicates_included()
 
 
 def test_api_keys_are_limited_unless_exempt():
-    limited, _key = api_key_create(name="Call centre")
-    trusted, _key = api_key_create(name="kynect.ky.gov", rate_limited=False)
+    intake = [ApiScope.ONDEMAND_INTAKE]
+    limited, _key = api_token_create(client="Call centre", scopes=intake)
+    trusted, _key = api_token_create(client="kynect.ky.gov", scopes=intake, rate_limited=False)
     with time_machine.travel(OPEN, tick=False), sending():
         submit(phone="5025550101", api_key=limited)
         submit(phone="5025550102", api_key=limited)
@@ -278,22 +278,6 @@ def test_the_caller_is_the_accepted_helpers_preferred_contact(registered_kynecto
     assert caller.phone == "(502) 555-0142"
 
 
-def test_api_key_authentication_and_revocation():
-    api_key, key = api_key_create(name="Call centre")
-    assert key.startswith(f"kod_{api_key.prefix}_")
-    assert key not in api_key.key_hash
-    assert api_key_authenticate(key=key) == api_key
-    api_key.refresh_from_db()
-    assert api_key.last_used_at is not None
-    assert api_key_authenticate(key=key + "x") is None
-    assert api_key_authenticate(key="") is None
-    assert api_key_authenticate(key="kod_zzzzzzzz_secret") is None
-    api_key_revoke(prefix=api_key.prefix)
-    assert api_key_authenticate(key=key) is None
-    with pytest.raises(ValidationError):
-        api_key_revoke(prefix="nope")
-
-
 def test_a_request_that_loses_the_race_for_the_pending_slot_is_a_duplicate():
     from unittest import mock
 
@@ -339,29 +323,13 @@ def test_cancelling_wipes_the_link_key_and_withdraws_an_unsent_confirmation():
     assert help_request_by_link(request_id=str(request.pk), token=submitted.token) == request
 
 
-def test_link_secrets_and_api_keys_are_compared_in_constant_time():
+def test_link_secrets_are_compared_in_constant_time():
     from unittest import mock
 
     from django.utils.crypto import constant_time_compare
 
     with time_machine.travel(OPEN, tick=False), sending():
         submitted = submit()
-    _api_key, key = api_key_create(name="Call centre")
     with mock.patch.object(credentials, "constant_time_compare", wraps=constant_time_compare) as compare:
         assert help_request_by_link(request_id=str(submitted.help_request.pk), token="guess") is None
-        assert api_key_authenticate(key=key) is not None
-    assert compare.call_count == 2
-
-
-def test_an_api_key_records_its_last_use_at_most_once_a_minute():
-    api_key, key = api_key_create(name="Call centre")
-    with time_machine.travel(OPEN, tick=False) as traveller:
-        assert api_key_authenticate(key=key) is not None
-        traveller.shift(timedelta(seconds=59))
-        assert api_key_authenticate(key=key) is not None
-        api_key.refresh_from_db()
-        assert api_key.last_used_at == OPEN
-        traveller.shift(timedelta(seconds=1))
-        api_key_authenticate(key=key)
-        api_key.refresh_from_db()
-        assert api_key.last_used_at == OPEN + timedelta(minutes=1)
+    assert compare.call_count == 1

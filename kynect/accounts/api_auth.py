@@ -1,0 +1,61 @@
+"""django-ninja authentication with API tokens, for every JSON API (ADR 0023).
+
+A router lists `token_auth(scope=...)`: `Authorization: Bearer <token>` first, then the `X-API-Key`
+header that On Demand clients used before tokens existed. A bad or revoked token is 401 and a client
+token without the scope is 403, each with a JSON `detail`. `request.auth` is the token, and
+`request.user` is the token's user, or anonymous for a client token, whatever cookies came along.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest
+from ninja.errors import AuthenticationError, AuthorizationError
+from ninja.security import APIKeyHeader, HttpBearer
+
+from kynect.accounts.models import ApiToken
+from kynect.accounts.tokens import api_token_allows, api_token_authenticate
+
+API_KEY_HEADER = "X-API-Key"
+INVALID_DETAIL = "The API token is not valid or has been revoked."
+
+
+def _token_check(request: HttpRequest, *, token: str, scope: str) -> ApiToken:
+    api_token = api_token_authenticate(token=token)
+    if api_token is None:
+        raise AuthenticationError(message=INVALID_DETAIL)
+    if not api_token_allows(api_token=api_token, scope=scope):
+        raise AuthorizationError(message=f"This API token does not have the {scope} scope.")
+    request.user = api_token.user if api_token.user is not None else AnonymousUser()
+    return api_token
+
+
+class BearerAuth(HttpBearer):
+    """`Authorization: Bearer <token>`."""
+
+    def __init__(self, *, scope: str) -> None:
+        super().__init__()
+        self.scope = scope
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken:
+        return _token_check(request, token=token, scope=self.scope)
+
+
+class ApiKeyAuth(APIKeyHeader):
+    """The same token in the `X-API-Key` header, as On Demand clients send it."""
+
+    param_name = API_KEY_HEADER
+
+    def __init__(self, *, scope: str) -> None:
+        super().__init__()
+        self.scope = scope
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> ApiToken | None:
+        if not key:
+            return None
+        return _token_check(request, token=key, scope=self.scope)
+
+
+def token_auth(*, scope: str) -> list[BearerAuth | ApiKeyAuth]:
+    """The `auth` of a router or operation that a token with `scope` (or a user's token) may call."""
+    return [BearerAuth(scope=scope), ApiKeyAuth(scope=scope)]
