@@ -565,3 +565,41 @@ class SearchEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.organization_name})"
+
+
+class FullTextTableField(models.TextField):
+    """An FTS5 table's hidden column named after the table: the left side of MATCH and the first
+    argument of its ranking functions."""
+
+
+@FullTextTableField.register_lookup
+class FullTextMatch(models.Lookup):
+    lookup_name = "match"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} MATCH {rhs}", [*lhs_params, *rhs_params]
+
+
+class SearchEntryText(models.Model):
+    """kynect: the SQLite FTS5 table beside `SearchEntry` (its rowid is the entry's id), declared so
+    that a search joins it through the ORM. Unmanaged: migration 0004 creates it on SQLite only, and
+    nothing reads it on PostgreSQL. Written by `SqliteSearchBackend.index_write`."""
+
+    entry = models.OneToOneField(
+        SearchEntry,
+        primary_key=True,
+        db_column="rowid",
+        db_constraint=False,
+        on_delete=models.DO_NOTHING,
+        related_name="text",
+    )
+    document = FullTextTableField(db_column="directory_searchentry_fts")
+
+    class Meta:
+        managed = False
+        db_table = "directory_searchentry_fts"
+
+    def __str__(self) -> str:
+        return f"text of search entry {self.pk}"
