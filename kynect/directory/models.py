@@ -511,8 +511,17 @@ class HourSlotsField(models.Field):
         return " ".join(str(slot) for slot in slots)
 
 
+class ListedEntries(models.Manager["SearchEntry"]):
+    """The entries the search page shows: those of active services."""
+
+    def get_queryset(self) -> models.QuerySet[SearchEntry]:
+        return super().get_queryset().filter(listed=True)
+
+
 class SearchEntry(models.Model):
     """kynect: one findable listing, a service at one of its locations (or a service with none).
+    Every service that is not defunct has entries; the search page shows only active services' (the
+    `objects` manager), the HSDS API also the others (`every`).
 
     A denormalised copy built by `kynect.directory.search.index`, never edited by hand. The full-text
     index lives beside it and is database-specific (see `kynect.directory.search`): on PostgreSQL,
@@ -554,6 +563,12 @@ class SearchEntry(models.Model):
     website = models.URLField(max_length=500, blank=True)
     email = models.EmailField(blank=True)
     is_partner = models.BooleanField(default=False, help_text="The organization is a KY Partner.")
+    listed = models.BooleanField(default=True, help_text="The service is active: the search page shows it.")
+
+    # The default manager is every entry (what the index builder and the HSDS API read); `objects`
+    # holds what the search page shows, so that none of its queries can forget the filter.
+    every = models.Manager()
+    objects = ListedEntries()
 
     class Meta:
         verbose_name_plural = "search entries"
@@ -596,6 +611,9 @@ class SearchEntryText(models.Model):
         related_name="text",
     )
     document = FullTextTableField(db_column="directory_searchentry_fts")
+    # FTS5's hidden rank column: the ranking function a MATCH on it names, computed as a column (which,
+    # unlike a call of the function, an aggregate may read).
+    rank = FullTextTableField(db_column="rank")
 
     class Meta:
         managed = False

@@ -14,6 +14,7 @@ from django.test import Client
 
 from kynect.core.geo import haversine_miles, zip_lookup
 from kynect.directory import models as m
+from kynect.directory.search import search_index_update
 from tests.contract.conftest import Directory, HsdsSchemas
 
 BASE = "/api/hsds"
@@ -362,7 +363,9 @@ def _service_at(
     service = m.Service.objects.create(organization=directory.org, name=name, description="x")
     for area in areas:
         m.ServiceArea.objects.create(service=service, name=area)
-    return m.ServiceAtLocation.objects.create(service=service, location=location)
+    row = m.ServiceAtLocation.objects.create(service=service, location=location)
+    search_index_update(service_ids=[service.id])
+    return row
 
 
 def _place(name: str, latitude: float, longitude: float, postal_code: str) -> m.Location:

@@ -4,8 +4,9 @@ No schema change: migration 0004 creates the table on SQLite; PostgreSQL has non
 """
 
 import django.db.models.deletion
-import kynect.directory.models
 from django.db import migrations, models
+
+import kynect.directory.models
 
 
 class Migration(migrations.Migration):
@@ -33,6 +34,7 @@ class Migration(migrations.Migration):
                     "document",
                     kynect.directory.models.FullTextTableField(db_column="directory_searchentry_fts"),
                 ),
+                ("rank", kynect.directory.models.FullTextTableField(db_column="rank")),
             ],
             options={
                 "db_table": "directory_searchentry_fts",

@@ -263,8 +263,10 @@ class SearchBackend:
         words_in_title: bool = False,
     ) -> tuple[QuerySet[SearchEntry], list[str]]:
         """The entries matching every filter of `query`, and the ordering it asks for."""
-        entries = SearchEntry.objects.all()
+        entries = (SearchEntry.every if query.unlisted else SearchEntry.objects).all()
         ordering: list[str] = []
+        if query.modified_after is not None:
+            entries = entries.filter(service__last_modified__gte=query.modified_after)
         if query.origin is not None:
             entries = self.near(entries, query.origin, query.radius_miles, box=box)
         hours = self.hours_filters(query, correlated=correlated)

@@ -17,6 +17,9 @@ from kynect.directory.search.query import COUNT_CAP, Origin, SearchQuery, SortOr
 
 # bm25 weights of the FTS5 columns: name, categories, organization, description, tags.
 BM25_WEIGHTS = "10.0, 8.0, 3.0, 1.0, 0.0"
+# In the tags of an entry the search page does not show, so that the full-text table alone can leave
+# it out (it ends in a digit, like every tag, so that no stemmer changes it).
+UNLISTED_TAG = "unlisted0"
 
 
 def _fts_phrase(word: str) -> str:
@@ -52,7 +55,7 @@ class SqliteSearchBackend(SearchBackend):
                         f"{entry.categories_en} {entry.categories_es}",
                         entry.organization_name,
                         entry.description,
-                        entry.tags,
+                        entry.tags if entry.listed else f"{entry.tags} {UNLISTED_TAG}",
                     )
                     for entry in entries
                 ],
@@ -76,8 +79,11 @@ class SqliteSearchBackend(SearchBackend):
         # Words (and tags) alone, best match first: the full-text table answers by itself, without
         # reading each match's entry (half the cost with thousands of matches). Equal ranks fall back
         # on the id.
+        expression = self.match_expression(query)
+        if not query.unlisted:
+            expression = f"({expression}) NOT (tags : {UNLISTED_TAG})"
         rows = (
-            SearchEntryText.objects.filter(document__match=self.match_expression(query))
+            SearchEntryText.objects.filter(document__match=expression)
             .order_by(Bm25(F("document")), "entry_id")
             .values_list("entry_id")[: COUNT_CAP + 1]
         )
@@ -114,6 +120,6 @@ class SqliteSearchBackend(SearchBackend):
     def text_filter(
         self, entries: QuerySet[SearchEntry], query: SearchQuery, *, words_in_title: bool = False
     ) -> QuerySet[SearchEntry]:
-        return entries.filter(text__document__match=self.match_expression(query)).annotate(
-            rank=Bm25(F("text__document"))
-        )
+        return entries.filter(
+            text__document__match=self.match_expression(query), text__rank__match=f"bm25({BM25_WEIGHTS})"
+        ).annotate(rank=F("text__rank"))

@@ -49,7 +49,7 @@ def count_cap(monkeypatch: pytest.MonkeyPatch, cap: int) -> None:
 
 def names(query: SearchQuery) -> list[str]:
     page = search_backend().search(query)
-    entries = models.SearchEntry.objects.in_bulk([hit.entry_id for hit in page.hits])
+    entries = models.SearchEntry.every.in_bulk([hit.entry_id for hit in page.hits])
     return [entries[hit.entry_id].name for hit in page.hits]
 
 
@@ -173,10 +173,17 @@ def test_one_entry_per_location_and_inactive_services_are_not_listed() -> None:
     sal = listed_service(name="Pantry")
     second = listed_service(name="Other", latitude=37.0, longitude=-85.0)
     models.ServiceAtLocation.objects.create(service=sal.service, location=second.location)
-    listed_service(name="Closed for good", status=models.Service.Status.INACTIVE)
+    closed = listed_service(name="Closed for good", status=models.Service.Status.INACTIVE)
+    listed_service(name="Gone", status=models.Service.Status.DEFUNCT)
 
-    assert search_index_update() == 3
+    # The inactive service is indexed for the HSDS API, unlisted; the defunct one is not indexed.
+    assert search_index_update() == 4
     assert models.SearchEntry.objects.filter(service=sal.service).count() == 2
+    assert models.SearchEntry.objects.count() == 3
+    assert not models.SearchEntry.every.get(service=closed.service).listed
+    assert names(SearchQuery(words=("closed",))) == []
+    assert names(SearchQuery(words=("gone",), unlisted=True)) == []
+    assert names(SearchQuery(words=("closed",), unlisted=True)) == ["Closed for good"]
 
 
 def test_updating_some_services_replaces_only_their_entries() -> None:
