@@ -1,4 +1,5 @@
-"""Reads of the HSDS directory. Every function takes keyword arguments and returns a lazy QuerySet.
+"""Reads of the HSDS directory. Every function takes keyword arguments; the lists answer a `Found` (the
+matching ids in order and the records to read them from), through the search index when a filter asks it.
 
 Defunct services are never returned (see docs/reference/hsds_api.md); inactive and temporarily closed
 services are, with their status, so that a feed consumer can keep its copy in step.

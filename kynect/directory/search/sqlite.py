@@ -73,7 +73,12 @@ class SqliteSearchBackend(SearchBackend):
             cursor.execute(f"DELETE FROM {self.table}")  # noqa: S608
 
     def matches(self, query: SearchQuery) -> list[tuple[Any, ...]]:
-        elsewhere = query.origin is not None or query.open_at is not None or query.open_on is not None
+        elsewhere = (
+            query.origin is not None
+            or query.open_at is not None
+            or query.open_on is not None
+            or query.modified_after is not None
+        )
         if elsewhere or not query.words or query.sort is not SortOrder.RELEVANCE:
             return super().matches(query)
         # Words (and tags) alone, best match first: the full-text table answers by itself, without

@@ -186,6 +186,19 @@ def test_one_entry_per_location_and_inactive_services_are_not_listed() -> None:
     assert names(SearchQuery(words=("closed",), unlisted=True)) == ["Closed for good"]
 
 
+def test_modified_after_keeps_services_changed_since() -> None:
+    for name, year in (("Old pantry", 2024), ("New pantry", 2026)):
+        sal = listed_service(name=name)
+        models.Service.objects.filter(pk=sal.service_id).update(
+            last_modified=datetime(year, 1, 1, tzinfo=EASTERN)
+        )
+    search_index_update()
+    since = datetime(2025, 1, 1, tzinfo=EASTERN)
+
+    assert names(SearchQuery(words=("pantry",), modified_after=since)) == ["New pantry"]
+    assert names(near_frankfort(25, modified_after=since)) == ["New pantry"]
+
+
 def test_updating_some_services_replaces_only_their_entries() -> None:
     first = listed_service(name="Pantry")
     listed_service(name="Shelter")
