@@ -9,9 +9,14 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import zipcodes
+from django.db.models import Expression, F, Value
 from django.utils.translation import gettext as _
 
 EARTH_RADIUS_MILES = 3958.7613
+METRES_PER_MILE = 1609.344
+# Miles in a degree of latitude, near enough at Kentucky's latitudes for a bounding box that an exact
+# distance test follows.
+MILES_PER_DEGREE_LATITUDE = 69.0
 
 # Kentucky's 120 counties. Their FIPS codes are the odd numbers 001-239 in alphabetical order.
 _KENTUCKY_COUNTY_NAMES = """
@@ -114,12 +119,31 @@ def haversine_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float
     return 2 * EARTH_RADIUS_MILES * math.asin(math.sqrt(a))
 
 
+def bounding_box(latitude: float, longitude: float, miles: float) -> tuple[float, float, float, float]:
+    """(south, north, west, east) of a box that holds the circle of `miles` around the point."""
+    dlat = miles / MILES_PER_DEGREE_LATITUDE
+    cos_lat = max(math.cos(math.radians(latitude)), 0.01)
+    dlon = miles / (MILES_PER_DEGREE_LATITUDE * cos_lat)
+    return latitude - dlat, latitude + dlat, longitude - dlon, longitude + dlon
+
+
 def unit_vector(latitude: float, longitude: float) -> tuple[float, float, float]:
     """The point on the unit sphere at this latitude and longitude (x towards 0° E, z towards the north
     pole). The straight-line distance between two such points, the chord, grows with the great-circle
     distance, so ordering by chord is ordering by distance, with plain arithmetic."""
     phi, lam = math.radians(latitude), math.radians(longitude)
     return math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)
+
+
+def squared_chord(latitude: float, longitude: float, *, prefix: str = "") -> Expression:
+    """The squared chord from the point to the unit vector a row keeps in its `x`, `y` and `z` fields
+    (after `prefix`, a relation path like "entry__"): the one distance the database computes. It
+    orders as the great-circle distance does, in plain arithmetic."""
+    terms = []
+    for name, value in zip("xyz", unit_vector(latitude, longitude), strict=True):
+        difference = F(f"{prefix}{name}") - Value(value)
+        terms.append(difference * difference)
+    return terms[0] + terms[1] + terms[2]
 
 
 def chord_for_miles(miles: float) -> float:

@@ -147,11 +147,18 @@ LIST = _declared(
 ONE = _declared(_json(_RECORD, "One record, fully nested"), 404, 422)
 
 
-def _page(rows: QuerySet[M], *, page: int, per_page: int, many: Many[M]) -> dict[str, Any]:
-    total = rows.count()
+def _in_order(records: QuerySet[M], ids: list[Any], many: Many[M]) -> list[dict[str, Any]]:
+    by_id = {item["id"]: item for item in many(records.filter(pk__in=ids))}
+    return [by_id[str(pk)] for pk in ids]
+
+
+def _page(found: selectors.Found[M], *, page: int, per_page: int, many: Many[M]) -> dict[str, Any]:
+    total = found.ids.count()
     total_pages = math.ceil(total / per_page)
     start = (page - 1) * per_page
-    contents = many(rows[start : start + per_page]) if start < total else []
+    contents = (
+        _in_order(found.records, list(found.ids[start : start + per_page]), many) if start < total else []
+    )
     return {
         "total_items": total,
         "total_pages": total_pages,
@@ -164,25 +171,23 @@ def _page(rows: QuerySet[M], *, page: int, per_page: int, many: Many[M]) -> dict
     }
 
 
-def _ndjson(rows: QuerySet[M], many: Many[M]) -> StreamingHttpResponse:
+def _ndjson(found: selectors.Found[M], many: Many[M]) -> StreamingHttpResponse:
     def lines() -> Iterator[str]:
-        ids = list(rows.values_list("pk", flat=True))
+        ids = list(found.ids)
         for start in range(0, len(ids), NDJSON_CHUNK):
-            chunk = ids[start : start + NDJSON_CHUNK]
-            by_id = {item["id"]: item for item in many(rows.filter(pk__in=chunk))}
-            for pk in chunk:
-                yield json.dumps(by_id[str(pk)], ensure_ascii=False) + "\n"
+            for item in _in_order(found.records, ids[start : start + NDJSON_CHUNK], many):
+                yield json.dumps(item, ensure_ascii=False) + "\n"
 
     return StreamingHttpResponse(lines(), content_type="application/x-ndjson")
 
 
 def _listing(
-    rows: QuerySet[M], *, page: int, per_page: int, format: str | None, many: Many[M]
+    found: selectors.Found[M], *, page: int, per_page: int, format: str | None, many: Many[M]
 ) -> dict[str, Any] | StreamingHttpResponse:
     if format in (None, "", "json"):
-        return _page(rows, page=page, per_page=per_page, many=many)
+        return _page(found, page=page, per_page=per_page, many=many)
     if format == "ndjson":
-        return _ndjson(rows, many)
+        return _ndjson(found, many)
     raise HttpError(400, "format must be 'json' or 'ndjson'.")
 
 
@@ -244,7 +249,7 @@ def services(
 ) -> Any:
     if minimal and full:
         raise HttpError(400, "Use either minimal or full, not both.")
-    rows = selectors.service_list(
+    found = selectors.service_list(
         search=_text(search, "search"),
         taxonomy_term_id=taxonomy_term_id,
         taxonomy_id=taxonomy_id,
@@ -254,7 +259,7 @@ def services(
     many = (
         ser.services_full_many if full else ser.services_minimal_many if minimal else ser.services_list_many
     )
-    return _listing(rows, page=page, per_page=per_page, format=format, many=many)
+    return _listing(found, page=page, per_page=per_page, format=format, many=many)
 
 
 @router.get("/services/{id}", summary="A fully nested service", url_name="hsds-service", openapi_extra=ONE)
@@ -302,7 +307,7 @@ def service_at_locations(
             circle = selectors.proximity_from_postcode(postcode=postcode, metres=proximity)
         except UnknownZipCodeError as error:
             raise HttpError(400, f"postcode: {error}") from error
-    rows = selectors.service_at_location_list(
+    found = selectors.service_at_location_list(
         search=_text(search, "search"),
         taxonomy_term_id=taxonomy_term_id,
         taxonomy_id=taxonomy_id,
@@ -312,7 +317,7 @@ def service_at_locations(
         proximity=circle,
     )
     many = ser.service_at_locations_full_many if full else ser.service_at_locations_list_many
-    return _listing(rows, page=page, per_page=per_page, format=format, many=many)
+    return _listing(found, page=page, per_page=per_page, format=format, many=many)
 
 
 @router.get(
@@ -322,7 +327,7 @@ def service_at_locations(
     openapi_extra=ONE,
 )
 def service_at_location(request: HttpRequest, id: uuid.UUID) -> Any:
-    rows = selectors.service_at_location_list().filter(pk=id)
+    rows = selectors.visible_service_at_locations().filter(pk=id)
     return _one(ser.service_at_locations_full_many(rows), "service_at_location", id)
 
 
@@ -341,14 +346,14 @@ def organizations(
     per_page: int = PER_PAGE,
     format: str | None = FORMAT,
 ) -> Any:
-    rows = selectors.organization_list(search=_text(search, "search"))
+    found = selectors.organization_list(search=_text(search, "search"))
 
     def many(chunk: QuerySet[Organization]) -> list[dict[str, Any]]:
         if full:
             return ser.organizations_full_many(chunk, full_service=full_service)
         return ser.organizations_list_many(chunk)
 
-    return _listing(rows, page=page, per_page=per_page, format=format, many=many)
+    return _listing(found, page=page, per_page=per_page, format=format, many=many)
 
 
 @router.get(
@@ -372,8 +377,8 @@ def taxonomies(
     per_page: int = PER_PAGE,
     format: str | None = FORMAT,
 ) -> Any:
-    rows = selectors.taxonomy_list(search=_text(search, "search"))
-    return _listing(rows, page=page, per_page=per_page, format=format, many=ser.taxonomies_many)
+    found = selectors.taxonomy_list(search=_text(search, "search"))
+    return _listing(found, page=page, per_page=per_page, format=format, many=ser.taxonomies_many)
 
 
 @router.get("/taxonomies/{id}", summary="A taxonomy", url_name="hsds-taxonomy", openapi_extra=ONE)
@@ -397,10 +402,10 @@ def taxonomy_terms(
     per_page: int = PER_PAGE,
     format: str | None = FORMAT,
 ) -> Any:
-    rows = selectors.taxonomy_term_list(
+    found = selectors.taxonomy_term_list(
         search=_text(search, "search"), taxonomy_id=taxonomy_id, parent_id=parent_id, top_only=top_only
     )
-    return _listing(rows, page=page, per_page=per_page, format=format, many=ser.taxonomy_terms_many)
+    return _listing(found, page=page, per_page=per_page, format=format, many=ser.taxonomy_terms_many)
 
 
 @router.get(

@@ -511,8 +511,17 @@ class HourSlotsField(models.Field):
         return " ".join(str(slot) for slot in slots)
 
 
+class ListedEntries(models.Manager["SearchEntry"]):
+    """The entries the search page shows: those of active services."""
+
+    def get_queryset(self) -> models.QuerySet[SearchEntry]:
+        return super().get_queryset().filter(listed=True)
+
+
 class SearchEntry(models.Model):
     """kynect: one findable listing, a service at one of its locations (or a service with none).
+    Every service that is not defunct has entries; the search page shows only active services' (the
+    `objects` manager), the HSDS API also the others (`every`).
 
     A denormalised copy built by `kynect.directory.search.index`, never edited by hand. The full-text
     index lives beside it and is database-specific (see `kynect.directory.search`): on PostgreSQL,
@@ -554,6 +563,12 @@ class SearchEntry(models.Model):
     website = models.URLField(max_length=500, blank=True)
     email = models.EmailField(blank=True)
     is_partner = models.BooleanField(default=False, help_text="The organization is a KY Partner.")
+    listed = models.BooleanField(default=True, help_text="The service is active: the search page shows it.")
+
+    # The default manager is every entry (what the index builder and the HSDS API read); `objects`
+    # holds what the search page shows, so that none of its queries can forget the filter.
+    every = models.Manager()
+    objects = ListedEntries()
 
     class Meta:
         verbose_name_plural = "search entries"
@@ -565,3 +580,44 @@ class SearchEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.organization_name})"
+
+
+class FullTextTableField(models.TextField):
+    """An FTS5 table's hidden column named after the table: the left side of MATCH and the first
+    argument of its ranking functions."""
+
+
+@FullTextTableField.register_lookup
+class FullTextMatch(models.Lookup):
+    lookup_name = "match"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} MATCH {rhs}", [*lhs_params, *rhs_params]
+
+
+class SearchEntryText(models.Model):
+    """kynect: the SQLite FTS5 table beside `SearchEntry` (its rowid is the entry's id), declared so
+    that a search joins it through the ORM. Unmanaged: migration 0004 creates it on SQLite only, and
+    nothing reads it on PostgreSQL. Written by `SqliteSearchBackend.index_write`."""
+
+    entry = models.OneToOneField(
+        SearchEntry,
+        primary_key=True,
+        db_column="rowid",
+        db_constraint=False,
+        on_delete=models.DO_NOTHING,
+        related_name="text",
+    )
+    document = FullTextTableField(db_column="directory_searchentry_fts")
+    # FTS5's hidden rank column: the ranking function a MATCH on it names, computed as a column (which,
+    # unlike a call of the function, an aggregate may read).
+    rank = FullTextTableField(db_column="rank")
+
+    class Meta:
+        managed = False
+        db_table = "directory_searchentry_fts"
+
+    def __str__(self) -> str:
+        return f"text of search entry {self.pk}"

@@ -1,4 +1,5 @@
-"""Reads of the HSDS directory. Every function takes keyword arguments and returns a lazy QuerySet.
+"""Reads of the HSDS directory. Every function takes keyword arguments; the lists answer a `Found` (the
+matching ids in order and the records to read them from), through the search index when a filter asks it.
 
 Defunct services are never returned (see docs/reference/hsds_api.md); inactive and temporarily closed
 services are, with their status, so that a feed consumer can keep its copy in step.
@@ -6,30 +7,30 @@ services are, with their status, so that a feed consumer can keep its copy in st
 
 from __future__ import annotations
 
-import math
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Generic, TypeVar
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
-from django.db.models.functions import Cos, Power, Radians, Sin
+from django.db.models import Exists, Min, Model, OuterRef, Q, QuerySet, Subquery
 
-from kynect.core.geo import EARTH_RADIUS_MILES, KENTUCKY_COUNTIES, UnknownZipCodeError, zip_lookup
+from kynect.core.geo import KENTUCKY_COUNTIES, METRES_PER_MILE, UnknownZipCodeError, zip_lookup
 from kynect.directory.models import (
     Address,
-    Attribute,
     Organization,
+    SearchEntry,
     Service,
     ServiceArea,
     ServiceAtLocation,
     Taxonomy,
     TaxonomyTerm,
 )
+from kynect.directory.search import Origin, SearchQuery, keyword_words, search_backend
+from kynect.directory.search.index import term_tag
 
-METRES_PER_MILE = 1609.344
-MILES_PER_DEGREE_LATITUDE = 69.0
-EARTH_RADIUS_METRES = EARTH_RADIUS_MILES * METRES_PER_MILE
+M = TypeVar("M", bound=Model)
+
 
 # Service-area names this API reads as places (case-insensitive, spaces around ignored): a Kentucky
 # county, with or without "County" and a trailing ", KY" / ", Kentucky" ("Franklin County",
@@ -66,13 +67,72 @@ def visible_services() -> QuerySet[Service]:
     return Service.objects.exclude(status=Service.Status.DEFUNCT)
 
 
-def _service_has_term(*, taxonomy_term_id: uuid.UUID | None, taxonomy_id: uuid.UUID | None) -> Exists:
-    links = Attribute.objects.filter(link_entity="service", link_id=OuterRef("pk"))
+@dataclass(frozen=True)
+class Found(Generic[M]):
+    """What a list endpoint shows: `ids`, the primary keys of the matching records in order (a lazy
+    query, counted and sliced in SQL), and `records`, the query the records themselves are read from."""
+
+    ids: QuerySet[Any, Any]
+    records: QuerySet[M]
+
+
+def _plain(rows: QuerySet[M], *ordering: str) -> Found[M]:
+    rows = rows.order_by(*ordering)
+    return Found(ids=rows.values_list("pk", flat=True), records=rows)
+
+
+def _taxonomy_tags(
+    *, taxonomy_term_id: uuid.UUID | None, taxonomy_id: uuid.UUID | None
+) -> list[tuple[str, ...]]:
+    """The index's tag groups for the taxonomy filters. An entry carries the tags of its service's terms
+    and of their broader terms, so a term also finds what is classified under a narrower one."""
+    groups: list[tuple[str, ...]] = []
     if taxonomy_term_id is not None:
-        links = links.filter(taxonomy_term_id=taxonomy_term_id)
+        groups.append((term_tag(taxonomy_term_id),))
     if taxonomy_id is not None:
-        links = links.filter(taxonomy_term__taxonomy_detail_id=taxonomy_id)
-    return Exists(links)
+        terms = TaxonomyTerm.objects.filter(taxonomy_detail_id=taxonomy_id).values_list("pk", flat=True)
+        groups.append(tuple(term_tag(term) for term in terms))
+    return groups
+
+
+def _matching_entries(
+    *,
+    search: str | None,
+    taxonomy_term_id: uuid.UUID | None = None,
+    taxonomy_id: uuid.UUID | None = None,
+    modified_after: datetime | None = None,
+    proximity: Proximity | None = None,
+) -> tuple[QuerySet[SearchEntry], bool] | None:
+    """The search index's entries matching the filters, through the search page's backend, and whether
+    they are ranked (a `rank` with words; a `nearness` with a circle); None when no filter asks the
+    index."""
+    words = keyword_words(search) if search else ()
+    tags = _taxonomy_tags(taxonomy_term_id=taxonomy_term_id, taxonomy_id=taxonomy_id)
+    if not (search or tags or modified_after or proximity):
+        return None
+    query = SearchQuery(
+        words=words,
+        tag_groups=tuple(tags),
+        origin=Origin(proximity.latitude, proximity.longitude) if proximity else None,
+        radius_miles=proximity.metres / METRES_PER_MILE if proximity else None,
+        modified_after=modified_after,
+        unlisted=True,
+    )
+    entries, _ordering = search_backend().filtered(query)
+    if (search and not words) or not all(tags):
+        # Text with no word to look for, or a taxonomy without terms, matches nothing.
+        entries = entries.none()
+    return entries, bool(words)
+
+
+def _grouped(entries: QuerySet[SearchEntry], key: str, name: str, *, ranked: bool) -> QuerySet[Any, Any]:
+    """The distinct `key` ids of the entries, best match first when `ranked`, then by `name`."""
+    groups = entries.values(key).annotate(sort_name=Min(name))
+    if ranked:
+        groups = groups.annotate(best=Min("rank")).order_by("best", "sort_name", key)
+    else:
+        groups = groups.order_by("sort_name", key)
+    return groups.values_list(key, flat=True)
 
 
 def service_list(
@@ -82,52 +142,23 @@ def service_list(
     taxonomy_id: uuid.UUID | None = None,
     organization_id: uuid.UUID | None = None,
     modified_after: datetime | None = None,
-) -> QuerySet[Service]:
+) -> Found[Service]:
+    """Services by name; with `search`, best match first (the best of their listings)."""
     services = visible_services()
-    if search:
-        services = services.filter(
-            Q(name__icontains=search)
-            | Q(description__icontains=search)
-            | Q(organization__name__icontains=search)
-        )
-    if taxonomy_term_id is not None or taxonomy_id is not None:
-        services = services.filter(
-            _service_has_term(taxonomy_term_id=taxonomy_term_id, taxonomy_id=taxonomy_id)
-        )
-    if organization_id is not None:
-        services = services.filter(organization_id=organization_id)
-    if modified_after is not None:
-        services = services.filter(last_modified__gte=modified_after)
-    return services.order_by("name", "id")
-
-
-def _nearest_first(rows: QuerySet[ServiceAtLocation], proximity: Proximity) -> QuerySet[ServiceAtLocation]:
-    """The rows whose location lies inside the circle, nearest first.
-
-    A bounding box on latitude and longitude (indexed), then the haversine term
-    sin²(Δφ/2) + cos φ₁·cos φ₂·sin²(Δλ/2), which grows with the great-circle distance: comparing it
-    with the same term for the radius filters exactly, and ordering by it orders by distance.
-    """
-    miles = proximity.metres / METRES_PER_MILE
-    dlat = miles / MILES_PER_DEGREE_LATITUDE
-    cos_lat = max(math.cos(math.radians(proximity.latitude)), 0.01)
-    dlon = miles / (MILES_PER_DEGREE_LATITUDE * cos_lat)
-    lat0, lon0 = math.radians(proximity.latitude), math.radians(proximity.longitude)
-    lat, lon = Radians(F("location__latitude")), Radians(F("location__longitude"))
-    term = Power(Sin((lat - lat0) / 2), 2) + math.cos(lat0) * Cos(lat) * Power(Sin((lon - lon0) / 2), 2)
-    limit = math.sin(min(proximity.metres / EARTH_RADIUS_METRES, math.pi) / 2) ** 2
-    return (
-        rows.filter(
-            location__latitude__range=(proximity.latitude - dlat, proximity.latitude + dlat),
-            location__longitude__range=(proximity.longitude - dlon, proximity.longitude + dlon),
-        )
-        .annotate(distance_term=term)
-        .filter(distance_term__lte=limit)
+    matching = _matching_entries(
+        search=search,
+        taxonomy_term_id=taxonomy_term_id,
+        taxonomy_id=taxonomy_id,
+        modified_after=modified_after,
     )
-
-
-def _service_area_matches(pattern: str) -> Exists:
-    return Exists(ServiceArea.objects.filter(service_id=OuterRef("service_id"), name__iregex=pattern))
+    if matching is None:
+        if organization_id is not None:
+            services = services.filter(organization_id=organization_id)
+        return _plain(services, "name", "id")
+    entries, ranked = matching
+    if organization_id is not None:
+        entries = entries.filter(organization_id=organization_id)
+    return Found(ids=_grouped(entries, "service_id", "name", ranked=ranked), records=services)
 
 
 def _covering_pattern(postcode: str) -> str | None:
@@ -140,6 +171,28 @@ def _covering_pattern(postcode: str) -> str | None:
     return _area_pattern([county.name]) if county else None
 
 
+def _service_area_matches(pattern: str) -> Exists:
+    return Exists(ServiceArea.objects.filter(service_id=OuterRef("service_id"), name__iregex=pattern))
+
+
+def _covering(postcode: str, *, in_circle: bool) -> Q:
+    """Rows (with `service_id` and `location_id`) whose service covers the postcode (see
+    `service_at_location_list`)."""
+    code = postcode.strip()[:5]
+    fallback = Q(~_service_area_matches(ANY_PLACE_PATTERN))
+    if not in_circle:
+        in_postcode = Address.objects.filter(
+            location_id=OuterRef("location_id"), postal_code__startswith=code
+        )
+        fallback &= Q(Exists(in_postcode))
+    covering = _covering_pattern(code)
+    return fallback | Q(_service_area_matches(covering)) if covering else fallback
+
+
+def visible_service_at_locations() -> QuerySet[ServiceAtLocation]:
+    return ServiceAtLocation.objects.exclude(service__status=Service.Status.DEFUNCT)
+
+
 def service_at_location_list(
     *,
     search: str | None = None,
@@ -149,64 +202,67 @@ def service_at_location_list(
     modified_after: datetime | None = None,
     postcode: str | None = None,
     proximity: Proximity | None = None,
-) -> QuerySet[ServiceAtLocation]:
-    """Services at locations, by service name; with `proximity`, nearest first.
+) -> Found[ServiceAtLocation]:
+    """Services at locations by service name; with `search`, best match first; with `proximity`,
+    nearest first (then best match).
 
     `postcode` checks service coverage (HSDS): a service with a service area that names a place
     (ANY_PLACE_PATTERN) is returned only where one of its areas covers the postcode; any other service
     is returned where its location has an address in the postcode, or, with `proximity`, where its
     location lies inside the circle. `proximity` alone (without a postcode) is the circle only.
     """
-    rows = ServiceAtLocation.objects.exclude(service__status=Service.Status.DEFUNCT)
-    if search:
-        rows = rows.filter(
-            Q(service__name__icontains=search)
-            | Q(service__description__icontains=search)
-            | Q(service__organization__name__icontains=search)
-            | Q(location__name__icontains=search)
-        )
-    if taxonomy_term_id is not None or taxonomy_id is not None:
-        links = Attribute.objects.filter(link_entity="service", link_id=OuterRef("service_id"))
-        if taxonomy_term_id is not None:
-            links = links.filter(taxonomy_term_id=taxonomy_term_id)
-        if taxonomy_id is not None:
-            links = links.filter(taxonomy_term__taxonomy_detail_id=taxonomy_id)
-        rows = rows.filter(Exists(links))
+    rows = visible_service_at_locations()
+    matching = _matching_entries(
+        search=search,
+        taxonomy_term_id=taxonomy_term_id,
+        taxonomy_id=taxonomy_id,
+        modified_after=modified_after,
+        proximity=proximity,
+    )
+    if matching is None:
+        if organization_id is not None:
+            rows = rows.filter(service__organization_id=organization_id)
+        if postcode:
+            rows = rows.filter(_covering(postcode, in_circle=False))
+        return _plain(rows, "service__name", "id")
+    entries, ranked = matching
+    entries = entries.filter(location__isnull=False)
     if organization_id is not None:
-        rows = rows.filter(service__organization_id=organization_id)
-    if modified_after is not None:
-        rows = rows.filter(service__last_modified__gte=modified_after)
-    if proximity is not None:
-        rows = _nearest_first(rows, proximity)
+        entries = entries.filter(organization_id=organization_id)
     if postcode:
-        code = postcode.strip()[:5]
-        fallback = Q(~_service_area_matches(ANY_PLACE_PATTERN))
-        if proximity is None:
-            in_postcode = Address.objects.filter(
-                location_id=OuterRef("location_id"), postal_code__startswith=code
-            )
-            fallback &= Q(Exists(in_postcode))
-        covering = _covering_pattern(code)
-        rows = rows.filter(fallback | Q(_service_area_matches(covering)) if covering else fallback)
-    if proximity is not None:
-        return rows.order_by("distance_term", "service__name", "id")
-    return rows.order_by("service__name", "id")
+        entries = entries.filter(_covering(postcode, in_circle=proximity is not None))
+    ordering = ["nearness"] if proximity is not None else []
+    if ranked:
+        ordering.append("rank")
+    at = visible_service_at_locations().filter(
+        service_id=OuterRef("service_id"), location_id=OuterRef("location_id")
+    )
+    ids = (
+        entries.annotate(row=Subquery(at.values("pk")[:1]))
+        .order_by(*ordering, "name", "id")
+        .values_list("row", flat=True)
+    )
+    return Found(ids=ids, records=rows)
 
 
-def organization_list(*, search: str | None = None) -> QuerySet[Organization]:
+def organization_list(*, search: str | None = None) -> Found[Organization]:
+    """Organizations by name; with `search`, those with a listing that matches (in its organization's
+    name, or its service's name, description or categories), best match first."""
     organizations = Organization.objects.all()
-    if search:
-        organizations = organizations.filter(
-            Q(name__icontains=search) | Q(alternate_name__icontains=search) | Q(description__icontains=search)
-        )
-    return organizations.order_by("name", "id")
+    matching = _matching_entries(search=search)
+    if matching is None:
+        return _plain(organizations, "name", "id")
+    entries, ranked = matching
+    return Found(
+        ids=_grouped(entries, "organization_id", "organization_name", ranked=ranked), records=organizations
+    )
 
 
-def taxonomy_list(*, search: str | None = None) -> QuerySet[Taxonomy]:
+def taxonomy_list(*, search: str | None = None) -> Found[Taxonomy]:
     taxonomies = Taxonomy.objects.all()
     if search:
         taxonomies = taxonomies.filter(Q(name__icontains=search) | Q(description__icontains=search))
-    return taxonomies.order_by("name", "id")
+    return _plain(taxonomies, "name", "id")
 
 
 def taxonomy_term_list(
@@ -215,7 +271,7 @@ def taxonomy_term_list(
     taxonomy_id: uuid.UUID | None = None,
     parent_id: uuid.UUID | None = None,
     top_only: bool = False,
-) -> QuerySet[TaxonomyTerm]:
+) -> Found[TaxonomyTerm]:
     terms = TaxonomyTerm.objects.select_related("taxonomy_detail")
     if search:
         terms = terms.filter(Q(name__icontains=search) | Q(code__icontains=search))
@@ -225,4 +281,4 @@ def taxonomy_term_list(
         terms = terms.filter(parent_id=parent_id)
     if top_only:
         terms = terms.filter(parent__isnull=True)
-    return terms.order_by("taxonomy", "name", "id")
+    return _plain(terms, "taxonomy", "name", "id")

@@ -20,6 +20,7 @@ from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT202012
 
 from kynect.directory import models as m
+from kynect.directory.search import search_index_update
 
 # The official files name each other by remote URL (openapi.json) or by bare file name (the
 # schemas); both are mapped to the local file of the same name.
@@ -294,6 +295,8 @@ def directory(db: Any) -> Directory:
         replacement_value="Computer Skills Class",
         updated_by="importer",
     )
+    # The list endpoints' filters read the search index, which commits would otherwise rebuild.
+    search_index_update()
     return Directory(
         taxonomy=taxonomy,
         life_situations=life,
@@ -329,5 +332,6 @@ def many_services(directory: Directory) -> Callable[[int], None]:
             m.Attribute.objects.create(
                 link_entity="service", link_id=service.id, taxonomy_term=directory.veteran
             )
+        search_index_update()
 
     return make

@@ -7,6 +7,7 @@ field (imported_at, name_es, time_zone) can leak.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from django.test import Client
 
 from kynect.core.geo import haversine_miles, zip_lookup
 from kynect.directory import models as m
+from kynect.directory.search import search_index_update
 from tests.contract.conftest import Directory, HsdsSchemas
 
 BASE = "/api/hsds"
@@ -163,6 +165,69 @@ def test_search_matches_name_description_or_organization(directory: Directory, s
         "derby food": {directory.food_pantry.id, directory.closed_clinic.id},
     }[search]
     assert ids(get("/services", search=search)) == {str(i) for i in expected}
+
+
+def _names(body: dict[str, Any]) -> list[str]:
+    return [item["name"] if "name" in item else item["service"]["name"] for item in body["contents"]]
+
+
+def test_search_reads_the_index_ranked_with_stemming(directory: Directory) -> None:
+    closet = _service_at(directory, "Clothing closet", directory.frankfort).service
+    main = _service_at(directory, "Pantry on Main", directory.frankfort).service
+    m.Service.objects.filter(pk=closet.pk).update(description="Coats, and a pantry shelf.")
+    m.Service.objects.filter(pk=main.pk).update(description="Food.")
+    search_index_update(service_ids=[closet.pk, main.pk])
+
+    # Words in the name rank before words in the description; "pantries" finds "pantry" (stemming).
+    found = _names(get("/services", search="pantries"))
+    assert set(found[:2]) == {"Emergency Food Pantry", "Pantry on Main"}
+    assert found[2:] == ["Clothing closet"]
+    located = get("/service_at_locations", search="pantry")
+    assert _names(located)[-1] == "Clothing closet"
+    assert located["total_items"] == 3
+
+
+def test_search_pages_are_exact(directory: Directory, many_services: Callable[[int], None]) -> None:
+    many_services(7)
+    everything = get("/services", search="extra", per_page=500)
+    assert everything["total_items"] == 7
+    pages = [get("/services", search="extra", per_page=3, page=n) for n in (1, 2, 3)]
+    assert [page["total_items"] for page in pages] == [7, 7, 7]
+    assert [page["total_pages"] for page in pages] == [3, 3, 3]
+    assert [item["id"] for page in pages for item in page["contents"]] == [
+        item["id"] for item in everything["contents"]
+    ]
+    streamed = Client().get(f"{BASE}/services", {"search": "extra", "format": "ndjson"})
+    lines = streamed.getvalue().decode().splitlines()
+    assert [json.loads(line)["id"] for line in lines] == [item["id"] for item in everything["contents"]]
+
+
+def test_search_near_a_postcode_is_nearest_first(directory: Directory) -> None:
+    lexington = _place("Lexington", 38.0464, -84.4953, "40507")
+    _service_at(directory, "Lexington food pantry", lexington)
+    _service_at(directory, "Frankfort food pantry", directory.frankfort)
+    body = get("/service_at_locations", search="food", postcode="40601", proximity=150_000)
+    assert _names(body) == [
+        "Frankfort food pantry",
+        "Lexington food pantry",
+        "Emergency Food Pantry",
+        "Closed Clinic",
+    ]
+    near = get("/service_at_locations", search="food", postcode="40601", proximity=20_000)
+    assert _names(near) == ["Frankfort food pantry"]
+
+
+def test_organizations_are_found_by_their_listings(directory: Directory) -> None:
+    assert ids(get("/organizations", search="computer")) == {str(directory.org.id)}
+    assert ids(get("/organizations", search="groceries")) == {str(directory.other_org.id)}
+    assert ids(get("/organizations", search="nothing like this")) == set()
+
+
+def test_filters_without_a_match_find_nothing(directory: Directory) -> None:
+    empty_taxonomy = m.Taxonomy.objects.create(name="Empty", description="No terms", version="1")
+    assert get("/services", taxonomy_id=str(empty_taxonomy.id))["total_items"] == 0
+    assert get("/services", search="the and of")["total_items"] == 0
+    assert get("/service_at_locations", search="%", postcode="40601", proximity=20_000)["total_items"] == 0
 
 
 def test_taxonomy_filters(directory: Directory) -> None:
@@ -362,7 +427,9 @@ def _service_at(
     service = m.Service.objects.create(organization=directory.org, name=name, description="x")
     for area in areas:
         m.ServiceArea.objects.create(service=service, name=area)
-    return m.ServiceAtLocation.objects.create(service=service, location=location)
+    row = m.ServiceAtLocation.objects.create(service=service, location=location)
+    search_index_update(service_ids=[service.id])
+    return row
 
 
 def _place(name: str, latitude: float, longitude: float, postal_code: str) -> m.Location:

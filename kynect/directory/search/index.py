@@ -1,4 +1,5 @@
-"""Builds the search index: one `SearchEntry` per active service at each of its locations.
+"""Builds the search index: one `SearchEntry` per service at each of its locations (defunct services
+have none; only active ones are listed on the search page).
 
 Rebuilding is idempotent and can be limited to some services; the database-specific full-text part
 is written by the backend (`SearchBackend.index_write`) in the same transaction.
@@ -65,10 +66,12 @@ def _lineage(term_id: uuid.UUID, terms: dict[uuid.UUID, _Term]) -> Iterator[uuid
 
 def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]) -> list[hsds.SearchEntry]:
     services = list(
-        hsds.Service.objects.filter(pk__in=service_ids, status=hsds.Service.Status.ACTIVE)
+        hsds.Service.objects.filter(pk__in=service_ids)
+        .exclude(status=hsds.Service.Status.DEFUNCT)
         .select_related("organization")
         .only(
             "id",
+            "status",
             "name",
             "description",
             "url",
@@ -146,6 +149,7 @@ def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]
             "website": service.url or service.organization.website,
             "email": service.email or service.organization.email,
             "is_partner": service.organization_id in partners,
+            "listed": service.status == hsds.Service.Status.ACTIVE,
         }
         seen: set[uuid.UUID] = set()
         for where, latitude, longitude, time_zone in places[service.id] or [(None, None, None, "")]:
@@ -185,28 +189,27 @@ def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]
 
 def search_index_update(*, service_ids: Iterable[uuid.UUID] | None = None) -> int:
     """Rebuild the entries of these services (every service when None). Returns how many entries were
-    written. Inactive and defunct services lose their entries."""
+    written. Defunct services lose their entries; inactive and temporarily closed ones keep them unlisted
+    (for the HSDS API)."""
     backend = search_backend()
     terms = _terms()
     written = 0
     with transaction.atomic():
         if service_ids is None:
-            hsds.SearchEntry.objects.all().delete()
+            hsds.SearchEntry.every.all().delete()
             backend.index_clear()
             ids = list(hsds.Service.objects.order_by("pk").values_list("pk", flat=True))
         else:
             ids = sorted(set(service_ids), key=str)
         for chunk in chunked(ids):
             if service_ids is not None:
-                stale = list(
-                    hsds.SearchEntry.objects.filter(service_id__in=chunk).values_list("pk", flat=True)
-                )
+                stale = list(hsds.SearchEntry.every.filter(service_id__in=chunk).values_list("pk", flat=True))
                 backend.index_delete(stale)
-                hsds.SearchEntry.objects.filter(pk__in=stale).delete()
-            entries = hsds.SearchEntry.objects.bulk_create(_entries_for(chunk, terms))
+                hsds.SearchEntry.every.filter(pk__in=stale).delete()
+            entries = hsds.SearchEntry.every.bulk_create(_entries_for(chunk, terms))
             if entries and entries[0].pk is None:
                 entries = list(
-                    hsds.SearchEntry.objects.filter(service_id__in=[entry.service_id for entry in entries])
+                    hsds.SearchEntry.every.filter(service_id__in=[entry.service_id for entry in entries])
                 )
             backend.index_write(entries)
             written += len(entries)

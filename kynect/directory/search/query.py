@@ -52,6 +52,10 @@ class SearchQuery:
     radius_miles: float | None = None
     open_at: datetime | None = None
     open_on: date | None = None
+    # Services whose data changed on or after this moment (`Service.last_modified`).
+    modified_after: datetime | None = None
+    # Also the entries of inactive and temporarily closed services, which the HSDS API lists.
+    unlisted: bool = False
     sort: SortOrder = SortOrder.RELEVANCE
     offset: int = 0
     limit: int = 20

@@ -41,9 +41,15 @@ def hours_style(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     return bool(request.param)
 
 
+def count_cap(monkeypatch: pytest.MonkeyPatch, cap: int) -> None:
+    """Lower the count cap in every backend module that reads it."""
+    for module in ("base", "sqlite", "postgresql"):
+        monkeypatch.setattr(f"kynect.directory.search.{module}.COUNT_CAP", cap)
+
+
 def names(query: SearchQuery) -> list[str]:
     page = search_backend().search(query)
-    entries = models.SearchEntry.objects.in_bulk([hit.entry_id for hit in page.hits])
+    entries = models.SearchEntry.every.in_bulk([hit.entry_id for hit in page.hits])
     return [entries[hit.entry_id].name for hit in page.hits]
 
 
@@ -167,10 +173,30 @@ def test_one_entry_per_location_and_inactive_services_are_not_listed() -> None:
     sal = listed_service(name="Pantry")
     second = listed_service(name="Other", latitude=37.0, longitude=-85.0)
     models.ServiceAtLocation.objects.create(service=sal.service, location=second.location)
-    listed_service(name="Closed for good", status=models.Service.Status.INACTIVE)
+    closed = listed_service(name="Closed for good", status=models.Service.Status.INACTIVE)
+    listed_service(name="Gone", status=models.Service.Status.DEFUNCT)
 
-    assert search_index_update() == 3
+    # The inactive service is indexed for the HSDS API, unlisted; the defunct one is not indexed.
+    assert search_index_update() == 4
     assert models.SearchEntry.objects.filter(service=sal.service).count() == 2
+    assert models.SearchEntry.objects.count() == 3
+    assert not models.SearchEntry.every.get(service=closed.service).listed
+    assert names(SearchQuery(words=("closed",))) == []
+    assert names(SearchQuery(words=("gone",), unlisted=True)) == []
+    assert names(SearchQuery(words=("closed",), unlisted=True)) == ["Closed for good"]
+
+
+def test_modified_after_keeps_services_changed_since() -> None:
+    for name, year in (("Old pantry", 2024), ("New pantry", 2026)):
+        sal = listed_service(name=name)
+        models.Service.objects.filter(pk=sal.service_id).update(
+            last_modified=datetime(year, 1, 1, tzinfo=EASTERN)
+        )
+    search_index_update()
+    since = datetime(2025, 1, 1, tzinfo=EASTERN)
+
+    assert names(SearchQuery(words=("pantry",), modified_after=since)) == ["New pantry"]
+    assert names(near_frankfort(25, modified_after=since)) == ["New pantry"]
 
 
 def test_updating_some_services_replaces_only_their_entries() -> None:
@@ -311,7 +337,7 @@ def test_relevance_or_distance_order_with_paging_and_a_count() -> None:
 
 
 def test_the_count_stops_at_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("kynect.directory.search.backends.COUNT_CAP", 2)
+    count_cap(monkeypatch, 2)
     for number in range(4):
         listed_service(name=f"Pantry {number}")
     search_index_update()
@@ -374,10 +400,8 @@ def test_nearest_first_orders_entries_at_the_same_place_by_name(
 ) -> None:
     # PostgreSQL fetches the nearest COUNT_CAP + 1 + slack entries from its index and orders them by
     # name itself; with ties across the cut (slack 1), it runs the exact query. Both give this order.
-    from kynect.directory.search import backends
-
-    monkeypatch.setattr(backends, "COUNT_CAP", 3)
-    monkeypatch.setattr(backends, "KNN_SLACK", slack)
+    count_cap(monkeypatch, 3)
+    monkeypatch.setattr("kynect.directory.search.postgresql.KNN_SLACK", slack)
     first = listed_service(name="E pantry", latitude=FRANKFORT.latitude + 0.01, longitude=FRANKFORT.longitude)
     for name in ("D pantry", "B pantry", "C pantry", "A pantry"):
         listed_service(name=name, location=first.location)
@@ -440,10 +464,8 @@ def test_best_match_puts_names_before_descriptions_and_ranks_within() -> None:
 def test_a_tier_larger_than_the_candidates_is_ranked_on_a_bounded_set(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from kynect.directory.search import backends
-
-    monkeypatch.setattr(backends, "RANK_CANDIDATES", 3)
-    monkeypatch.setattr(backends, "COUNT_CAP", 2)
+    monkeypatch.setattr("kynect.directory.search.postgresql.RANK_CANDIDATES", 3)
+    count_cap(monkeypatch, 2)
     for number in range(5):
         listed_service(name=f"Food pantry {number}")
     listed_service(name="Kitchen", description="Hot food.")

@@ -94,7 +94,9 @@ def last_passcode(helper: Helper) -> str:
 
 def database_rows() -> dict[str, list[dict[str, Any]]]:
     return {
-        model._meta.label: list(model._default_manager.order_by("pk").values()) for model in apps.get_models()
+        model._meta.label: list(model._default_manager.order_by("pk").values())
+        for model in apps.get_models()
+        if model._meta.managed  # an unmanaged table may exist on one database only
     }
 
 
