@@ -6,8 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 from django.utils import translation
+from hypothesis import settings
 
 from kynect.notifications.sms import LocmemSmsBackend
+
+# Tests never assert wall-clock time: a busy machine must not fail a property test.
+settings.register_profile("kynect", deadline=None)
+settings.load_profile("kynect")
 
 
 @pytest.fixture(autouse=True)
