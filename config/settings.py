@@ -139,6 +139,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "django_tasks",
     "django_tasks_db",
     "template_partials",
@@ -188,6 +189,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render through the templates above, so a project template can stand in for a widget's own.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Database -------------------------------------------------------------------------------------
 
