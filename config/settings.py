@@ -184,6 +184,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kynect.core.context_processors.site",
+                "kynect.directory.context_processors.menus",
                 "kynect.ondemand.context_processors.navigation",
             ],
         },
