@@ -109,15 +109,22 @@ def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]
     addresses: dict[uuid.UUID, list[hsds.Address]] = defaultdict(list)
     for address in hsds.Address.objects.filter(location_id__in=location_ids).order_by("id"):
         addresses[address.location_id].append(address)
-    phones: dict[tuple[str, uuid.UUID], list[hsds.Phone]] = defaultdict(list)
+    # A phone counts for each of its owners: the service at a location, the service, the location
+    # and the organization (`main_phone` chooses among them).
+    phones: dict[tuple[str, object], list[hsds.Phone]] = defaultdict(list)
     for phone in hsds.Phone.objects.filter(
-        Q(service_id__in=ids) | Q(location_id__in=location_ids) | Q(organization_id__in=organization_ids)
-    ):
+        Q(service_id__in=ids)
+        | Q(location_id__in=location_ids)
+        | Q(organization_id__in=organization_ids)
+        | Q(service_at_location__service_id__in=ids)
+    ).select_related("service_at_location"):
+        sal = phone.service_at_location
+        if sal is not None:
+            phones[("at_location", (sal.service_id, sal.location_id))].append(phone)
         for kind in ("service", "location", "organization"):
             owner = getattr(phone, f"{kind}_id")
             if owner:
                 phones[(kind, owner)].append(phone)
-                break
     partners = partner_organization_ids(organization_ids=organization_ids)
     # The weekly windows of these locations, shared (service None) or a listed service's own.
     windows: dict[tuple[uuid.UUID | None, uuid.UUID | None], list[tuple[int, time, time, bool]]] = (
@@ -154,9 +161,10 @@ def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]
             if where is not None:
                 seen.add(where)
             chosen = main_phone(
-                phones[("service", service.id)]
-                or (phones[("location", where)] if where else [])
-                or phones[("organization", service.organization_id)]
+                at_location=phones[("at_location", (service.id, where))],
+                service=phones[("service", service.id)],
+                location=phones[("location", where)] if where else [],
+                organization=phones[("organization", service.organization_id)],
             )
             own = (service.id, where) in own_hours
             x, y, z = (
