@@ -13,7 +13,7 @@ from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.html import escape
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kynect.directory import views
@@ -219,6 +219,7 @@ def test_search_results_that_found_nothing_say_so() -> None:
     assert "kynect-listings" not in html
 
 
+@settings(deadline=None)  # each example renders the page's results partial, slow on a busy machine
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
 def test_search_results_escape_any_summary_and_heading(text: str) -> None:
     with translation.override("en"):
