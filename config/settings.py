@@ -139,6 +139,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "django_tasks",
     "django_tasks_db",
     "template_partials",
@@ -183,12 +184,16 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kynect.core.context_processors.site",
+                "kynect.directory.context_processors.menus",
                 "kynect.ondemand.context_processors.navigation",
                 "kynect.ondemand.context_processors.my_information",
             ],
         },
     },
 ]
+
+# Widgets render through the templates above, so a project template can stand in for a widget's own.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Database -------------------------------------------------------------------------------------
 

@@ -5,15 +5,11 @@ from django.http import HttpRequest
 from django.urls import translate_url
 from django.utils import translation
 
-from kynect.core.taxonomy import CATEGORIES, HEADER_MENU_TREE
-
 
 def site(request: HttpRequest) -> dict[str, Any]:
     """What the base layout needs on every page."""
     other_language = "en" if translation.get_language() == "es" else "es"
     return {
-        "header_categories": CATEGORIES,
-        "header_menu_tree": HEADER_MENU_TREE,
         "benefits_url": settings.BENEFITS_URL,
         "other_language": other_language,
         # Resolved here, in the page's own language: Django's set_language cannot translate a

@@ -4,12 +4,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from kynect.core.selectors import health_report
-from kynect.core.taxonomy import LIFE_SITUATIONS
 
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {"life_situations": LIFE_SITUATIONS})
+    # The life situations' tiles come from the directory's context processor.
+    return render(request, "core/home.html")
 
 
 @require_safe

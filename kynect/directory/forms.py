@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
 from typing import Any
 
 from django import forms
-from django.conf import settings
-from django.utils import timezone, translation
-from django.utils.html import escape, format_html_join
-from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kynect.core.geo import Place, UnknownPlaceError, UnknownZipCodeError, place_lookup
@@ -58,108 +52,27 @@ LANGUAGE_CHOICES = [
 SORT_CHOICES = [(SortOrder.RELEVANCE.value, _("Best match")), (SortOrder.DISTANCE.value, _("Nearest"))]
 
 
-@cache
-def _category_choices_in(language: str) -> tuple[tuple[str, str], ...]:
-    """Every category as a choice, indented with dashes by depth, named in `language` (built once per
-    language: the tree is shipped data)."""
-    with translation.override(language):
-        choices: list[tuple[str, str]] = [("", str(_("All categories")))]
+class Select(forms.Select):
+    """A USWDS select whose options are written by one template (`components/widgets/select.html`)."""
 
-        def add(node: CategoryNode, depth: int) -> None:
-            choices.append((node.slug, "— " * depth + node.localized_name()))
-            for child in node.children:
-                add(child, depth + 1)
+    template_name = "components/widgets/select.html"
 
-        for top in categories():
-            add(top, 0)
-    return tuple(choices)
+    def __init__(self, attrs: dict[str, Any] | None = None, choices: Any = ()) -> None:
+        super().__init__(attrs={"class": "usa-select", **(attrs or {})}, choices=choices)
 
 
-_options_html: dict[tuple[str, str], str] = {}
+def category_choices() -> list[tuple[str, str]]:
+    """Every category as a choice, indented with dashes by depth, named in the active language."""
+    choices: list[tuple[str, str]] = [("", str(_("All categories")))]
 
+    def add(node: CategoryNode, depth: int) -> None:
+        choices.append((node.slug, "— " * depth + node.localized_name()))
+        for child in node.children:
+            add(child, depth + 1)
 
-def _attributes(attrs: dict[str, Any]) -> str:
-    """HTML attributes as Django's `flatatt` writes them (True: the bare name; False, None: left out),
-    without its lazy-string checks on every value."""
-    parts = []
-    for key, value in attrs.items():
-        if value is True:
-            parts.append(f" {key}")
-        elif value is not False and value is not None:
-            parts.append(f' {key}="{html.escape(str(value))}"')
-    return "".join(parts)
-
-
-def _mark_selected(options: str, value: Any) -> str:
-    """The options with the one whose value is `value` selected. Values here are plain ASCII tokens
-    (slugs, numbers, weekday codes), so the escaped opening tag finds the option."""
-    marker = f'<option value="{escape(value or "")}">'
-    if marker in options:
-        return options.replace(marker, marker[:-1] + " selected>", 1)
-    return options
-
-
-class PlainSelect(forms.Select):
-    """A select rendered in Python, its options built once per field and language: through the widget
-    templates, the search form's selects cost more than the whole search."""
-
-    def render(
-        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
-    ) -> SafeString:
-        final = self.build_attrs(self.attrs, attrs)
-        final["name"] = name
-        key = (name, get_language() or settings.LANGUAGE_CODE)
-        options = _options_html.get(key)
-        if options is None:
-            options = str(
-                format_html_join(
-                    "", '<option value="{}">{}</option>', ((str(v), str(label)) for v, label in self.choices)
-                )
-            )
-            _options_html[key] = options
-        chosen = self.format_value(value)
-        selected = _mark_selected(options, chosen[0] if chosen else "")
-        return mark_safe(f"<select{_attributes(final)}>{selected}</select>")  # noqa: S308 - escaped
-
-
-class PlainInput(forms.widgets.Input):
-    """An input rendered in Python, with the markup of Django's input template."""
-
-    def render(
-        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
-    ) -> SafeString:
-        final: dict[str, Any] = {"type": self.input_type, "name": name}
-        shown = self.format_value(value)
-        if shown is not None:
-            final["value"] = str(shown)
-        final.update(self.build_attrs(self.attrs, attrs))
-        return mark_safe(f"<input{_attributes(final)}>")  # noqa: S308 - escaped
-
-
-class PlainTextInput(PlainInput, forms.TextInput):
-    pass
-
-
-class PlainHiddenInput(PlainInput, forms.HiddenInput):
-    pass
-
-
-class CategorySelect(PlainSelect):
-    """The category select, its options rendered once per language and the chosen one marked."""
-
-    def render(
-        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
-    ) -> SafeString:
-        final = self.build_attrs(self.attrs, attrs)
-        final["name"] = name
-        options = _mark_selected(_category_options_html(get_language() or settings.LANGUAGE_CODE), value)
-        return mark_safe(f"<select{_attributes(final)}>{options}</select>")  # noqa: S308 - escaped
-
-
-@cache
-def _category_options_html(language: str) -> str:
-    """The category options in `language`, escaped; slugs are plain ASCII, so a slug marks its option."""
-    return str(format_html_join("", '<option value="{}">{}</option>', _category_choices_in(language)))
+    for top in categories():
+        add(top, 0)
+    return choices
 
 
 @dataclass(frozen=True)
@@ -187,23 +100,32 @@ class SearchForm(forms.Form):
         "page": _("That page of results does not exist. Go back to the first page."),
     }
 
-    # Every field is set up once, here and in `_set_up_fields`, and never changed afterwards: the fields
-    # are shared by every form (see `_SharedFields`) instead of being deep-copied for each request.
     q = forms.CharField(
-        label=_("Keyword"), required=False, max_length=200, strip=True, widget=PlainTextInput()
+        label=_("Keyword"),
+        required=False,
+        max_length=200,
+        strip=True,
+        widget=forms.SearchInput(attrs={"class": "usa-input", "enterkeyhint": "search"}),
     )
-    # A slug checked against the tree (a dictionary lookup) rather than a ChoiceField, which would
-    # rebuild and walk its hundred-odd choices for every form.
-    category = forms.CharField(label=_("Category"), required=False, max_length=120, widget=CategorySelect)
-    situation = forms.CharField(required=False, max_length=60, widget=PlainHiddenInput)
+    category = forms.ChoiceField(
+        label=_("Category"), required=False, choices=category_choices, widget=Select()
+    )
+    situation = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
     near = forms.CharField(
         label=_("ZIP code, city or county"),
         required=False,
         max_length=80,
-        widget=PlainTextInput(attrs={"autocomplete": "postal-code", "class": "usa-input"}),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "postal-code",
+                "class": "usa-input",
+                "inputmode": "text",
+                "spellcheck": "false",
+            }
+        ),
     )
-    lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=PlainHiddenInput)
-    lon = forms.FloatField(required=False, min_value=-180, max_value=180, widget=PlainHiddenInput)
+    lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
+    lon = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
     radius = forms.TypedChoiceField(
         label=_("Distance"),
         required=False,
@@ -211,19 +133,22 @@ class SearchForm(forms.Form):
         coerce=int,
         empty_value=None,
         initial=DEFAULT_RADIUS,
-        widget=PlainSelect,
+        widget=Select(),
         error_messages={"invalid_choice": error_messages["radius"]},
     )
-    open = forms.ChoiceField(label=_("Open"), required=False, choices=OPEN_CHOICES, widget=PlainSelect)
+    open = forms.ChoiceField(label=_("Open"), required=False, choices=OPEN_CHOICES, widget=Select())
     language = forms.ChoiceField(
-        label=_("Language spoken"), required=False, choices=LANGUAGE_CHOICES, widget=PlainSelect
+        label=_("Language spoken"),
+        required=False,
+        choices=LANGUAGE_CHOICES,
+        widget=Select(),
     )
-    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES, widget=PlainSelect)
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES, widget=Select())
     page = forms.IntegerField(
         required=False,
         min_value=1,
         max_value=MAX_PAGE,
-        widget=PlainHiddenInput,
+        widget=forms.HiddenInput,
         error_messages={"min_value": error_messages["page"], "max_value": error_messages["page"]},
     )
 
@@ -239,16 +164,6 @@ class SearchForm(forms.Form):
         if text and not keyword_words(text):
             raise forms.ValidationError(self.error_messages["junk"])
         return text
-
-    def clean_category(self) -> str:
-        slug: str = self.cleaned_data["category"]
-        if slug and category_find(slug) is None:
-            raise forms.ValidationError(
-                forms.ChoiceField.default_error_messages["invalid_choice"],
-                code="invalid_choice",
-                params={"value": slug},
-            )
-        return slug
 
     def clean_situation(self) -> LifeSituationNode | None:
         slug: str = self.cleaned_data["situation"]
@@ -325,36 +240,6 @@ class SearchForm(forms.Form):
             language=language,
             page=page,
         )
-
-
-class _SharedFields(dict[str, forms.Field]):
-    """The search form's fields, which a form copies as a plain dictionary of the same field objects.
-
-    Django deep-copies a form's fields for every form so that one form may change its own; the search
-    form sets its fields up once and changes nothing per request (validation and
-    rendering only read a field), so the copy, a tenth of a millisecond per page, is skipped.
-    """
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, forms.Field]:
-        return dict(self)
-
-
-def _set_up_fields(fields: dict[str, forms.Field]) -> None:
-    """The widgets' classes and hints, added once after the fields have set their own attributes (such
-    as `maxlength`), so that the attributes come out in the same order as when each form added them."""
-    for name in ("q", "near"):
-        fields[name].widget.attrs.setdefault("class", "usa-input")
-    for name in ("category", "radius", "open", "language", "sort"):
-        fields[name].widget.attrs["class"] = "usa-select"
-    q_widget = fields["q"].widget
-    assert isinstance(q_widget, forms.widgets.Input)
-    q_widget.input_type = "search"
-    q_widget.attrs["enterkeyhint"] = "search"
-    fields["near"].widget.attrs.update({"inputmode": "text", "spellcheck": "false"})
-
-
-_set_up_fields(SearchForm.base_fields)
-SearchForm.base_fields = _SharedFields(SearchForm.base_fields)
 
 
 def situation_tags(situation: LifeSituationNode) -> tuple[str, ...]:

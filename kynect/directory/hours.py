@@ -223,32 +223,6 @@ def opening_windows_rebuild_counts(*, location_ids: Iterable[uuid.UUID] | None =
     return RebuildCounts(windows=windows, closed_days=closed_days, skipped=skipped)
 
 
-def locations_touched_by_import(accepted: Mapping[str, set[uuid.UUID]]) -> set[uuid.UUID]:
-    """The locations whose hours an import may have changed: imported locations, the locations of
-    imported services at location, and the locations of imported schedules."""
-    touched = set(accepted.get("location", set()))
-    sal_ids = sorted(accepted.get("service_at_location", set()), key=str)
-    for chunk in chunked(sal_ids):
-        touched.update(
-            hsds.ServiceAtLocation.objects.filter(pk__in=chunk).values_list("location_id", flat=True)
-        )
-    schedule_ids = sorted(accepted.get("schedule", set()), key=str)
-    service_ids: set[uuid.UUID] = set()
-    for chunk in chunked(schedule_ids):
-        for location_id, sal_location_id, service_id in hsds.Schedule.objects.filter(
-            pk__in=chunk
-        ).values_list("location_id", "service_at_location__location_id", "service_id"):
-            if location_id or sal_location_id:
-                touched.add(location_id or sal_location_id)
-            elif service_id:
-                service_ids.add(service_id)
-    for chunk in chunked(sorted(service_ids, key=str)):
-        touched.update(
-            hsds.ServiceAtLocation.objects.filter(service_id__in=chunk).values_list("location_id", flat=True)
-        )
-    return touched
-
-
 # --- Display: pure functions over windows ---------------------------------------------------------
 
 
@@ -333,7 +307,8 @@ def _hours_text(windows: tuple[Window, ...]) -> str:
 
 @dataclass(frozen=True)
 class DayHours:
-    """One day's hours: its windows, or closed (a holiday closure when `closed_reason` is set)."""
+    """One day's hours at a location: its windows, or closed (a holiday closure when `closed_reason` is
+    set). The detail page's week reads `text`; a card reads `label`, the day's hours as today's."""
 
     date: date
     windows: tuple[Window, ...]
@@ -348,27 +323,28 @@ class DayHours:
     def all_day(self) -> bool:
         return not self.holiday and any(window.all_day for window in self.windows)
 
+    @property
+    def text(self) -> str:
+        if self.closed:
+            return gettext("Closed")
+        if self.all_day:
+            return gettext("Open 24 hours")
+        return _hours_text(self.windows)
 
-class TodayHours(DayHours):
-    """Today's hours at a location; `str()` and `label` render in the active language."""
-
-    def render(self) -> str:
+    def today_text(self) -> str:
         if self.closed:
             return gettext("Closed today")
         if self.all_day:
             return gettext("Open 24 hours")
         return gettext("Today %(hours)s") % {"hours": _hours_text(self.windows)}
 
-    def __str__(self) -> str:
-        return self.render()
-
     @property
     def label(self) -> str:
-        """The text, translated when rendered rather than when computed."""
-        return _lazy_render(self)
+        """`today_text`, translated when rendered rather than when computed."""
+        return _lazy_today_text(self)
 
 
-_lazy_render = lazy(TodayHours.render, str)
+_lazy_today_text = lazy(DayHours.today_text, str)
 
 
 def _local(moment: datetime, time_zone: str | ZoneInfo | None) -> datetime:
@@ -377,12 +353,10 @@ def _local(moment: datetime, time_zone: str | ZoneInfo | None) -> datetime:
     return moment.astimezone(zone(time_zone))
 
 
-def _day_hours(
-    cls: type[DayHours], windows: Sequence[WindowLike], closed: dict[date, str], day: date
-) -> DayHours:
+def _day_hours(windows: Sequence[WindowLike], closed: dict[date, str], day: date) -> DayHours:
     if day in closed:
-        return cls(date=day, windows=(), holiday=True, closed_reason=closed[day])
-    return cls(date=day, windows=_day_windows(windows, day))
+        return DayHours(date=day, windows=(), holiday=True, closed_reason=closed[day])
+    return DayHours(date=day, windows=_day_windows(windows, day))
 
 
 def hours_today(
@@ -391,12 +365,9 @@ def hours_today(
     closed_days: Iterable[ClosedDayLike | date] = (),
     time_zone: str | ZoneInfo | None,
     now: datetime,
-) -> TodayHours:
+) -> DayHours:
     """The hours of the location's local today (in its time zone), honouring closures and validity."""
-    today = _local(now, time_zone).date()
-    result = _day_hours(TodayHours, list(windows), _closed_dates(closed_days), today)
-    assert isinstance(result, TodayHours)
-    return result
+    return _day_hours(list(windows), _closed_dates(closed_days), _local(now, time_zone).date())
 
 
 def is_open(
@@ -437,11 +408,7 @@ class WeekRow:
 
     @property
     def text(self) -> str:
-        if self.hours.closed:
-            return gettext("Closed")
-        if self.hours.all_day:
-            return gettext("Open 24 hours")
-        return _hours_text(self.hours.windows)
+        return self.hours.text
 
 
 def weekly_table(
@@ -463,7 +430,7 @@ def weekly_table(
             WeekRow(
                 weekday=weekday,
                 day_name=WEEKDAYS[weekday],
-                hours=_day_hours(DayHours, all_windows, closed, day),
+                hours=_day_hours(all_windows, closed, day),
                 is_today=day == today,
             )
         )

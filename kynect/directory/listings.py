@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 from kynect.core.phones import phone_display, phone_normalize
 from kynect.directory import models as hsds
 from kynect.directory.display import address_text, pick_address
-from kynect.directory.hours import TodayHours, WeekRow, hours_today, own_or_location_hours, weekly_table
+from kynect.directory.hours import DayHours, WeekRow, hours_today, own_or_location_hours, weekly_table
 from kynect.directory.search import Origin, SearchHit, SearchQuery, search_backend
 from kynect.directory.search.index import term_tag
 
@@ -51,7 +51,7 @@ class ListingCard:
     website: str
     email: str
     address: str
-    today: TodayHours | None
+    today: DayHours | None
     detail_url: str
     share_url: str
 

@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 
 from kynect.core.phones import phone_display, phone_normalize
 from kynect.core.ratelimit import rate_limit_hit, rate_limit_key
-from kynect.directory.models import Address, Location, Phone, Service
+from kynect.directory.display import listing_address, listing_main_phone
+from kynect.directory.models import Address, Location, Service
 from kynect.notifications.models import OutboundMessage
 from kynect.notifications.services import message_queue
 
@@ -70,56 +71,6 @@ class ListingSummary:
 # --- Reads the share needs -------------------------------------------------------------------------
 
 
-def _main_phone(*, service: Service, location: Location | None) -> Phone | None:
-    """The listing's main phone: the most specific one, a voice line before other kinds, never a fax."""
-    places = []
-    if location is not None:
-        places.append(
-            Phone.objects.filter(service_at_location__service=service, service_at_location__location=location)
-        )
-    places.append(Phone.objects.filter(service=service))
-    if location is not None:
-        places.append(Phone.objects.filter(location=location))
-    places.append(Phone.objects.filter(organization_id=service.organization_id))
-    for phones in places:
-        phone = (
-            phones.exclude(type__iexact="fax")
-            .annotate(
-                voice_first=Case(
-                    When(type__iexact="voice", then=Value(0)), default=1, output_field=IntegerField()
-                )
-            )
-            .order_by("voice_first", "number", "id")
-            .first()
-        )
-        if phone is not None:
-            return phone
-    return None
-
-
-def _address_line(*, location: Location | None) -> str:
-    if location is None:
-        return ""
-    address = (
-        Address.objects.filter(location=location)
-        .exclude(address_type=Address.AddressType.VIRTUAL)
-        .annotate(
-            physical_first=Case(
-                When(address_type=Address.AddressType.PHYSICAL, then=Value(0)),
-                default=1,
-                output_field=IntegerField(),
-            )
-        )
-        .order_by("physical_first", "id")
-        .first()
-    )
-    if address is None:
-        return ""
-    parts = [address.address_1, address.address_2, address.city]
-    place = " ".join(part for part in (address.state_province, address.postal_code) if part.strip())
-    return ", ".join(part.strip() for part in [*parts, place] if part and part.strip())
-
-
 def share_location(*, service: Service, location_id: Any) -> Location | None:
     """The location named by `location_id` if the service is offered there, else None."""
     if not location_id:
@@ -144,7 +95,7 @@ def listing_summary(*, service: Service, location: Location | None = None) -> Li
         .order_by("has_address", "name", "id")
         .first()
     )
-    phone = _main_phone(service=service, location=place)
+    phone = listing_main_phone(service=service, location=place)
     phone_text, phone_e164 = "", ""
     if phone is not None:
         try:
@@ -158,7 +109,7 @@ def listing_summary(*, service: Service, location: Location | None = None) -> Li
         phone=phone_text,
         phone_extension=str(phone.extension) if phone is not None and phone.extension else "",
         phone_e164=phone_e164,
-        address=_address_line(location=place),
+        address=listing_address(location=place),
         location=location,
     )
 

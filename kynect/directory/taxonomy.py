@@ -277,6 +277,18 @@ def life_situation_find(slug: str) -> LifeSituationNode | None:
     return kynect_taxonomies().life_situation_index.get(slug)
 
 
+# The one category whose tree the header's "Search By Category" menu opens out, as the resources
+# overview shows it.
+HEADER_MENU_SLUG = "employment"
+
+
+def header_menu_tree() -> CategoryNode:
+    found = category_find(HEADER_MENU_SLUG)
+    if found is None:  # pragma: no cover - the shipped data is checked by the taxonomy tests
+        raise LookupError(f"the shipped categories have no {HEADER_MENU_SLUG!r}")
+    return found
+
+
 def category_parent(slug: str) -> CategoryNode | None:
     """The category above this one (None for a top-level or unknown category)."""
     parent = kynect_taxonomies().category_parents.get(slug)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from kynect.directory.hours import locations_touched_by_import, opening_windows_rebuild
+from kynect.directory.hours import opening_windows_rebuild
 from kynect.directory.importers.datapackage import datapackage_rows
 from kynect.directory.importers.hsds_json import hsds_json_rows
 from kynect.directory.importers.records import (
@@ -22,7 +22,8 @@ from kynect.directory.importers.records import (
     services_deactivate_missing,
 )
 from kynect.directory.models import SearchEntry, Service
-from kynect.directory.search import search_index_update, services_affected
+from kynect.directory.search import search_index_update
+from kynect.directory.touched import listings_touched
 
 __all__ = ["ENTITY_ORDER", "ImportInputError", "ImportResult", "default_report_path", "hsds_import"]
 
@@ -62,11 +63,12 @@ def hsds_import(
         rows = hsds_json_rows(path=path)
     loader = RowLoader(rows=rows, report=report, on_progress=on_progress)
     loader.load_all()
-    opening_windows_rebuild(location_ids=locations_touched_by_import(loader.accepted))
+    touched = listings_touched(changed=loader.accepted)
+    opening_windows_rebuild(location_ids=touched.locations)
     deactivated = 0
     if full_feed:
         deactivated = services_deactivate_missing(feed_service_ids=loader.feed_ids["service"], now=loader.now)
-    search_index_update(service_ids=services_affected(accepted=loader.accepted) | services_unlisted())
+    search_index_update(service_ids=touched.services | services_unlisted())
     final_report_path = report_path or default_report_path()
     report.write_csv(path=final_report_path)
     return ImportResult(

@@ -1,7 +1,7 @@
 """Directory search: a `SearchBackend` per database over the `SearchEntry` index."""
 
 from kynect.directory.search.backends import SearchBackend, search_backend
-from kynect.directory.search.index import search_index_update, services_affected
+from kynect.directory.search.index import search_index_update
 from kynect.directory.search.query import (
     COUNT_CAP,
     Origin,
@@ -23,5 +23,4 @@ __all__ = [
     "keyword_words",
     "search_backend",
     "search_index_update",
-    "services_affected",
 ]

@@ -112,15 +112,22 @@ def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]
     addresses: dict[uuid.UUID, list[hsds.Address]] = defaultdict(list)
     for address in hsds.Address.objects.filter(location_id__in=location_ids).order_by("id"):
         addresses[address.location_id].append(address)
-    phones: dict[tuple[str, uuid.UUID], list[hsds.Phone]] = defaultdict(list)
+    # A phone counts for each of its owners: the service at a location, the service, the location
+    # and the organization (`main_phone` chooses among them).
+    phones: dict[tuple[str, object], list[hsds.Phone]] = defaultdict(list)
     for phone in hsds.Phone.objects.filter(
-        Q(service_id__in=ids) | Q(location_id__in=location_ids) | Q(organization_id__in=organization_ids)
-    ):
+        Q(service_id__in=ids)
+        | Q(location_id__in=location_ids)
+        | Q(organization_id__in=organization_ids)
+        | Q(service_at_location__service_id__in=ids)
+    ).select_related("service_at_location"):
+        sal = phone.service_at_location
+        if sal is not None:
+            phones[("at_location", (sal.service_id, sal.location_id))].append(phone)
         for kind in ("service", "location", "organization"):
             owner = getattr(phone, f"{kind}_id")
             if owner:
                 phones[(kind, owner)].append(phone)
-                break
     partners = partner_organization_ids(organization_ids=organization_ids)
     # The weekly windows of these locations, shared (service None) or a listed service's own.
     windows: dict[tuple[uuid.UUID | None, uuid.UUID | None], list[tuple[int, time, time, bool]]] = (
@@ -158,9 +165,10 @@ def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]
             if where is not None:
                 seen.add(where)
             chosen = main_phone(
-                phones[("service", service.id)]
-                or (phones[("location", where)] if where else [])
-                or phones[("organization", service.organization_id)]
+                at_location=phones[("at_location", (service.id, where))],
+                service=phones[("service", service.id)],
+                location=phones[("location", where)] if where else [],
+                organization=phones[("organization", service.organization_id)],
             )
             own = (service.id, where) in own_hours
             x, y, z = (
@@ -216,42 +224,3 @@ def search_index_update(*, service_ids: Iterable[uuid.UUID] | None = None) -> in
         if written >= ANALYZE_AFTER:
             backend.index_analyze()
     return written
-
-
-def services_affected(*, accepted: dict[str, set[uuid.UUID]]) -> set[uuid.UUID]:
-    """The services whose listing an import may have changed, from the ids it accepted per table."""
-    affected = set(accepted.get("service", set()))
-    for chunk in chunked(sorted(accepted.get("service_at_location", set()), key=str)):
-        affected.update(
-            hsds.ServiceAtLocation.objects.filter(pk__in=chunk).values_list("service_id", flat=True)
-        )
-    for chunk in chunked(sorted(accepted.get("language", set()), key=str)):
-        affected.update(
-            service_id
-            for service_id in hsds.Language.objects.filter(pk__in=chunk).values_list("service_id", flat=True)
-            if service_id
-        )
-    for chunk in chunked(sorted(accepted.get("attribute", set()), key=str)):
-        affected.update(
-            hsds.Attribute.objects.filter(pk__in=chunk, link_entity="service").values_list(
-                "link_id", flat=True
-            )
-        )
-    for chunk in chunked(sorted(accepted.get("organization", set()), key=str)):
-        affected.update(hsds.Service.objects.filter(organization_id__in=chunk).values_list("pk", flat=True))
-    location_ids = set(accepted.get("location", set()))
-    for chunk in chunked(sorted(accepted.get("address", set()), key=str)):
-        location_ids.update(hsds.Address.objects.filter(pk__in=chunk).values_list("location_id", flat=True))
-    for chunk in chunked(sorted(accepted.get("schedule", set()), key=str)):
-        for location_id, service_id, sal_service_id in hsds.Schedule.objects.filter(pk__in=chunk).values_list(
-            "location_id", "service_id", "service_at_location__service_id"
-        ):
-            if service_id or sal_service_id:
-                affected.add(service_id or sal_service_id)
-            if location_id:
-                location_ids.add(location_id)
-    for chunk in chunked(sorted(location_ids, key=str)):
-        affected.update(
-            hsds.ServiceAtLocation.objects.filter(location_id__in=chunk).values_list("service_id", flat=True)
-        )
-    return affected

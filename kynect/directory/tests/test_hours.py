@@ -70,7 +70,7 @@ def _local(day: date, hour: int, minute: int = 0, time_zone: str = EASTERN) -> d
 
 def _today(location: hsds.Location, now: datetime) -> str:
     windows, closed = hours_records(location_id=location.pk)
-    return str(hours_today(windows=windows, closed_days=closed, time_zone=location.time_zone, now=now))
+    return str(hours_today(windows=windows, closed_days=closed, time_zone=location.time_zone, now=now).label)
 
 
 def _open(location: hsds.Location, at: datetime) -> bool:
