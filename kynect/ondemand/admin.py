@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from kynect.accounts.models import Membership, User
 from kynect.ondemand.models import ApiKey, DoiLicence, Helper
 from kynect.ondemand.selectors import AGENCY_ROLES
-from kynect.ondemand.services import helper_agency_active_set
+from kynect.ondemand.services.helpers import helper_agency_active_set
 
 
 @admin.register(DoiLicence)

@@ -16,10 +16,10 @@ from ninja import Field, Router, Schema, Status
 from ninja.security import APIKeyHeader
 
 from kynect.ondemand.models import ApiKey, HelpRequest, Language, RequestedProgram
-from kynect.ondemand.services import (
+from kynect.ondemand.services.api_keys import api_key_authenticate
+from kynect.ondemand.services.help_requests import (
     DuplicateHelpRequestError,
     HelpRequestLimitError,
-    api_key_authenticate,
     help_request_submit,
 )
 

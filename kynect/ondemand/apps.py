@@ -14,9 +14,9 @@ class OndemandConfig(AppConfig):
         from kynect.ondemand import (
             confirmation,  # noqa: F401
             messages,  # noqa: F401
-            routing,
             verification,  # noqa: F401
         )
+        from kynect.ondemand.services.sweeps import SWEEPS
 
-        for name, handler in routing.SWEEPS.items():
+        for name, handler in SWEEPS.items():
             sweeper.register(name)(handler)

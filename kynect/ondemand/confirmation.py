@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import formats, translation
 from django.utils.translation import gettext_lazy as _
 
+from kynect.notifications.delivery import send_time_context_register
 from kynect.notifications.models import OutboundMessage
-from kynect.notifications.services import send_time_context_register
 from kynect.ondemand import credentials
 from kynect.ondemand.models import HelpRequest
 

@@ -16,12 +16,12 @@ from django.utils import translation
 
 from kynect.accounts.models import Membership, Role
 from kynect.core import clock
+from kynect.notifications.delivery import send_time_context_register
 from kynect.notifications.models import OutboundMessage
 from kynect.notifications.services import (
     MessageSpec,
     email_queue,
     messages_queue,
-    send_time_context_register,
     sms_is_opted_out,
     sms_queue,
 )

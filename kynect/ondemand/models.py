@@ -713,3 +713,26 @@ class Deregistration(BaseModel):
 
     def __str__(self) -> str:
         return f"de-registration {self.pk} ({self.reason})"
+
+
+class HelpRequestEvent(models.Model):
+    """One step of a help request's timeline: a transition of the request or of one of its offers
+    (`ondemand.lifecycles`), written in the transaction that made it."""
+
+    help_request = models.ForeignKey(HelpRequest, on_delete=models.CASCADE, related_name="events")
+    offer = models.ForeignKey(Offer, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    transition = models.CharField(_("transition"), max_length=20)
+    from_status = models.CharField(_("from"), max_length=12, blank=True)
+    to_status = models.CharField(_("to"), max_length=12)
+    at = models.DateTimeField(_("when"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["help_request", "at"], name="help_request_timeline")]
+
+    def __str__(self) -> str:
+        subject = f"offer {self.offer_id}" if self.offer_id else f"request {self.help_request_id}"
+        return f"{subject}: {self.transition} at {self.at:%Y-%m-%d %H:%M}"

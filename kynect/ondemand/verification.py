@@ -14,8 +14,8 @@ from typing import Any
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from kynect.core import clock
+from kynect.notifications.delivery import send_time_context_register
 from kynect.notifications.models import OutboundMessage
-from kynect.notifications.services import send_time_context_register
 
 CODE_DIGITS = 6
 MASKED_CODE = "••••••"

@@ -40,24 +40,23 @@ from kynect.ondemand.selectors import (
     service_hours_table,
     user_is_helper,
 )
-from kynect.ondemand.services import (
+from kynect.ondemand.services.help_requests import (
     DuplicateHelpRequestError,
     HelpRequestLimitError,
     help_request_submit,
+)
+from kynect.ondemand.services.help_requests import help_request_cancel as help_request_cancel_service
+from kynect.ondemand.services.helpers import (
     helper_agency_active_set,
     helper_agree_terms,
     helper_availability_set,
     helper_contact_update,
     helper_schedule_update,
     helper_start,
-    mobile_code_resend,
-    mobile_code_verify,
     time_off_add,
     time_off_remove,
 )
-from kynect.ondemand.services import (
-    help_request_cancel as help_request_cancel_service,
-)
+from kynect.ondemand.services.verification import mobile_code_resend, mobile_code_verify
 
 MY_INFORMATION = "accounts:my_information"
 STEP_TITLES = (

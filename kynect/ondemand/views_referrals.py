@@ -41,11 +41,12 @@ from kynect.core import clock
 from kynect.core.audit import access_event_record
 from kynect.core.phones import phone_display
 from kynect.core.ratelimit import rate_limit_hit, rate_limit_key
-from kynect.ondemand import credentials, routing
+from kynect.ondemand import credentials
 from kynect.ondemand.confirmation import local_time_text
 from kynect.ondemand.forms_referrals import CallLogForm, CompleteForm, PasscodeForm
 from kynect.ondemand.models import CallAttempt, Helper, HelpRequest, Offer
 from kynect.ondemand.selectors import helper_of, user_is_helper
+from kynect.ondemand.services import help_requests, offers, verification
 
 AUDIT_SUBJECT = "ondemand.helprequest"
 # The offer ids whose passcode was entered in this browser session: only they open Customer Details.
@@ -225,7 +226,7 @@ def _call(request: HttpRequest, desk: Desk) -> HttpResponse:
     form = CallLogForm(request.POST)
     if form.is_valid():
         try:
-            routing.call_attempt_log(
+            help_requests.call_attempt_log(
                 help_request_id=desk.help_request.pk,
                 helper=desk.helper,
                 result=form.cleaned_data["result"],
@@ -245,7 +246,7 @@ def _dial(request: HttpRequest, desk: Desk) -> HttpResponse:
     """Log a call dialled from kynect, then open the dialler: by a redirect to the tel: address, or (for
     the script, which opens the dialler itself) with a JSON answer."""
     try:
-        attempt = routing.call_attempt_log(
+        attempt = help_requests.call_attempt_log(
             help_request_id=desk.help_request.pk, helper=desk.helper, result=CallAttempt.Result.DIALLED
         )
     except ValidationError as error:
@@ -264,7 +265,7 @@ def _complete(request: HttpRequest, desk: Desk) -> HttpResponse:
     form = CompleteForm(request.POST)
     if form.is_valid():
         try:
-            routing.help_request_complete(
+            help_requests.help_request_complete(
                 help_request_id=desk.help_request.pk, helper=desk.helper, outcome=form.cleaned_data["outcome"]
             )
         except ValidationError as error:
@@ -369,8 +370,8 @@ def _own_offer(request: HttpRequest, offer_id: Any) -> tuple[Offer, Helper]:
 def referral_accept(request: HttpRequest, offer_id: Any) -> HttpResponse:
     offer, helper = _own_offer(request, offer_id)
     try:
-        routing.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.DESKTOP)
-    except routing.OfferClosedError as error:
+        offers.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.DESKTOP)
+    except offers.OfferClosedError as error:
         messages.error(request, error.message)
         return redirect("ondemand:referrals")
     messages.success(request, _("You accepted the referral: it is In Progress. Contact the resident now."))
@@ -382,8 +383,8 @@ def referral_accept(request: HttpRequest, offer_id: Any) -> HttpResponse:
 def referral_reject(request: HttpRequest, offer_id: Any) -> HttpResponse:
     offer, helper = _own_offer(request, offer_id)
     try:
-        routing.offer_reject(offer_id=offer.pk, helper=helper)
-    except routing.OfferClosedError as error:
+        offers.offer_reject(offer_id=offer.pk, helper=helper)
+    except offers.OfferClosedError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("You rejected the referral. We offer it to other helpers."))
@@ -478,7 +479,7 @@ def _manage_page(
 ) -> HttpResponse:
     now = clock.now()
     state, why = _offer_state(offer, now)
-    details_open = state == "accepted" and routing.offer_details_open(offer=offer, now=now)
+    details_open = state == "accepted" and verification.offer_details_open(offer=offer, now=now)
     context = {
         "offer": offer,
         "help_request": offer.help_request,
@@ -508,8 +509,8 @@ def _to(name: str, offer: Offer, token: str) -> HttpResponse:
 def offer_link_accept(request: HttpRequest, offer_id: Any, token: str) -> HttpResponse:
     offer = _offer_by_link(offer_id, token)
     try:
-        routing.offer_accept(offer_id=offer.pk, helper=offer.helper, via=Offer.Via.LINK)
-    except routing.OfferClosedError as error:
+        offers.offer_accept(offer_id=offer.pk, helper=offer.helper, via=Offer.Via.LINK)
+    except offers.OfferClosedError as error:
         if error.code == "accepted" and offer.accepted_via == Offer.Via.LINK:
             return _to("offer_passcode", offer, token)  # Accept pressed twice
         return _manage_page(request, _offer_by_link(offer_id, token), token, error=error.message, status=409)
@@ -520,8 +521,8 @@ def offer_link_accept(request: HttpRequest, offer_id: Any, token: str) -> HttpRe
 def offer_link_reject(request: HttpRequest, offer_id: Any, token: str) -> HttpResponse:
     offer = _offer_by_link(offer_id, token)
     try:
-        routing.offer_reject(offer_id=offer.pk, helper=offer.helper)
-    except routing.OfferClosedError as error:
+        offers.offer_reject(offer_id=offer.pk, helper=offer.helper)
+    except offers.OfferClosedError as error:
         return _manage_page(request, _offer_by_link(offer_id, token), token, error=error.message, status=409)
     return _to("offer", offer, token)
 
@@ -549,8 +550,8 @@ def offer_link_passcode(request: HttpRequest, offer_id: Any, token: str) -> Http
             )
         elif form.is_valid():
             try:
-                routing.offer_passcode_verify(offer_id=offer.pk, code=form.cleaned_data["code"])
-            except routing.PasscodeError as error:
+                verification.offer_passcode_verify(offer_id=offer.pk, code=form.cleaned_data["code"])
+            except verification.PasscodeError as error:
                 form.add_error(None if error.code in OFFER_PROBLEMS else "code", error.message)
             else:
                 allowed = [key for key in request.session.get(SESSION_DETAILS, []) if key != str(offer.pk)]
@@ -584,8 +585,8 @@ def offer_link_resend(request: HttpRequest, offer_id: Any, token: str) -> HttpRe
         )
         return _to("offer_passcode", offer, token)
     try:
-        routing.offer_passcode_send(offer=offer)
-    except routing.PasscodeError as error:
+        verification.offer_passcode_send(offer=offer)
+    except verification.PasscodeError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("We sent a new passcode. Passcodes sent before it no longer work."))
@@ -595,7 +596,7 @@ def offer_link_resend(request: HttpRequest, offer_id: Any, token: str) -> HttpRe
 def _link_desk(request: HttpRequest, offer_id: Any, token: str) -> tuple[Offer, Desk | None]:
     """The offer, and its request to work when Customer Details are open in this browser session."""
     offer = _offer_by_link(offer_id, token)
-    if not (routing.offer_details_open(offer=offer) and _details_allowed(request, offer)):
+    if not (verification.offer_details_open(offer=offer) and _details_allowed(request, offer)):
         return offer, None
     return offer, Desk(help_request=offer.help_request, helper=offer.helper, offer=offer, token=token)
 

@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from config.api import api
 from kynect.notifications.sms import LocmemSmsBackend
 from kynect.ondemand.models import ApiKey, HelpRequest
-from kynect.ondemand.services import api_key_create, api_key_revoke
+from kynect.ondemand.services.api_keys import api_key_create, api_key_revoke
 from kynect.ondemand.tests.conftest import sending
 
 pytestmark = pytest.mark.django_db

@@ -18,12 +18,10 @@ from kynect.notifications.sms import LocmemSmsBackend
 from kynect.ondemand import credentials
 from kynect.ondemand.models import Helper, HelpRequest
 from kynect.ondemand.selectors import help_request_by_link, help_request_caller
-from kynect.ondemand.services import (
+from kynect.ondemand.services.api_keys import api_key_authenticate, api_key_create, api_key_revoke
+from kynect.ondemand.services.help_requests import (
     DuplicateHelpRequestError,
     HelpRequestLimitError,
-    api_key_authenticate,
-    api_key_create,
-    api_key_revoke,
     help_request_cancel,
     help_request_submit,
 )
@@ -301,7 +299,10 @@ def test_a_request_that_loses_the_race_for_the_pending_slot_is_a_duplicate():
         first = submit().help_request
         # The check ran before the first request committed: the unique constraint catches it.
         with (
-            mock.patch("kynect.ondemand.services.help_request_open_for_phone", side_effect=[None, first]),
+            mock.patch(
+                "kynect.ondemand.services.help_requests.help_request_open_for_phone",
+                side_effect=[None, first],
+            ),
             pytest.raises(DuplicateHelpRequestError) as raised,
         ):
             submit(client_key="198.51.100.3")
@@ -324,7 +325,7 @@ def test_the_outbox_never_stores_the_secret_link():
 
 
 def test_cancelling_wipes_the_link_key_and_withdraws_an_unsent_confirmation():
-    from kynect.notifications.services import message_deliver
+    from kynect.notifications.delivery import message_deliver
 
     with time_machine.travel(OPEN, tick=False):
         submitted = submit()  # not committed in this test: the confirmation is still waiting to send

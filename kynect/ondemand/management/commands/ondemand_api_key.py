@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kynect.ondemand.models import ApiKey
-from kynect.ondemand.services import api_key_create, api_key_revoke
+from kynect.ondemand.services.api_keys import api_key_create, api_key_revoke
 
 
 class Command(BaseCommand):
