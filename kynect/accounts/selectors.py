@@ -63,6 +63,18 @@ def organizations_where(*, user: User, role: RoleArg) -> QuerySet[Organization]:
     )
 
 
+def users_with_role(
+    *, role: RoleArg, organization: Organization | UUID | str | None = None
+) -> QuerySet[User]:
+    """The users who actively hold `role` (or any of several), in `organization` when given."""
+    memberships = Membership.objects.filter(is_active=True, role__in=_role_list(role))
+    if organization is not None:
+        memberships = memberships.filter(
+            organization_id=organization.pk if isinstance(organization, Organization) else organization
+        )
+    return User.objects.filter(pk__in=memberships.values("user_id"))
+
+
 def is_state_admin(*, user: User) -> bool:
     return user_has_role(user=user, role=Role.STATE_ADMIN)
 

@@ -3,7 +3,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from kynect.accounts.models import Membership, User
+from kynect.accounts.models import User
+from kynect.accounts.selectors import active_memberships
 from kynect.ondemand.models import ApiKey, DoiLicence, Helper
 from kynect.ondemand.selectors import AGENCY_ROLES
 from kynect.ondemand.services.helpers import helper_agency_active_set
@@ -32,9 +33,11 @@ def _set_active(request: HttpRequest, queryset: QuerySet[Helper], active: bool) 
     assert isinstance(actor, User)
     done = refused = 0
     for helper in queryset.select_related("user"):
-        membership = Membership.objects.filter(
-            user=helper.user, role__in=AGENCY_ROLES, is_active=True, organization=helper.organization
-        ).first()
+        membership = (
+            active_memberships(user=helper.user, role=AGENCY_ROLES)
+            .filter(organization=helper.organization)
+            .first()
+        )
         try:
             if membership is None:
                 raise PermissionDenied

@@ -11,7 +11,6 @@ from kynect.accounts.models import Membership, Role, User
 from kynect.core import clock
 from kynect.core.geo import KENTUCKY_COUNTIES
 from kynect.interop.doi.roster import Roster, RosterRow
-from kynect.ondemand import verification as codes
 from kynect.ondemand.models import MINUTES_PER_DAY, Helper, Language, Program
 from kynect.ondemand.services.helpers import (
     WindowSpec,
@@ -76,10 +75,7 @@ def demo_helpers_seed(*, state_admin: User) -> int:
             channel=Helper.Channel.SMS_AND_EMAIL,
         )
         if result.verification is not None:
-            code = codes.code_derive(
-                verification_id=str(result.verification.pk), code_key=result.verification.code_key
-            )
-            mobile_code_verify(helper=helper, code=code)
+            mobile_code_verify(helper=helper, code=result.verification.code_derive())
         helper_schedule_update(
             helper=helper,
             home_zip=home_zip,

@@ -12,11 +12,18 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kynect.core.codes import LinkSecrets, OneTimeCodeBase
 from kynect.core.geo import KENTUCKY_COUNTIES, County
 from kynect.core.models import BaseModel
 
 MINUTES_PER_DAY = 24 * 60
 KENTUCKY_COUNTY_FIPS = {county.fips: county for county in KENTUCKY_COUNTIES}
+
+# The purposes of On Demand's keyed hashes (`kynect.core.codes`). They are part of every stored hash:
+# changing one would break the links, codes and passcodes already sent.
+CODE_PURPOSE = "kynect.ondemand.mobile-code"  # mobile verification codes and offer passcodes
+HELP_REQUEST_LINK = LinkSecrets(purpose="kynect.ondemand.help-request.link")
+OFFER_LINK = LinkSecrets(purpose="kynect.ondemand.offer.link")
 
 
 class Program(models.TextChoices):
@@ -329,29 +336,16 @@ class TimeOff(BaseModel):
         return f"{self.starts_at:%Y-%m-%d %H:%M} to {self.ends_at:%Y-%m-%d %H:%M} UTC"
 
 
-class MobileVerification(BaseModel):
-    """One code sent to confirm a helper's mobile number.
+class MobileVerification(OneTimeCodeBase):
+    """One code sent to confirm a helper's mobile number (`kynect.core.codes`, ADR 0022)."""
 
-    The code itself is never stored: `code_hash` is a keyed hash of it, and the text message gets the
-    code only when it is sent, derived from `code_key` (ADR 0014). `code_key` is wiped once the code is
-    used up, replaced or locked.
-    """
+    CODE_PURPOSE = CODE_PURPOSE
+    USED_FIELD = "verified_at"
 
     helper = models.ForeignKey(Helper, on_delete=models.CASCADE, related_name="mobile_verifications")
     phone = models.CharField(max_length=16)
     phone_source = models.CharField(max_length=12, choices=Helper.ContactSource.choices)
-    code_hash = models.CharField(max_length=64)
-    code_key = models.CharField(max_length=64, blank=True)
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
     verified_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("Replaced by a newer code or locked.")
-    )
-    message_id = models.UUIDField(null=True, blank=True, unique=True)
-
-    class Meta:
-        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"mobile verification {self.pk}"
@@ -641,23 +635,13 @@ class Offer(BaseModel):
         return f"{self.kind} offer {self.pk} ({self.status})"
 
 
-class OfferPasscode(BaseModel):
-    """A one-time passcode sent by text message after a link accept (DESIGN §5.4), kept as in ADR 0014:
-    only a keyed hash of the code, and a per-code key from which the message gets the code when sent."""
+class OfferPasscode(OneTimeCodeBase):
+    """A one-time passcode sent by text message after a link accept (DESIGN §5.4; `kynect.core.codes`)."""
+
+    CODE_PURPOSE = CODE_PURPOSE
 
     offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="passcodes")
-    code_hash = models.CharField(max_length=64)
-    code_key = models.CharField(max_length=64, blank=True)
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("Replaced by a newer code or locked.")
-    )
-    message_id = models.UUIDField(null=True, blank=True, unique=True)
-
-    class Meta:
-        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"passcode {self.pk}"

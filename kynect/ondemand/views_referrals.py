@@ -41,10 +41,9 @@ from kynect.core import clock
 from kynect.core.audit import access_event_record
 from kynect.core.phones import phone_display
 from kynect.core.ratelimit import rate_limit_hit, rate_limit_key
-from kynect.ondemand import credentials
 from kynect.ondemand.confirmation import local_time_text
 from kynect.ondemand.forms_referrals import CallLogForm, CompleteForm, PasscodeForm
-from kynect.ondemand.models import CallAttempt, Helper, HelpRequest, Offer
+from kynect.ondemand.models import OFFER_LINK, CallAttempt, Helper, HelpRequest, Offer
 from kynect.ondemand.selectors import helper_of, user_is_helper
 from kynect.ondemand.services import help_requests, offers, verification
 
@@ -435,7 +434,7 @@ def _offer_by_link(offer_id: Any, token: str) -> Offer:
     """The offer this link opens; anything else is a plain 404. The token is compared in constant time."""
     offer = Offer.objects.select_related("help_request", "helper__user").filter(pk=offer_id).first()
     stored_hash = offer.token_hash if offer is not None else ""
-    if not credentials.offer_token_matches(offer_id=str(offer_id), stored_hash=stored_hash, token=token):
+    if not OFFER_LINK.matches(row_id=offer_id, secret=token, stored_hash=stored_hash):
         raise Http404
     assert offer is not None
     return offer

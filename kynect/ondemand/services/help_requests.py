@@ -24,10 +24,18 @@ from kynect.core.phones import phone_normalize
 from kynect.core.ratelimit import rate_limit_hit, rate_limit_key
 from kynect.notifications.delivery import SUPPORTED_LANGUAGES
 from kynect.notifications.services import email_queue, sms_queue
-from kynect.ondemand import credentials, messages
+from kynect.ondemand import messages
 from kynect.ondemand.confirmation import CONFIRMATION_TEMPLATE, confirmation_context
 from kynect.ondemand.lifecycles import HELP_REQUEST
-from kynect.ondemand.models import ApiKey, CallAttempt, Helper, HelpRequest, Language, RequestedProgram
+from kynect.ondemand.models import (
+    HELP_REQUEST_LINK,
+    ApiKey,
+    CallAttempt,
+    Helper,
+    HelpRequest,
+    Language,
+    RequestedProgram,
+)
 from kynect.ondemand.selectors import help_request_call_by, help_request_open_for_phone
 from kynect.ondemand.services.offers import help_request_lock, offers_rescind
 from kynect.ondemand.tasks import route_help_request
@@ -170,7 +178,6 @@ def help_request_submit(
     now = clock.now()
     call_by = help_request_call_by(at=now)
     waiting_limit = max(settings.ONDEMAND_WAITING_LIMIT_MINUTES, settings.ONDEMAND_CALLBACK_MINUTES)
-    link_key = credentials.secret_new()
     message_language = message_language if message_language in SUPPORTED_LANGUAGES else settings.LANGUAGE_CODE
     help_request = HelpRequest(
         **values,
@@ -193,9 +200,7 @@ def help_request_submit(
         source=HelpRequest.Source.API if api_key is not None else HelpRequest.Source.WEB,
         api_key=api_key,
     )
-    help_request.link_key = link_key
-    token = credentials.request_token_derive(request_id=str(help_request.pk), link_key=link_key)
-    help_request.token_hash = credentials.request_token_hash(request_id=str(help_request.pk), token=token)
+    help_request.link_key, token, help_request.token_hash = HELP_REQUEST_LINK.issue(row_id=help_request.pk)
     help_request.full_clean(validate_unique=False, validate_constraints=False)  # the database enforces both
     with transaction.atomic():
         existing = help_request_open_for_phone(phone=help_request.phone, now=now)

@@ -28,9 +28,9 @@ from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from kynect.core import clock
-from kynect.ondemand import credentials, messages, routing
+from kynect.ondemand import messages, routing
 from kynect.ondemand.lifecycles import HELP_REQUEST, OFFER
-from kynect.ondemand.models import Helper, HelpRequest, Offer
+from kynect.ondemand.models import OFFER_LINK, Helper, HelpRequest, Offer
 from kynect.ondemand.services.helpers import helper_deregister, waiting_requests_nudge
 from kynect.ondemand.services.verification import offer_accept_settle, offer_passcode_send
 
@@ -170,10 +170,8 @@ def offer_create(
         offered_at=now,
         expires_at=expires_at,
         remind_at=remind_at,
-        link_key=credentials.secret_new(),
     )
-    token = credentials.offer_token_derive(offer_id=str(offer.pk), link_key=offer.link_key)
-    offer.token_hash = credentials.offer_token_hash(offer_id=str(offer.pk), token=token)
+    offer.link_key, _token, offer.token_hash = OFFER_LINK.issue(row_id=offer.pk)
     try:
         with transaction.atomic():
             offer.save(force_insert=True)

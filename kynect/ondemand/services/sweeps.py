@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from kynect.core.codes import codes_close
 from kynect.ondemand import messages
 from kynect.ondemand.lifecycles import HELP_REQUEST, OFFER
 from kynect.ondemand.models import HelpRequest, Offer, OfferPasscode
@@ -103,9 +104,7 @@ def offers_abandon_sweep(*, now: datetime) -> int:
             )
             if not abandoned:
                 continue
-            OfferPasscode.objects.filter(
-                offer_id=offer_id, used_at__isnull=True, closed_at__isnull=True
-            ).update(closed_at=now, code_key="", updated_at=now)
+            codes_close(owned=OfferPasscode.objects.filter(offer_id=offer_id), now=now)
             HELP_REQUEST.apply(
                 "return", instance=help_request, now=now, where=Q(accepted_helper_id=offer.helper_id)
             )

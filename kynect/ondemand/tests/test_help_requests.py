@@ -12,11 +12,12 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from kynect.core import codes
 from kynect.core.models import RateLimitBucket
 from kynect.notifications.models import OutboundMessage
 from kynect.notifications.sms import LocmemSmsBackend
 from kynect.ondemand import credentials
-from kynect.ondemand.models import Helper, HelpRequest
+from kynect.ondemand.models import HELP_REQUEST_LINK, Helper, HelpRequest
 from kynect.ondemand.selectors import help_request_by_link, help_request_caller
 from kynect.ondemand.services.api_keys import api_key_authenticate, api_key_create, api_key_revoke
 from kynect.ondemand.services.help_requests import (
@@ -87,9 +88,7 @@ def test_a_request_is_stored_with_geography_consent_and_deadlines():
     assert request.accepted_helper is None
     # The secret is kept only as a keyed hash.
     assert submitted.token not in request.token_hash
-    assert request.token_hash == credentials.request_token_hash(
-        request_id=str(request.pk), token=submitted.token
-    )
+    assert request.token_hash == HELP_REQUEST_LINK.hash(row_id=request.pk, secret=submitted.token)
 
 
 def test_outside_hours_the_clock_starts_at_the_next_opening():
@@ -348,10 +347,13 @@ def test_link_secrets_and_api_keys_are_compared_in_constant_time():
     with time_machine.travel(OPEN, tick=False), sending():
         submitted = submit()
     _api_key, key = api_key_create(name="Call centre")
-    with mock.patch.object(credentials, "constant_time_compare", wraps=constant_time_compare) as compare:
+    with (
+        mock.patch.object(codes, "constant_time_compare", wraps=constant_time_compare) as links,
+        mock.patch.object(credentials, "constant_time_compare", wraps=constant_time_compare) as keys,
+    ):
         assert help_request_by_link(request_id=str(submitted.help_request.pk), token="guess") is None
         assert api_key_authenticate(key=key) is not None
-    assert compare.call_count == 2
+    assert (links.call_count, keys.call_count) == (1, 1)
 
 
 def test_an_api_key_records_its_last_use_at_most_once_a_minute():
