@@ -89,7 +89,7 @@ class Helper(BaseModel):
     """A person who calls residents back: an insurance agent, a kynector or an agency admin.
 
     One row per user, created when they open the kynect On Demand tab (or when an agency admin marks a
-    kynector active). `status` is a small state machine, changed only in `services`:
+    kynector active). `status` changes only by the transitions of `ondemand.lifecycles.HELPER`:
     not_registered → registered → deregistered → not_registered (registering again).
     """
 
@@ -386,11 +386,8 @@ class RequestedProgram(models.TextChoices):
 class HelpRequest(BaseModel):
     """A resident's request for a call back from a helper (DESIGN §5.4), made without signing in.
 
-    Lifecycle, changed only by conditional updates in `services`:
-
-        pending --accept--> in_progress --complete (with outcome)--> complete
-        pending --requester cancels--> cancelled
-        pending --unserved_at passes--> unserved
+    Its status changes only by the transitions of `ondemand.lifecycles.HELP_REQUEST` (the table, and its
+    diagram), each recorded in `HelpRequestEvent`.
 
     Deadlines are columns so that the sweeper can claim due rows with a conditional update on
     `status` (DESIGN §5.6): `sla_due_at` (the promised call back) and `unserved_at` (the waiting limit).
@@ -548,14 +545,8 @@ class HelpRequest(BaseModel):
 class Offer(BaseModel):
     """One helper's chance to take a help request (DESIGN §5.4): the General offer, or one of a Mass round.
 
-    Lifecycle, changed only by conditional updates in `routing` (the help request's row is always locked
-    before its offers):
-
-        pending --accept--> accepted            (the help request becomes In Progress)
-        pending --reject--> rejected
-        pending --expires_at passes--> expired  (a miss, for a General offer)
-        pending --another helper wins, or the request closes--> rescinded
-        accepted (by link) --passcode not verified by verify_due_at--> abandoned (a miss; routed again)
+    Its status changes only by the transitions of `ondemand.lifecycles.OFFER` (the table, and its
+    diagram), each recorded in `HelpRequestEvent`; the help request's row is locked before its offers.
 
     The link in the helper's email and text message carries a secret derived from `link_key` when the
     message is sent; only its keyed hash is kept (ADR 0016). `score` and `score_parts` record why this

@@ -15,7 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from kynect.core import clock
-from kynect.core.codes import CodeOutcome, code_check, code_cooldown_left, code_issue
+from kynect.core.codes import CodeCheck, CodeOutcome, code_check, code_cooldown_left, code_issue
 from kynect.core.ratelimit import rate_limit_hit, rate_limit_key
 from kynect.ondemand import messages
 from kynect.ondemand.models import Helper, HelpRequest, MobileVerification, Offer, OfferPasscode
@@ -203,25 +203,24 @@ def offer_passcode_verify(*, offer_id: Any, code: str, now: datetime | None = No
             if first:
                 offer_accept_settle(offer=offer, help_request=offer.help_request, now=now)
             return offer
-    left = check.left
-    raise {
-        CodeOutcome.NONE: PasscodeError(
-            _("This passcode can no longer be used. Press Resend for a new one."), code="none"
-        ),
-        CodeOutcome.EXPIRED: PasscodeError(
-            _("This passcode expired. Press Resend for a new one."), code="expired"
-        ),
-        CodeOutcome.MALFORMED: PasscodeError(
-            _("Enter the 6-digit passcode from the text message."), code="format"
-        ),
-        CodeOutcome.WRONG: PasscodeError(
-            _("That passcode is wrong. %(left)s tries left.") % {"left": left}, code="wrong"
-        ),
-        CodeOutcome.LOCKED: PasscodeError(
+    raise _passcode_error(check)
+
+
+def _passcode_error(check: CodeCheck) -> PasscodeError:
+    if check.outcome is CodeOutcome.EXPIRED:
+        return PasscodeError(_("This passcode expired. Press Resend for a new one."), code="expired")
+    if check.outcome is CodeOutcome.MALFORMED:
+        return PasscodeError(_("Enter the 6-digit passcode from the text message."), code="format")
+    if check.outcome is CodeOutcome.WRONG:
+        return PasscodeError(
+            _("That passcode is wrong. %(left)s tries left.") % {"left": check.left}, code="wrong"
+        )
+    if check.outcome is CodeOutcome.LOCKED:
+        return PasscodeError(
             _("That passcode is wrong, and that was the last try for it. Press Resend for a new one."),
             code="locked",
-        ),
-    }[check.outcome]
+        )
+    return PasscodeError(_("This passcode can no longer be used. Press Resend for a new one."), code="none")
 
 
 def offer_details_open(*, offer: Offer, now: datetime | None = None) -> bool:
