@@ -18,7 +18,7 @@ postgres://…/<throwaway name>, dropped and created again) holding a synthetic 
               round of ONDEMAND_MASS_SIZE (round 2 with the language still required, or a later round
               with it relaxed), after earlier offers that were not taken.
 
-A routing decision is `routing.help_request_route(help_request_id=…, now=moment)`: from a Pending
+A routing decision is `offers.help_request_route(help_request_id=…, now=moment)`: from a Pending
 request to its offers written and committed (the request's row lock, the eligibility query, scoring,
 the offer inserts and their notifications queued), or to the request left waiting when nobody is
 eligible. Each is timed in this process (DEBUG off); the offers it wrote are then deleted, uncounted,
@@ -568,6 +568,7 @@ def decisions_measure(made: list[tuple[Any, datetime, int]], *, warmup: int) -> 
 
     from kynect.ondemand import routing
     from kynect.ondemand.models import HelpRequest, Offer
+    from kynect.ondemand.services import offers
 
     original: Callable[..., Any] = routing.candidates_ranked
     ranking: list[tuple[float, int, bool]] = []
@@ -578,7 +579,7 @@ def decisions_measure(made: list[tuple[Any, datetime, int]], *, warmup: int) -> 
         ranking.append((time.perf_counter() - started, len(result), kwargs["language_required"]))
         return result
 
-    original_offer: Callable[..., Any] = routing._offer_create
+    original_offer: Callable[..., Any] = offers.offer_create
     offering: list[float] = []
 
     def timed_offer(*args: Any, **kwargs: Any) -> Any:
@@ -589,7 +590,7 @@ def decisions_measure(made: list[tuple[Any, datetime, int]], *, warmup: int) -> 
             offering.append(time.perf_counter() - started)
 
     routing.candidates_ranked = timed
-    routing._offer_create = timed_offer
+    offers.offer_create = timed_offer
     decisions: list[Decision] = []
     try:
         for number, (request_id, moment, round_due) in enumerate(made):
@@ -598,7 +599,7 @@ def decisions_measure(made: list[tuple[Any, datetime, int]], *, warmup: int) -> 
             statements = Statements()
             with connection.execute_wrapper(statements):
                 started, started_cpu = time.perf_counter(), time.thread_time()
-                result = routing.help_request_route(help_request_id=request_id, now=moment)
+                result = offers.help_request_route(help_request_id=request_id, now=moment)
                 seconds, cpu = time.perf_counter() - started, time.thread_time() - started_cpu
             # Not counted: free the helpers again, and put the request back as it was.
             Offer.objects.filter(pk__in=[offer.pk for offer in result.offers]).delete()
@@ -626,7 +627,7 @@ def decisions_measure(made: list[tuple[Any, datetime, int]], *, warmup: int) -> 
             )
     finally:
         routing.candidates_ranked = original
-        routing._offer_create = original_offer
+        offers.offer_create = original_offer
     return decisions
 
 

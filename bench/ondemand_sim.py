@@ -1,10 +1,11 @@
 """Simulation: kynect On Demand routing under load, driving the platform's own routing and timer code.
 
 A discrete-event simulation of one service day. Requesters submit help requests through
-`services.help_request_submit`; the sweeper's handlers (`routing.SWEEPS`, in the worker's order) apply
-every deadline; modelled helpers answer offers through `routing.offer_accept` / `routing.offer_reject`,
-log their calls with `routing.call_attempt_log`, close the request with `routing.help_request_complete`
-and switch themselves back on after a miss with `services.helper_availability_set`. Who is eligible,
+`help_requests.help_request_submit`; the sweeper's handlers (`sweeps.SWEEPS`, in the worker's order)
+apply every deadline; modelled helpers answer offers through `offers.offer_accept` / `offers.offer_reject`,
+log their calls with `help_requests.call_attempt_log`, close the request with
+`help_requests.help_request_complete` and switch themselves back on after a miss with
+`helpers.helper_availability_set`. Who is eligible,
 the score, General and Mass rounds, misses and de-registration are the platform's code, unchanged: this
 script only decides what the people do and when. Time is moved with time-machine, so `clock.now()` is
 the simulated instant everywhere.
@@ -516,10 +517,10 @@ class Simulation:
         return min((at for at in found if at is not None), default=None)
 
     def run(self) -> Result:
-        from kynect.ondemand import routing
         from kynect.ondemand.models import HelpRequest
+        from kynect.ondemand.services.sweeps import SWEEPS
 
-        sweeps = [handler for _name, handler in sorted(routing.SWEEPS.items())]
+        sweeps = [handler for _name, handler in sorted(SWEEPS.items())]
         arrivals = iter(enumerate(self.arrivals))
         arrival = next(arrivals, None)
         swept_at: datetime | None = None
@@ -564,7 +565,7 @@ class Simulation:
         return self.result()
 
     def submit(self, number: int, arrival: Arrival) -> None:
-        from kynect.ondemand.services import help_request_submit
+        from kynect.ondemand.services.help_requests import help_request_submit
 
         help_request_submit(
             name=f"Resident {number}",
@@ -622,17 +623,17 @@ class Simulation:
 
     # Actions.
     def do_answer(self, offer_id: Any, helper_id: Any, accept: bool) -> None:
-        from kynect.ondemand import routing
         from kynect.ondemand.models import Offer
+        from kynect.ondemand.services import offers
 
         helper = self.helper(helper_id)
         try:
             if accept:
-                offer = routing.offer_accept(offer_id=offer_id, helper=helper, via=Offer.Via.DESKTOP)
+                offer = offers.offer_accept(offer_id=offer_id, helper=helper, via=Offer.Via.DESKTOP)
             else:
-                routing.offer_reject(offer_id=offer_id, helper=helper)
+                offers.offer_reject(offer_id=offer_id, helper=helper)
                 return
-        except routing.OfferClosedError:
+        except offers.OfferClosedError:
             self.late_answers += 1
             return
         self.call_plan(offer.help_request_id, helper_id, attempt=1, earliest=self.now)
@@ -651,12 +652,12 @@ class Simulation:
         self.later(starts, "call", request_id, helper_id, attempt, reached, person.busy_until)
 
     def do_call(self, request_id: Any, helper_id: Any, attempt: int, reached: bool, ends: datetime) -> None:
-        from kynect.ondemand import routing
         from kynect.ondemand.models import CallAttempt, HelpRequest
+        from kynect.ondemand.services import help_requests
 
         helper = self.helper(helper_id)
         result = CallAttempt.Result.REACHED if reached else CallAttempt.Result.NO_ANSWER
-        routing.call_attempt_log(help_request_id=request_id, helper=helper, result=result)
+        help_requests.call_attempt_log(help_request_id=request_id, helper=helper, result=result)
         if reached:
             outcome = self.people[helper_id].rng.choice(
                 [
@@ -674,15 +675,15 @@ class Simulation:
             self.later(ends, "complete", request_id, helper_id, HelpRequest.Outcome.UNABLE_TO_REACH)
 
     def do_complete(self, request_id: Any, helper_id: Any, outcome: str) -> None:
-        from kynect.ondemand import routing
+        from kynect.ondemand.services import help_requests
 
-        routing.help_request_complete(
+        help_requests.help_request_complete(
             help_request_id=request_id, helper=self.helper(helper_id), outcome=outcome
         )
 
     def do_comeback(self, helper_id: Any) -> None:
         from kynect.ondemand.models import Helper
-        from kynect.ondemand.services import helper_availability_set
+        from kynect.ondemand.services.helpers import helper_availability_set
 
         helper = Helper.objects.get(pk=helper_id)
         if helper.status == Helper.Status.REGISTERED and not helper.is_available:

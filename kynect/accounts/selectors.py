@@ -64,6 +64,15 @@ def organizations_where(*, user: User, role: RoleArg) -> QuerySet[Organization]:
     )
 
 
+def users_with_role(
+    *, role: RoleArg, organization: Organization | UUID | str | None = None
+) -> QuerySet[User]:
+    """The users who actively hold `role` (or any of several), in `organization` when given."""
+    organizations = None if organization is None else [organization]
+    memberships = memberships_with_role(role=role, organizations=organizations)
+    return User.objects.filter(pk__in=memberships.values("user_id"))
+
+
 def is_state_admin(*, user: User) -> bool:
     return user_has_role(user=user, role=Role.STATE_ADMIN)
 

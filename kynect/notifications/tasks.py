@@ -1,6 +1,6 @@
 from django_tasks import task
 
-from kynect.notifications.services import message_deliver
+from kynect.notifications.delivery import message_deliver
 
 
 @task()

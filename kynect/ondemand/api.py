@@ -18,7 +18,7 @@ from ninja import Field, Router, Schema, Status
 from kynect.accounts.api_auth import token_auth
 from kynect.accounts.models import ApiScope
 from kynect.ondemand.models import HelpRequest, Language, RequestedProgram
-from kynect.ondemand.services import (
+from kynect.ondemand.services.help_requests import (
     DuplicateHelpRequestError,
     HelpRequestLimitError,
     help_request_submit,

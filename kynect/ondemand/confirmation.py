@@ -13,10 +13,9 @@ from django.urls import reverse
 from django.utils import formats, translation
 from django.utils.translation import gettext_lazy as _
 
+from kynect.notifications.delivery import send_time_context_register
 from kynect.notifications.models import OutboundMessage
-from kynect.notifications.services import send_time_context_register
-from kynect.ondemand import credentials
-from kynect.ondemand.models import HelpRequest
+from kynect.ondemand.models import HELP_REQUEST_LINK, HelpRequest
 
 CONFIRMATION_TEMPLATE = "ondemand/help_request_received"
 MASKED_LINK_PART = "hidden-until-sent"
@@ -64,5 +63,5 @@ def confirmation_send_time_context(message: OutboundMessage) -> dict[str, Any] |
     ).first()
     if help_request is None or not help_request.link_key:
         return None
-    token = credentials.request_token_derive(request_id=str(help_request.pk), link_key=help_request.link_key)
+    token = HELP_REQUEST_LINK.derive(row_id=help_request.pk, key=help_request.link_key)
     return confirmation_context(help_request=help_request, token=token)

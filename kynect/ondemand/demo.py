@@ -12,18 +12,17 @@ from kynect.accounts.selectors import active_memberships
 from kynect.core import clock
 from kynect.core.geo import KENTUCKY_COUNTIES
 from kynect.interop.doi.roster import Roster, RosterRow
-from kynect.ondemand import verification as codes
 from kynect.ondemand.models import MINUTES_PER_DAY, Helper, Language, Program
-from kynect.ondemand.services import (
+from kynect.ondemand.services.helpers import (
     WindowSpec,
     helper_agency_active_set,
     helper_agree_terms,
     helper_contact_update,
     helper_schedule_update,
     helper_start,
-    licence_roster_import,
-    mobile_code_verify,
 )
+from kynect.ondemand.services.roster import licence_roster_import
+from kynect.ondemand.services.verification import mobile_code_verify
 
 DEMO_AGENT_NPN = "9990001"
 # email, mobile phone (fictional 555 numbers), home ZIP
@@ -77,10 +76,7 @@ def demo_helpers_seed(*, state_admin: User) -> int:
             channel=Helper.Channel.SMS_AND_EMAIL,
         )
         if result.verification is not None:
-            code = codes.code_derive(
-                verification_id=str(result.verification.pk), code_key=result.verification.code_key
-            )
-            mobile_code_verify(helper=helper, code=code)
+            mobile_code_verify(helper=helper, code=result.verification.code_derive())
         helper_schedule_update(
             helper=helper,
             home_zip=home_zip,

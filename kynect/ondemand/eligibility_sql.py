@@ -1,13 +1,18 @@
-"""Routing's eligibility query and the score's inputs as one SQL statement (ADR 0018).
+"""Routing's hard filters and the score's inputs as one SQL statement (ADR 0018): the one statement of who
+may take a help request now.
 
-`routing.eligible_helpers` states the hard filters with the ORM, and stays the readable specification:
-a test checks that this statement finds the same helpers. Building and compiling that queryset costs
-more CPU than running it (nested `Exists` for windows, breaks, offers and time off, one group per
-wall clock), and a routing decision runs it once or twice, so routing uses this statement instead: the
-text is cached per shape (program filter or not, language filter or not, number of wall clocks), and
-everything that varies goes in as parameters. It reads, for each eligible helper, what the score needs:
-home, misses in a row, open or recent accepted requests, when they were last offered a request, and
-whether they speak the request's language.
+The hard filters: registered (and, for kynectors and agency admins, marked active), available now by the
+switch, the weekly schedule and its breaks in the helper's own time zone, and time off; no pending offer
+(unless `busy_ok`); serves the request's county and program ("not sure" matches any); speaks its language
+when `language_required`; not yet offered this request. The test's ORM queryset states the same filters
+and checks that this statement finds exactly the same helpers.
+
+Raw SQL because the ORM's form of it costs more CPU to build and compile than to run (nested `Exists`
+for windows, breaks, offers and time off, one group per wall clock), and a routing decision runs it once
+or twice: the text is cached per shape (program filter or not, language filter or not, number of wall
+clocks), and everything that varies goes in as parameters. It reads, for each eligible helper, what the
+score needs: home, misses in a row, open or recent accepted requests, when they were last offered a
+request, and whether they speak the request's language.
 
 The statement differs between the two databases only where noted below. Two spellings steer SQLite's planner
 when the database has no statistics (no ANALYZE yet), where it otherwise scanned every window of the
@@ -21,8 +26,8 @@ every window working at that moment (thousands) for a county of a few hundred he
 zones of the county's helpers are read first and the statement has one group of conditions per wall
 clock.
 
-On PostgreSQL the statement is prepared on the server (psycopg's `prepare=True`, server-side
-binding for it only): planning it took about as long as running it.
+On PostgreSQL the statement is prepared on the server (a server-binding cursor for it only, which
+prepares what it runs): planning it took about as long as running it.
 """
 
 # The statement interpolates only quoted table names and placeholder marks; every value is a parameter.
@@ -137,26 +142,31 @@ def _statement(vendor: str, *, program: bool, language: bool, busy_ok: bool, clo
     )
 
 
+@lru_cache(maxsize=1)
+def _preparing_cursor_class() -> type[Any]:
+    import psycopg
+
+    class PreparingCursor(psycopg.Cursor):
+        """Binds on the server and prepares every statement it runs (Django turns psycopg's automatic
+        preparation off, for connection poolers)."""
+
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            return super().execute(query, params, prepare=True)
+
+    return PreparingCursor
+
+
 def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     """Run a statement in the current transaction; prepared on PostgreSQL. Execute wrappers see it on
     both databases (Django's debug log of queries does not on PostgreSQL)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            import psycopg
-
-            # Django's cursors bind on the client, which cannot prepare; a server-binding cursor on the
-            # same connection (so in the same transaction) can.
-            server = psycopg.Cursor(connection.connection)
-
-            def run(sql: str, params: Any, many: bool, context: Any) -> None:
-                server.execute(sql, params, prepare=True)
-
-            try:
-                with connection.wrap_database_errors:
-                    cursor._execute_with_wrappers(sql, params, False, run)
-                    return list(server.fetchall())
-            finally:
-                server.close()
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+    # Django's cursors bind on the client, which cannot prepare; a server-binding cursor on the same
+    # connection (so in the same transaction) can. `make_cursor` wraps it like any Django cursor.
+    connection.ensure_connection()
+    with connection.make_cursor(_preparing_cursor_class()(connection.connection)) as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
 
@@ -179,8 +189,8 @@ def eligible_rows(
     language_required: bool,
     busy_ok: bool = False,
 ) -> list[EligibleRow]:
-    """The helpers `routing.eligible_helpers` finds, with the score's inputs (accepted requests and
-    offers since `since`)."""
+    """The helpers that pass the hard filters (the module's docstring), with the score's inputs (accepted
+    requests and offers since `since`)."""
     from kynect.ondemand.selectors import local_weekday_minute
 
     postgres = connection.vendor == "postgresql"

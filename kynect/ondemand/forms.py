@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kynect.core.geo import KENTUCKY_COUNTIES
 from kynect.ondemand.models import MINUTES_PER_DAY, Helper, HelpRequest, Language, Program, RequestedProgram
-from kynect.ondemand.services import WindowSpec
+from kynect.ondemand.services.helpers import WindowSpec
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

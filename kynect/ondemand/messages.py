@@ -14,26 +14,35 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from kynect.accounts.models import Membership, Role
+from kynect.accounts.models import Role
+from kynect.accounts.selectors import users_with_role
 from kynect.core import clock
+from kynect.core.codes import MASKED_CODE, code_for_message
+from kynect.notifications.delivery import send_time_context_register
 from kynect.notifications.models import OutboundMessage
 from kynect.notifications.services import (
     MessageSpec,
     email_queue,
     messages_queue,
-    send_time_context_register,
     sms_is_opted_out,
     sms_queue,
 )
-from kynect.ondemand import credentials
-from kynect.ondemand import verification as codes
 from kynect.ondemand.confirmation import MASKED_LINK_PART, local_time_text
-from kynect.ondemand.models import Helper, HelpRequest, Offer, OfferMessage, OfferPasscode
+from kynect.ondemand.models import (
+    OFFER_LINK,
+    Helper,
+    HelpRequest,
+    MobileVerification,
+    Offer,
+    OfferMessage,
+    OfferPasscode,
+)
 from kynect.ondemand.selectors import help_request_caller
 
 OFFER_TEMPLATE = "ondemand/offer"
 OFFER_REMINDER_TEMPLATE = "ondemand/offer_reminder"
 PASSCODE_TEMPLATE = "ondemand/offer_passcode"
+MOBILE_CODE_TEMPLATE = "ondemand/mobile_code"
 
 
 def helper_language(helper: Helper) -> str:
@@ -111,7 +120,7 @@ def _offer_send_time_context(message: OutboundMessage) -> dict[str, Any] | None:
     offer = offer_message.offer
     if offer.status != Offer.Status.PENDING or offer.expires_at <= clock.now() or not offer.link_key:
         return None
-    token = credentials.offer_token_derive(offer_id=str(offer.pk), link_key=offer.link_key)
+    token = OFFER_LINK.derive(row_id=offer.pk, key=offer.link_key)
     return offer_context(offer=offer, help_request=offer.help_request, token=token, language=message.language)
 
 
@@ -119,24 +128,42 @@ send_time_context_register(OFFER_TEMPLATE)(_offer_send_time_context)
 send_time_context_register(OFFER_REMINDER_TEMPLATE)(_offer_send_time_context)
 
 
-def passcode_queue(*, passcode: OfferPasscode, helper: Helper) -> OutboundMessage:
+def passcode_queue(*, helper: Helper) -> OutboundMessage:
+    """The passcode after a link accept, masked: `_passcode_send_time_context` puts it in when sent."""
     return sms_queue(
         to=helper.phone,
         template=PASSCODE_TEMPLATE,
-        context={"code": codes.MASKED_CODE, "minutes": settings.ONDEMAND_PASSCODE_SECONDS // 60},
+        context={"code": MASKED_CODE, "minutes": settings.ONDEMAND_PASSCODE_SECONDS // 60},
         language=helper_language(helper),
     )
 
 
 @send_time_context_register(PASSCODE_TEMPLATE)
 def _passcode_send_time_context(message: OutboundMessage) -> dict[str, Any] | None:
-    passcode = OfferPasscode.objects.filter(
-        message_id=message.pk, used_at__isnull=True, closed_at__isnull=True, expires_at__gt=clock.now()
-    ).first()
-    if passcode is None or not passcode.code_key:
+    passcode = code_for_message(model=OfferPasscode, message_id=message.pk, now=clock.now())
+    if passcode is None:
         return None
-    code = codes.code_derive(verification_id=str(passcode.pk), code_key=passcode.code_key)
-    return {"code": code, "minutes": settings.ONDEMAND_PASSCODE_SECONDS // 60}
+    return {"code": passcode.code_derive(), "minutes": settings.ONDEMAND_PASSCODE_SECONDS // 60}
+
+
+def mobile_code_queue(*, phone: str, language: str) -> OutboundMessage:
+    """The code that verifies a helper's mobile number, masked: `_mobile_code_send_time_context` puts it
+    in when sent (ADR 0014)."""
+    return sms_queue(
+        to=phone,
+        template=MOBILE_CODE_TEMPLATE,
+        context={"code": MASKED_CODE, "minutes": settings.ONDEMAND_MOBILE_CODE_TTL_SECONDS // 60},
+        language=language,
+    )
+
+
+@send_time_context_register(MOBILE_CODE_TEMPLATE)
+def _mobile_code_send_time_context(message: OutboundMessage) -> dict[str, Any] | None:
+    verification = code_for_message(model=MobileVerification, message_id=message.pk, now=clock.now())
+    if verification is None:
+        return None
+    minutes = max(1, round((verification.expires_at - verification.created_at).total_seconds() / 60))
+    return {"code": verification.code_derive(), "minutes": minutes}
 
 
 def _to_helper(helper: Helper, template: str, context: dict[str, Any]) -> None:
@@ -208,13 +235,10 @@ def escalation_notify(*, help_request: HelpRequest) -> None:
     """No contact logged by the due time: the helper's agency admins (if any) and every state
     administrator get a link to the request (no personal data in the message)."""
     helper = help_request.accepted_helper
-    admins = Membership.objects.filter(is_active=True, role=Role.STATE_ADMIN).select_related("user")
-    recipients = {m.user.email: m.user for m in admins if m.user.email}
+    recipients = {user.email: user for user in users_with_role(role=Role.STATE_ADMIN) if user.email}
     if helper is not None and helper.organization_id is not None:
-        agency = Membership.objects.filter(
-            is_active=True, role=Role.AGENCY_ADMIN, organization_id=helper.organization_id
-        ).select_related("user")
-        recipients.update({m.user.email: m.user for m in agency if m.user.email})
+        agency = users_with_role(role=Role.AGENCY_ADMIN, organization=helper.organization_id)
+        recipients.update({user.email: user for user in agency if user.email})
     context = {
         "status": help_request.status,
         "in_progress": help_request.status == HelpRequest.Status.IN_PROGRESS,

@@ -12,11 +12,18 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kynect.core.codes import LinkSecrets, OneTimeCodeBase
 from kynect.core.geo import KENTUCKY_COUNTIES, County
 from kynect.core.models import BaseModel
 
 MINUTES_PER_DAY = 24 * 60
 KENTUCKY_COUNTY_FIPS = {county.fips: county for county in KENTUCKY_COUNTIES}
+
+# The purposes of On Demand's keyed hashes (`kynect.core.codes`). They are part of every stored hash:
+# changing one would break the links, codes and passcodes already sent.
+CODE_PURPOSE = "kynect.ondemand.mobile-code"  # mobile verification codes and offer passcodes
+HELP_REQUEST_LINK = LinkSecrets(purpose="kynect.ondemand.help-request.link")
+OFFER_LINK = LinkSecrets(purpose="kynect.ondemand.offer.link")
 
 
 class Program(models.TextChoices):
@@ -82,7 +89,7 @@ class Helper(BaseModel):
     """A person who calls residents back: an insurance agent, a kynector or an agency admin.
 
     One row per user, created when they open the kynect On Demand tab (or when an agency admin marks a
-    kynector active). `status` is a small state machine, changed only in `services`:
+    kynector active). `status` changes only by the transitions of `ondemand.lifecycles.HELPER`:
     not_registered → registered → deregistered → not_registered (registering again).
     """
 
@@ -329,29 +336,16 @@ class TimeOff(BaseModel):
         return f"{self.starts_at:%Y-%m-%d %H:%M} to {self.ends_at:%Y-%m-%d %H:%M} UTC"
 
 
-class MobileVerification(BaseModel):
-    """One code sent to confirm a helper's mobile number.
+class MobileVerification(OneTimeCodeBase):
+    """One code sent to confirm a helper's mobile number (`kynect.core.codes`, ADR 0022)."""
 
-    The code itself is never stored: `code_hash` is a keyed hash of it, and the text message gets the
-    code only when it is sent, derived from `code_key` (ADR 0014). `code_key` is wiped once the code is
-    used up, replaced or locked.
-    """
+    CODE_PURPOSE = CODE_PURPOSE
+    USED_FIELD = "verified_at"
 
     helper = models.ForeignKey(Helper, on_delete=models.CASCADE, related_name="mobile_verifications")
     phone = models.CharField(max_length=16)
     phone_source = models.CharField(max_length=12, choices=Helper.ContactSource.choices)
-    code_hash = models.CharField(max_length=64)
-    code_key = models.CharField(max_length=64, blank=True)
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
     verified_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("Replaced by a newer code or locked.")
-    )
-    message_id = models.UUIDField(null=True, blank=True, unique=True)
-
-    class Meta:
-        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"mobile verification {self.pk}"
@@ -368,11 +362,8 @@ class RequestedProgram(models.TextChoices):
 class HelpRequest(BaseModel):
     """A resident's request for a call back from a helper (DESIGN §5.4), made without signing in.
 
-    Lifecycle, changed only by conditional updates in `services`:
-
-        pending --accept--> in_progress --complete (with outcome)--> complete
-        pending --requester cancels--> cancelled
-        pending --unserved_at passes--> unserved
+    Its status changes only by the transitions of `ondemand.lifecycles.HELP_REQUEST` (the table, and its
+    diagram), each recorded in `HelpRequestEvent`.
 
     Deadlines are columns so that the sweeper can claim due rows with a conditional update on
     `status` (DESIGN §5.6): `sla_due_at` (the promised call back) and `unserved_at` (the waiting limit).
@@ -530,14 +521,8 @@ class HelpRequest(BaseModel):
 class Offer(BaseModel):
     """One helper's chance to take a help request (DESIGN §5.4): the General offer, or one of a Mass round.
 
-    Lifecycle, changed only by conditional updates in `routing` (the help request's row is always locked
-    before its offers):
-
-        pending --accept--> accepted            (the help request becomes In Progress)
-        pending --reject--> rejected
-        pending --expires_at passes--> expired  (a miss, for a General offer)
-        pending --another helper wins, or the request closes--> rescinded
-        accepted (by link) --passcode not verified by verify_due_at--> abandoned (a miss; routed again)
+    Its status changes only by the transitions of `ondemand.lifecycles.OFFER` (the table, and its
+    diagram), each recorded in `HelpRequestEvent`; the help request's row is locked before its offers.
 
     The link in the helper's email and text message carries a secret derived from `link_key` when the
     message is sent; only its keyed hash is kept (ADR 0016). `score` and `score_parts` record why this
@@ -617,23 +602,13 @@ class Offer(BaseModel):
         return f"{self.kind} offer {self.pk} ({self.status})"
 
 
-class OfferPasscode(BaseModel):
-    """A one-time passcode sent by text message after a link accept (DESIGN §5.4), kept as in ADR 0014:
-    only a keyed hash of the code, and a per-code key from which the message gets the code when sent."""
+class OfferPasscode(OneTimeCodeBase):
+    """A one-time passcode sent by text message after a link accept (DESIGN §5.4; `kynect.core.codes`)."""
+
+    CODE_PURPOSE = CODE_PURPOSE
 
     offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="passcodes")
-    code_hash = models.CharField(max_length=64)
-    code_key = models.CharField(max_length=64, blank=True)
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("Replaced by a newer code or locked.")
-    )
-    message_id = models.UUIDField(null=True, blank=True, unique=True)
-
-    class Meta:
-        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"passcode {self.pk}"
@@ -689,3 +664,26 @@ class Deregistration(BaseModel):
 
     def __str__(self) -> str:
         return f"de-registration {self.pk} ({self.reason})"
+
+
+class HelpRequestEvent(models.Model):
+    """One step of a help request's timeline: a transition of the request or of one of its offers
+    (`ondemand.lifecycles`), written in the transaction that made it."""
+
+    help_request = models.ForeignKey(HelpRequest, on_delete=models.CASCADE, related_name="events")
+    offer = models.ForeignKey(Offer, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    transition = models.CharField(_("transition"), max_length=20)
+    from_status = models.CharField(_("from"), max_length=12, blank=True)
+    to_status = models.CharField(_("to"), max_length=12)
+    at = models.DateTimeField(_("when"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["help_request", "at"], name="help_request_timeline")]
+
+    def __str__(self) -> str:
+        subject = f"offer {self.offer_id}" if self.offer_id else f"request {self.help_request_id}"
+        return f"{subject}: {self.transition} at {self.at:%Y-%m-%d %H:%M}"

@@ -24,9 +24,9 @@ from kynect.accounts.selectors import (
 from kynect.core import clock
 from kynect.core.geo import KENTUCKY_COUNTIES
 from kynect.core.phones import phone_display
-from kynect.ondemand.credentials import request_token_matches
 from kynect.ondemand.hours import service_hours
 from kynect.ondemand.models import (
+    HELP_REQUEST_LINK,
     MINUTES_PER_DAY,
     DoiLicence,
     Helper,
@@ -385,8 +385,8 @@ def help_request_open_for_phone(*, phone: str, now: datetime) -> HelpRequest | N
 def help_request_by_link(*, request_id: str, token: str) -> HelpRequest | None:
     """The request this secret link opens, or None. The token is compared in constant time."""
     help_request = HelpRequest.objects.select_related("accepted_helper__user").filter(pk=request_id).first()
-    if help_request is None or not request_token_matches(
-        request_id=str(help_request.pk), stored_hash=help_request.token_hash, token=token
+    if help_request is None or not HELP_REQUEST_LINK.matches(
+        row_id=help_request.pk, secret=token, stored_hash=help_request.token_hash
     ):
         return None
     return help_request

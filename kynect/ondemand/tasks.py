@@ -3,12 +3,12 @@ request that submitted it, so that a burst of requests is answered at the speed 
 
 from django_tasks import task
 
-from kynect.ondemand import routing
+from kynect.ondemand.services import offers
 
 
 @task()
 def route_help_request(*, help_request_id: str) -> str:
     """Route the request (idempotent: a request already offered, closed or not yet due is left alone).
     If this task is lost, the sweeper routes the request from its `route_at`."""
-    result = routing.help_request_route(help_request_id=help_request_id)
+    result = offers.help_request_route(help_request_id=help_request_id)
     return "offered" if result.offers else result.reason or "waiting"

@@ -29,17 +29,16 @@ from kynect.ondemand.selectors import (
     mobile_verification_open,
     user_is_helper,
 )
-from kynect.ondemand.services import (
+from kynect.ondemand.services.helpers import (
     helper_agree_terms,
     helper_availability_set,
     helper_contact_update,
     helper_schedule_update,
     helper_start,
-    mobile_code_resend,
-    mobile_code_verify,
     time_off_add,
     time_off_remove,
 )
+from kynect.ondemand.services.verification import mobile_code_resend, mobile_code_verify
 from kynect.ondemand.views_common import form_errors_add
 
 MY_INFORMATION = "accounts:my_information"

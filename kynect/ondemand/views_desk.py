@@ -20,10 +20,10 @@ from django.utils.translation import gettext as _
 
 from kynect.core.audit import audited_read
 from kynect.core.phones import phone_display
-from kynect.ondemand import routing
 from kynect.ondemand.confirmation import local_time_text
 from kynect.ondemand.forms_referrals import CallLogForm, CompleteForm
 from kynect.ondemand.models import CallAttempt, Helper, HelpRequest, Offer
+from kynect.ondemand.services import help_requests
 from kynect.ondemand.views_common import form_errors_add, private_page, secret_page
 
 AUDIT_SUBJECT = "ondemand.helprequest"
@@ -168,7 +168,7 @@ def desk_call(request: HttpRequest, desk: Desk) -> HttpResponse:
     form = CallLogForm(request.POST)
     if form.is_valid():
         try:
-            routing.call_attempt_log(
+            help_requests.call_attempt_log(
                 help_request_id=desk.help_request.pk,
                 helper=desk.helper,
                 result=form.cleaned_data["result"],
@@ -188,7 +188,7 @@ def desk_dial(request: HttpRequest, desk: Desk) -> HttpResponse:
     """Log a call dialled from kynect, then open the dialler: by a redirect to the tel: address, or (for
     the script, which opens the dialler itself) with a JSON answer."""
     try:
-        attempt = routing.call_attempt_log(
+        attempt = help_requests.call_attempt_log(
             help_request_id=desk.help_request.pk, helper=desk.helper, result=CallAttempt.Result.DIALLED
         )
     except ValidationError as error:
@@ -207,7 +207,7 @@ def desk_complete(request: HttpRequest, desk: Desk) -> HttpResponse:
     form = CompleteForm(request.POST)
     if form.is_valid():
         try:
-            routing.help_request_complete(
+            help_requests.help_request_complete(
                 help_request_id=desk.help_request.pk, helper=desk.helper, outcome=form.cleaned_data["outcome"]
             )
         except ValidationError as error:

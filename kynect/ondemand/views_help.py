@@ -22,8 +22,12 @@ from kynect.ondemand.confirmation import ZONE_NAMES, local_time_text
 from kynect.ondemand.forms import HelpRequestForm
 from kynect.ondemand.models import HelpRequest
 from kynect.ondemand.selectors import help_request_by_link, help_request_caller, service_hours_table
-from kynect.ondemand.services import DuplicateHelpRequestError, HelpRequestLimitError, help_request_submit
-from kynect.ondemand.services import help_request_cancel as help_request_cancel_service
+from kynect.ondemand.services.help_requests import (
+    DuplicateHelpRequestError,
+    HelpRequestLimitError,
+    help_request_submit,
+)
+from kynect.ondemand.services.help_requests import help_request_cancel as help_request_cancel_service
 from kynect.ondemand.views_common import form_errors_add, secret_page
 
 # The secret links of the requests made in this browser session, by request id, so that the

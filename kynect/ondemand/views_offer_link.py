@@ -19,9 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kynect.core import clock
 from kynect.core.ratelimit import rate_limit_hit, rate_limit_key
-from kynect.ondemand import credentials, routing
 from kynect.ondemand.forms_referrals import PasscodeForm
-from kynect.ondemand.models import HelpRequest, Offer
+from kynect.ondemand.models import OFFER_LINK, HelpRequest, Offer
+from kynect.ondemand.services import offers, verification
 from kynect.ondemand.views_common import secret_page
 from kynect.ondemand.views_desk import (
     Desk,
@@ -50,7 +50,7 @@ def _offer_by_link(offer_id: Any, token: str) -> Offer:
     """The offer this link opens; anything else is a plain 404. The token is compared in constant time."""
     offer = Offer.objects.select_related("help_request", "helper__user").filter(pk=offer_id).first()
     stored_hash = offer.token_hash if offer is not None else ""
-    if not credentials.offer_token_matches(offer_id=str(offer_id), stored_hash=stored_hash, token=token):
+    if not OFFER_LINK.matches(row_id=offer_id, secret=token, stored_hash=stored_hash):
         raise Http404
     assert offer is not None
     return offer
@@ -94,7 +94,7 @@ def _manage_page(
 ) -> HttpResponse:
     now = clock.now()
     state, why = _offer_state(offer, now)
-    details_open = state == "accepted" and routing.offer_details_open(offer=offer, now=now)
+    details_open = state == "accepted" and verification.offer_details_open(offer=offer, now=now)
     context = {
         "offer": offer,
         "help_request": offer.help_request,
@@ -124,8 +124,8 @@ def _to(name: str, offer: Offer, token: str) -> HttpResponse:
 def offer_link_accept(request: HttpRequest, offer_id: Any, token: str) -> HttpResponse:
     offer = _offer_by_link(offer_id, token)
     try:
-        routing.offer_accept(offer_id=offer.pk, helper=offer.helper, via=Offer.Via.LINK)
-    except routing.OfferClosedError as error:
+        offers.offer_accept(offer_id=offer.pk, helper=offer.helper, via=Offer.Via.LINK)
+    except offers.OfferClosedError as error:
         if error.code == "accepted" and offer.accepted_via == Offer.Via.LINK:
             return _to("offer_passcode", offer, token)  # Accept pressed twice
         return _manage_page(request, _offer_by_link(offer_id, token), token, error=error.message, status=409)
@@ -136,8 +136,8 @@ def offer_link_accept(request: HttpRequest, offer_id: Any, token: str) -> HttpRe
 def offer_link_reject(request: HttpRequest, offer_id: Any, token: str) -> HttpResponse:
     offer = _offer_by_link(offer_id, token)
     try:
-        routing.offer_reject(offer_id=offer.pk, helper=offer.helper)
-    except routing.OfferClosedError as error:
+        offers.offer_reject(offer_id=offer.pk, helper=offer.helper)
+    except offers.OfferClosedError as error:
         return _manage_page(request, _offer_by_link(offer_id, token), token, error=error.message, status=409)
     return _to("offer", offer, token)
 
@@ -165,8 +165,8 @@ def offer_link_passcode(request: HttpRequest, offer_id: Any, token: str) -> Http
             )
         elif form.is_valid():
             try:
-                routing.offer_passcode_verify(offer_id=offer.pk, code=form.cleaned_data["code"])
-            except routing.PasscodeError as error:
+                verification.offer_passcode_verify(offer_id=offer.pk, code=form.cleaned_data["code"])
+            except verification.PasscodeError as error:
                 form.add_error(None if error.code in OFFER_PROBLEMS else "code", error.message)
             else:
                 allowed = [key for key in request.session.get(SESSION_DETAILS, []) if key != str(offer.pk)]
@@ -200,8 +200,8 @@ def offer_link_resend(request: HttpRequest, offer_id: Any, token: str) -> HttpRe
         )
         return _to("offer_passcode", offer, token)
     try:
-        routing.offer_passcode_send(offer=offer)
-    except routing.PasscodeError as error:
+        verification.offer_passcode_send(offer=offer)
+    except verification.PasscodeError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("We sent a new passcode. Passcodes sent before it no longer work."))
@@ -211,7 +211,7 @@ def offer_link_resend(request: HttpRequest, offer_id: Any, token: str) -> HttpRe
 def _link_desk(request: HttpRequest, offer_id: Any, token: str) -> tuple[Offer, Desk | None]:
     """The offer, and its request to work when Customer Details are open in this browser session."""
     offer = _offer_by_link(offer_id, token)
-    if not (routing.offer_details_open(offer=offer) and _details_allowed(request, offer)):
+    if not (verification.offer_details_open(offer=offer) and _details_allowed(request, offer)):
         return offer, None
     return offer, Desk(help_request=offer.help_request, helper=offer.helper, offer=offer, token=token)
 

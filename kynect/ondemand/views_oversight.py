@@ -30,7 +30,6 @@ from kynect.core.geo import KENTUCKY_COUNTIES
 from kynect.ondemand.confirmation import ZONE_NAMES
 from kynect.ondemand.forms_oversight import ReassignForm
 from kynect.ondemand.models import Helper, HelpRequest, Language, RequestedProgram
-from kynect.ondemand.routing import can_reassign, help_request_reassign
 from kynect.ondemand.selectors_oversight import (
     ESCALATED,
     OversightScope,
@@ -50,6 +49,7 @@ from kynect.ondemand.selectors_oversight import (
     reassign_candidates,
     requests_by_status,
 )
+from kynect.ondemand.services.help_requests import can_reassign, help_request_reassign
 from kynect.ondemand.views_common import form_errors_add
 
 PAGE_SIZE = 50

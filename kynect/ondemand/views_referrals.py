@@ -18,9 +18,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kynect.accounts.models import User
 from kynect.core import clock
-from kynect.ondemand import routing
 from kynect.ondemand.models import Helper, HelpRequest, Offer
 from kynect.ondemand.selectors import helper_of, user_is_helper
+from kynect.ondemand.services import offers
 from kynect.ondemand.views_common import private_page
 from kynect.ondemand.views_desk import (
     Desk,
@@ -126,8 +126,8 @@ def _own_offer(request: HttpRequest, offer_id: Any) -> tuple[Offer, Helper]:
 def referral_accept(request: HttpRequest, offer_id: Any) -> HttpResponse:
     offer, helper = _own_offer(request, offer_id)
     try:
-        routing.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.DESKTOP)
-    except routing.OfferClosedError as error:
+        offers.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.DESKTOP)
+    except offers.OfferClosedError as error:
         messages.error(request, error.message)
         return redirect("ondemand:referrals")
     messages.success(request, _("You accepted the referral: it is In Progress. Contact the resident now."))
@@ -139,8 +139,8 @@ def referral_accept(request: HttpRequest, offer_id: Any) -> HttpResponse:
 def referral_reject(request: HttpRequest, offer_id: Any) -> HttpResponse:
     offer, helper = _own_offer(request, offer_id)
     try:
-        routing.offer_reject(offer_id=offer.pk, helper=helper)
-    except routing.OfferClosedError as error:
+        offers.offer_reject(offer_id=offer.pk, helper=helper)
+    except offers.OfferClosedError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("You rejected the referral. We offer it to other helpers."))

@@ -19,11 +19,11 @@ from django.db import transaction
 from django.utils import translation
 
 from kynect.core import clock, sweeper
+from kynect.notifications.delivery import message_deliver
 from kynect.notifications.models import OutboundMessage, SmsOptOut
 from kynect.notifications.services import (
     email_queue,
     inbound_sms_handle,
-    message_deliver,
     outbox_sweep,
     sms_is_opted_out,
     sms_opt_in,

@@ -17,8 +17,8 @@ from django.conf import settings as django_settings
 from django.test import RequestFactory
 
 from kynect.core import clock
+from kynect.notifications.delivery import message_deliver
 from kynect.notifications.models import OutboundMessage
-from kynect.notifications.services import message_deliver
 from kynect.notifications.sms import (
     BaseSmsBackend,
     ConsoleSmsBackend,

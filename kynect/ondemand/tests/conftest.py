@@ -13,15 +13,15 @@ from kynect.accounts.tests.factories import MembershipFactory
 from kynect.core.geo import KENTUCKY_COUNTIES
 from kynect.notifications.sms import LocmemSmsBackend
 from kynect.ondemand.models import MINUTES_PER_DAY, Helper, Language, Program
-from kynect.ondemand.services import (
+from kynect.ondemand.services.helpers import (
     WindowSpec,
     helper_agency_active_set,
     helper_agree_terms,
     helper_contact_update,
     helper_schedule_update,
     helper_start,
-    mobile_code_verify,
 )
+from kynect.ondemand.services.verification import mobile_code_verify
 from kynect.ondemand.tests.factories import DoiLicenceFactory
 
 

@@ -1,5 +1,5 @@
 """Routing's eligibility statement (`eligibility_sql`) against its specification, the ORM queryset of
-`routing.eligible_helpers`: on a varied population (time zones, windows with breaks, time off, pending
+`eligible_by_orm` below: on a varied population (time zones, windows with breaks, time off, pending
 offers, earlier offers of the request, agents and kynectors, statuses, programs, languages, counties)
 and many moments and requests, both find exactly the same helpers, and the score's inputs match what
 the ORM counts. Runs on both databases."""
@@ -13,20 +13,23 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
-from kynect.ondemand import routing
 from kynect.ondemand.eligibility_sql import eligible_rows
 from kynect.ondemand.models import (
     MINUTES_PER_DAY,
     Helper,
+    HelperCounty,
     HelperLanguage,
+    HelperProgram,
     HelpRequest,
     Offer,
+    RequestedProgram,
     ScheduleBreak,
     ScheduleWindow,
     TimeOff,
 )
+from kynect.ondemand.selectors import helpers_available_at
 from kynect.ondemand.tests.factories import ready_helper
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +39,31 @@ COUNTIES = ("21073", "21111", "21067")
 ZONES = ("America/New_York", "America/Kentucky/Louisville", "America/Chicago", "America/Denver")
 LANGUAGES = ("en", "es", "vi")
 PROGRAMS = ("qhp", "medicaid_kchip")
+
+
+def eligible_by_orm(
+    *, help_request: HelpRequest, at: datetime, language_required: bool, busy_ok: bool = False
+) -> QuerySet[Helper]:
+    """The hard filters, stated with the ORM: registered (and still active or licensed), available now by
+    switch and schedule, no pending offer (unless `busy_ok`), serves the program and the county, speaks
+    the language when `language_required`, and not yet offered this request."""
+    conditions: list[Any] = [
+        Q(pk__in=HelperCounty.objects.filter(county_fips=help_request.county_fips).values("helper_id")),
+        Q(status=Helper.Status.REGISTERED),
+        Q(role=Helper.Role.AGENT) | Q(agency_active=True),
+    ]
+    if help_request.program != RequestedProgram.NOT_SURE:
+        conditions.append(
+            Exists(HelperProgram.objects.filter(helper=OuterRef("pk"), program=help_request.program))
+        )
+    if language_required:
+        conditions.append(
+            Exists(HelperLanguage.objects.filter(helper=OuterRef("pk"), language=help_request.language))
+        )
+    if not busy_ok:
+        conditions.append(~Exists(Offer.objects.filter(helper=OuterRef("pk"), status=Offer.Status.PENDING)))
+    conditions.append(~Exists(Offer.objects.filter(helper=OuterRef("pk"), help_request=help_request)))
+    return helpers_available_at(at=at, helpers=Helper.objects.filter(*conditions))
 
 
 def _request(rng: random.Random, number: int, **fields: Any) -> HelpRequest:
@@ -207,7 +235,7 @@ def test_the_statement_finds_exactly_the_helpers_of_the_orm_specification():
             at = START + timedelta(minutes=rng.randrange(0, 7 * 24 * 60))
             since = at - timedelta(hours=rng.choice((1, 24, 24 * 7)))
         expected = set(
-            routing.eligible_helpers(
+            eligible_by_orm(
                 help_request=help_request, at=at, language_required=language_required, busy_ok=busy_ok
             ).values_list("pk", flat=True)
         )

@@ -18,11 +18,11 @@ from django.urls import URLPattern, reverse
 from kynect.accounts.models import Role
 from kynect.accounts.tests.factories import MembershipFactory
 from kynect.notifications.models import OutboundMessage
-from kynect.ondemand import credentials, routing
 from kynect.ondemand import urls as ondemand_urls
-from kynect.ondemand import verification as codes
+from kynect.ondemand.models import OFFER_LINK as OFFER_LINK_SECRETS
 from kynect.ondemand.models import HelpRequest, Offer, TimeOff
-from kynect.ondemand.services import help_request_submit
+from kynect.ondemand.services import offers, verification
+from kynect.ondemand.services.help_requests import help_request_submit
 from kynect.ondemand.tests.conftest import sending
 from kynect.ondemand.tests.factories import ready_helper
 
@@ -63,13 +63,12 @@ def world() -> dict[str, Any]:
             message_language="en",
             client_key="203.0.113.7",
         )
-        routing.help_request_route(help_request_id=submitted.help_request.pk)
+        offers.help_request_route(help_request_id=submitted.help_request.pk)
         offer = Offer.objects.get(help_request=submitted.help_request)
-        offer_token = credentials.offer_token_derive(offer_id=str(offer.pk), link_key=offer.link_key)
-        routing.offer_accept(offer_id=offer.pk, helper=owner, via=Offer.Via.LINK)
+        offer_token = OFFER_LINK_SECRETS.derive(row_id=offer.pk, key=offer.link_key)
+        offers.offer_accept(offer_id=offer.pk, helper=owner, via=Offer.Via.LINK)
         passcode = offer.passcodes.get()
-        code = codes.code_derive(verification_id=str(passcode.pk), code_key=passcode.code_key)
-        routing.offer_passcode_verify(offer_id=offer.pk, code=code)
+        verification.offer_passcode_verify(offer_id=offer.pk, code=passcode.code_derive())
         time_off = TimeOff.objects.create(helper=owner, starts_at=OPEN, ends_at=OPEN.replace(year=2027))
     return {
         "owner": owner,

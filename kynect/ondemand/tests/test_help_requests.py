@@ -14,13 +14,13 @@ from django.db import IntegrityError, transaction
 
 from kynect.accounts.models import ApiScope
 from kynect.accounts.tokens import api_token_create
+from kynect.core import codes
 from kynect.core.models import RateLimitBucket
 from kynect.notifications.models import OutboundMessage
 from kynect.notifications.sms import LocmemSmsBackend
-from kynect.ondemand import credentials
-from kynect.ondemand.models import Helper, HelpRequest
+from kynect.ondemand.models import HELP_REQUEST_LINK, Helper, HelpRequest
 from kynect.ondemand.selectors import help_request_by_link, help_request_caller
-from kynect.ondemand.services import (
+from kynect.ondemand.services.help_requests import (
     DuplicateHelpRequestError,
     HelpRequestLimitError,
     help_request_cancel,
@@ -88,9 +88,7 @@ def test_a_request_is_stored_with_geography_consent_and_deadlines():
     assert request.accepted_helper is None
     # The secret is kept only as a keyed hash.
     assert submitted.token not in request.token_hash
-    assert request.token_hash == credentials.request_token_hash(
-        request_id=str(request.pk), token=submitted.token
-    )
+    assert request.token_hash == HELP_REQUEST_LINK.hash(row_id=request.pk, secret=submitted.token)
 
 
 def test_outside_hours_the_clock_starts_at_the_next_opening():
@@ -285,7 +283,10 @@ def test_a_request_that_loses_the_race_for_the_pending_slot_is_a_duplicate():
         first = submit().help_request
         # The check ran before the first request committed: the unique constraint catches it.
         with (
-            mock.patch("kynect.ondemand.services.help_request_open_for_phone", side_effect=[None, first]),
+            mock.patch(
+                "kynect.ondemand.services.help_requests.help_request_open_for_phone",
+                side_effect=[None, first],
+            ),
             pytest.raises(DuplicateHelpRequestError) as raised,
         ):
             submit(client_key="198.51.100.3")
@@ -308,7 +309,7 @@ def test_the_outbox_never_stores_the_secret_link():
 
 
 def test_cancelling_wipes_the_link_key_and_withdraws_an_unsent_confirmation():
-    from kynect.notifications.services import message_deliver
+    from kynect.notifications.delivery import message_deliver
 
     with time_machine.travel(OPEN, tick=False):
         submitted = submit()  # not committed in this test: the confirmation is still waiting to send
@@ -330,6 +331,6 @@ def test_link_secrets_are_compared_in_constant_time():
 
     with time_machine.travel(OPEN, tick=False), sending():
         submitted = submit()
-    with mock.patch.object(credentials, "constant_time_compare", wraps=constant_time_compare) as compare:
+    with mock.patch.object(codes, "constant_time_compare", wraps=constant_time_compare) as compare:
         assert help_request_by_link(request_id=str(submitted.help_request.pk), token="guess") is None
     assert compare.call_count == 1

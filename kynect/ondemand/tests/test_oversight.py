@@ -14,7 +14,6 @@ from django.test import Client
 from kynect.accounts.models import Membership, Role
 from kynect.accounts.tests.factories import MembershipFactory, OrganizationFactory
 from kynect.core.models import AccessEvent
-from kynect.ondemand import routing
 from kynect.ondemand.models import Helper, HelpRequest, Offer
 from kynect.ondemand.selectors_oversight import (
     call_backs,
@@ -25,7 +24,9 @@ from kynect.ondemand.selectors_oversight import (
     missed_offers,
     requests_by_status,
 )
-from kynect.ondemand.services import help_request_submit, helper_availability_set, helper_deregister
+from kynect.ondemand.services import offers, sweeps
+from kynect.ondemand.services.help_requests import help_request_submit
+from kynect.ondemand.services.helpers import helper_availability_set, helper_deregister
 from kynect.ondemand.tests.conftest import sending
 from kynect.ondemand.tests.factories import ready_helper
 
@@ -298,10 +299,10 @@ def test_escalated_requests_come_first_through_routing_and_the_sweeper(traveller
             client_key="203.0.113.7",
         ).help_request
     offer = Offer.objects.get(help_request=escalated)
-    routing.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.DESKTOP)
+    offers.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.DESKTOP)
     traveller.shift(timedelta(minutes=31))
     with sending():
-        routing.help_requests_sla_sweep(now=datetime.now(UTC))
+        sweeps.help_requests_sla_sweep(now=datetime.now(UTC))
     later = request_row(
         submitted=datetime.now(UTC), status=HelpRequest.Status.IN_PROGRESS, helper=helper, zip_code="40602"
     )

@@ -17,10 +17,12 @@ from kynect.accounts.tests.factories import MembershipFactory
 from kynect.notifications.models import OutboundMessage
 from kynect.notifications.services import sms_opt_out
 from kynect.notifications.sms import LocmemSmsBackend
-from kynect.ondemand import routing
 from kynect.ondemand.models import CallAttempt, Helper, HelpRequest, Offer
 from kynect.ondemand.selectors import help_request_caller
-from kynect.ondemand.services import help_request_cancel, help_request_submit, helper_availability_set
+from kynect.ondemand.services import help_requests, sweeps, verification
+from kynect.ondemand.services import offers as offer_services
+from kynect.ondemand.services.help_requests import help_request_cancel, help_request_submit
+from kynect.ondemand.services.helpers import helper_availability_set
 from kynect.ondemand.tests.conftest import sending
 from kynect.ondemand.tests.factories import ready_helper
 
@@ -77,7 +79,7 @@ def sweep(traveller, minutes: float = 0) -> None:
     if minutes:
         traveller.shift(timedelta(minutes=minutes))
     with sending():
-        for handler in routing.SWEEPS.values():
+        for handler in sweeps.SWEEPS.values():
             handler(now=datetime.now(UTC))
 
 
@@ -129,20 +131,20 @@ def test_reject_turns_it_into_a_mass_round_of_k_and_the_first_accept_wins(travel
     helpers = [ready_helper(home=(38.2 - i / 10, -84.87)) for i in range(6)]
     request = submit()
     [general] = offers(request)
-    routing.offer_reject(offer_id=general.pk, helper=general.helper)
+    offer_services.offer_reject(offer_id=general.pk, helper=general.helper)
     mass = offers(request, kind=Offer.Kind.MASS)
     assert len(mass) == 3
     assert {offer.round for offer in mass} == {2}
     assert general.helper not in [offer.helper for offer in mass]
     winner, loser = mass[1], mass[0]
     with sending():
-        routing.offer_accept(offer_id=winner.pk, helper=winner.helper, via=Offer.Via.DESKTOP)
+        offer_services.offer_accept(offer_id=winner.pk, helper=winner.helper, via=Offer.Via.DESKTOP)
     request.refresh_from_db()
     assert request.status == HelpRequest.Status.IN_PROGRESS
     assert request.accepted_helper == winner.helper
     assert {o.status for o in offers(request, kind=Offer.Kind.MASS) if o.pk != winner.pk} == {"rescinded"}
-    with pytest.raises(routing.OfferClosedError) as error:
-        routing.offer_accept(offer_id=loser.pk, helper=loser.helper, via=Offer.Via.DESKTOP)
+    with pytest.raises(offer_services.OfferClosedError) as error:
+        offer_services.offer_accept(offer_id=loser.pk, helper=loser.helper, via=Offer.Via.DESKTOP)
     assert error.value.code == "taken"
     # The requester is told who will call, and from which number.
     assert "will call you" in LocmemSmsBackend.outbox[-1].body
@@ -156,7 +158,7 @@ def test_a_round_with_no_accept_moves_on_to_the_next_k(traveller):
     sweep(traveller, 15)  # the General offer times out
     assert len(offers(request, round=2)) == 3
     for offer in offers(request, round=2)[:2]:
-        routing.offer_reject(offer_id=offer.pk, helper=offer.helper)
+        offer_services.offer_reject(offer_id=offer.pk, helper=offer.helper)
     assert offers(request, round=3) == []  # one offer of the round is still open
     sweep(traveller, 15)
     assert len(offers(request, round=3)) == 3
@@ -169,8 +171,8 @@ def test_an_accept_one_second_after_expiry_is_refused_even_before_the_sweeper(tr
     request = submit()
     [offer] = offers(request)
     traveller.shift(timedelta(minutes=15, seconds=1))
-    with pytest.raises(routing.OfferClosedError) as error:
-        routing.offer_accept(offer_id=offer.pk, helper=offer.helper, via=Offer.Via.DESKTOP)
+    with pytest.raises(offer_services.OfferClosedError) as error:
+        offer_services.offer_accept(offer_id=offer.pk, helper=offer.helper, via=Offer.Via.DESKTOP)
     assert error.value.code == "expired"
     request.refresh_from_db()
     assert request.status == HelpRequest.Status.PENDING
@@ -213,7 +215,7 @@ def test_misses_warn_after_two_and_deregister_after_three(traveller):
 def test_a_reject_or_a_desktop_accept_resets_the_misses(traveller):
     helper = ready_helper(consecutive_misses=2)
     request = submit()
-    routing.offer_reject(offer_id=offers(request)[0].pk, helper=helper)
+    offer_services.offer_reject(offer_id=offers(request)[0].pk, helper=helper)
     helper.refresh_from_db()
     assert helper.consecutive_misses == 0
 
@@ -251,23 +253,23 @@ def test_link_accept_passcode_details_and_single_use(traveller, settings):
     request = submit()
     [offer] = offers(request)
     with sending():
-        routing.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.LINK)
+        offer_services.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.LINK)
     code = last_passcode()
-    with pytest.raises(routing.PasscodeError) as wrong:
-        routing.offer_passcode_verify(offer_id=offer.pk, code="000000" if code != "000000" else "111111")
+    with pytest.raises(verification.PasscodeError) as wrong:
+        verification.offer_passcode_verify(offer_id=offer.pk, code="000000" if code != "000000" else "111111")
     assert wrong.value.code == "wrong"
-    verified = routing.offer_passcode_verify(offer_id=offer.pk, code=code)
-    assert routing.offer_details_open(offer=verified)
-    with pytest.raises(routing.PasscodeError):
-        routing.offer_passcode_verify(offer_id=offer.pk, code=code)  # single use
+    verified = verification.offer_passcode_verify(offer_id=offer.pk, code=code)
+    assert verification.offer_details_open(offer=verified)
+    with pytest.raises(verification.PasscodeError):
+        verification.offer_passcode_verify(offer_id=offer.pk, code=code)  # single use
     traveller.shift(timedelta(minutes=5, seconds=1))
     verified.refresh_from_db()
-    assert not routing.offer_details_open(offer=verified)
+    assert not verification.offer_details_open(offer=verified)
     # Resend opens the page again with a new code; a second Resend at once meets the cooldown.
     with sending():
-        routing.offer_passcode_send(offer=verified)
-    with pytest.raises(routing.PasscodeError) as cooldown:
-        routing.offer_passcode_send(offer=verified)
+        verification.offer_passcode_send(offer=verified)
+    with pytest.raises(verification.PasscodeError) as cooldown:
+        verification.offer_passcode_send(offer=verified)
     assert cooldown.value.code == "cooldown"
 
 
@@ -276,24 +278,24 @@ def test_five_wrong_passcodes_lock_the_code_and_expiry_needs_a_resend(traveller)
     request = submit()
     [offer] = offers(request)
     with sending():
-        routing.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.LINK)
+        offer_services.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.LINK)
     code = last_passcode()
     bad = "000000" if code != "000000" else "111111"
     for _ in range(4):
-        with pytest.raises(routing.PasscodeError):
-            routing.offer_passcode_verify(offer_id=offer.pk, code=bad)
-    with pytest.raises(routing.PasscodeError) as locked:
-        routing.offer_passcode_verify(offer_id=offer.pk, code=bad)
+        with pytest.raises(verification.PasscodeError):
+            verification.offer_passcode_verify(offer_id=offer.pk, code=bad)
+    with pytest.raises(verification.PasscodeError) as locked:
+        verification.offer_passcode_verify(offer_id=offer.pk, code=bad)
     assert locked.value.code == "locked"
-    with pytest.raises(routing.PasscodeError):
-        routing.offer_passcode_verify(offer_id=offer.pk, code=code)  # even the right one, now
+    with pytest.raises(verification.PasscodeError):
+        verification.offer_passcode_verify(offer_id=offer.pk, code=code)  # even the right one, now
     traveller.shift(timedelta(seconds=31))
     with sending():
-        routing.offer_passcode_send(offer=offer)
+        verification.offer_passcode_send(offer=offer)
     code = last_passcode()
     traveller.shift(timedelta(minutes=5, seconds=1))
-    with pytest.raises(routing.PasscodeError) as expired:
-        routing.offer_passcode_verify(offer_id=offer.pk, code=code)
+    with pytest.raises(verification.PasscodeError) as expired:
+        verification.offer_passcode_verify(offer_id=offer.pk, code=code)
     assert expired.value.code == "expired"
 
 
@@ -302,7 +304,7 @@ def test_an_unverified_link_accept_goes_back_to_routing_as_a_miss(traveller):
     second = ready_helper(home=(37.9, -84.87))
     request = submit()
     with sending():
-        routing.offer_accept(offer_id=offers(request)[0].pk, helper=first, via=Offer.Via.LINK)
+        offer_services.offer_accept(offer_id=offers(request)[0].pk, helper=first, via=Offer.Via.LINK)
     sweep(traveller, 9)
     request.refresh_from_db()
     assert request.status == HelpRequest.Status.IN_PROGRESS
@@ -320,8 +322,8 @@ def test_a_link_accept_needs_texts(traveller):
     helper = ready_helper()
     sms_opt_out(phone=helper.phone)
     request = submit()
-    with pytest.raises(routing.OfferClosedError) as error:
-        routing.offer_accept(offer_id=offers(request)[0].pk, helper=helper, via=Offer.Via.LINK)
+    with pytest.raises(offer_services.OfferClosedError) as error:
+        offer_services.offer_accept(offer_id=offers(request)[0].pk, helper=helper, via=Offer.Via.LINK)
     assert error.value.code == "no_sms"
 
 
@@ -330,23 +332,27 @@ def test_only_the_offered_helper_may_answer(traveller):
     stranger = ready_helper(counties=("21111",))
     request = submit()
     with pytest.raises(PermissionDenied):
-        routing.offer_accept(offer_id=offers(request)[0].pk, helper=stranger, via=Offer.Via.DESKTOP)
+        offer_services.offer_accept(offer_id=offers(request)[0].pk, helper=stranger, via=Offer.Via.DESKTOP)
 
 
 def test_call_attempt_stops_the_clock_and_complete_needs_an_outcome(traveller):
     helper = ready_helper()
     request = submit()
-    routing.offer_accept(offer_id=offers(request)[0].pk, helper=helper, via=Offer.Via.DESKTOP)
+    offer_services.offer_accept(offer_id=offers(request)[0].pk, helper=helper, via=Offer.Via.DESKTOP)
     with pytest.raises(ValidationError):
-        routing.help_request_complete(help_request_id=request.pk, helper=helper, outcome="enrolled")
+        help_requests.help_request_complete(help_request_id=request.pk, helper=helper, outcome="enrolled")
     traveller.shift(timedelta(minutes=12))
-    routing.call_attempt_log(help_request_id=request.pk, helper=helper, result=CallAttempt.Result.REACHED)
-    routing.call_attempt_log(help_request_id=request.pk, helper=helper, result=CallAttempt.Result.REACHED)
+    help_requests.call_attempt_log(
+        help_request_id=request.pk, helper=helper, result=CallAttempt.Result.REACHED
+    )
+    help_requests.call_attempt_log(
+        help_request_id=request.pk, helper=helper, result=CallAttempt.Result.REACHED
+    )
     request.refresh_from_db()
     assert request.first_contact_at == OPEN + timedelta(minutes=12)
     with pytest.raises(ValidationError):
-        routing.help_request_complete(help_request_id=request.pk, helper=helper, outcome="nonsense")
-    done = routing.help_request_complete(help_request_id=request.pk, helper=helper, outcome="enrolled")
+        help_requests.help_request_complete(help_request_id=request.pk, helper=helper, outcome="nonsense")
+    done = help_requests.help_request_complete(help_request_id=request.pk, helper=helper, outcome="enrolled")
     assert done.status == HelpRequest.Status.COMPLETE
     assert done.outcome == "enrolled"
     assert done.closed_at
@@ -360,7 +366,7 @@ def test_no_contact_by_the_due_time_escalates_once_to_agency_and_state(traveller
     agency = MembershipFactory.create(role=Role.AGENCY_ADMIN, organization=helper.organization)
     state = MembershipFactory.create(role=Role.STATE_ADMIN, organization=None)
     request = submit()
-    routing.offer_accept(offer_id=offers(request)[0].pk, helper=helper, via=Offer.Via.DESKTOP)
+    offer_services.offer_accept(offer_id=offers(request)[0].pk, helper=helper, via=Offer.Via.DESKTOP)
     sweep(traveller, 29)
     assert not OutboundMessage.objects.filter(template="ondemand/help_request_escalated").exists()
     sweep(traveller, 1)
@@ -372,12 +378,14 @@ def test_no_contact_by_the_due_time_escalates_once_to_agency_and_state(traveller
     )
     assert recipients == {agency.user.email, state.user.email}
     other = ready_helper(organization=helper.organization)
-    reassigned = routing.help_request_reassign(help_request_id=request.pk, actor=agency.user, to_helper=other)
+    reassigned = help_requests.help_request_reassign(
+        help_request_id=request.pk, actor=agency.user, to_helper=other
+    )
     assert reassigned.accepted_helper == other
     assert reassigned.accepted_at == OPEN  # when it was first accepted, not reassigned
     stranger = MembershipFactory.create(role=Role.AGENCY_ADMIN)
     with pytest.raises(PermissionDenied):
-        routing.help_request_reassign(help_request_id=request.pk, actor=stranger.user, to_helper=helper)
+        help_requests.help_request_reassign(help_request_id=request.pk, actor=stranger.user, to_helper=helper)
 
 
 def test_waiting_past_the_limit_is_unserved_with_other_help(traveller, settings):
@@ -406,8 +414,8 @@ def test_sweeps_twice_change_nothing_the_second_time(traveller):
     traveller.shift(timedelta(minutes=15))
     now = datetime.now(UTC)
     with sending():
-        first = {name: handler(now=now) for name, handler in routing.SWEEPS.items()}
-        second = {name: handler(now=now) for name, handler in routing.SWEEPS.items()}
+        first = {name: handler(now=now) for name, handler in sweeps.SWEEPS.items()}
+        second = {name: handler(now=now) for name, handler in sweeps.SWEEPS.items()}
     assert first["ondemand.offers_expire"] == 1
     assert all(count == 0 for name, count in second.items() if name != "ondemand.requests_route")
 
@@ -418,7 +426,7 @@ def test_a_failure_in_routing_after_submit_loses_nothing_the_sweeper_routes_it(t
     def broken(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(routing, "help_request_route", broken)
+    monkeypatch.setattr(offer_services, "help_request_route", broken)
     request = submit()  # the resident still gets their confirmation
     assert offers(request) == []
     request.refresh_from_db()
@@ -450,12 +458,12 @@ def test_the_requester_learns_who_will_call_only_once_a_link_accept_is_verified(
     request = submit()
     [offer] = offers(request)
     with sending():
-        routing.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.LINK)
+        offer_services.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.LINK)
     request.refresh_from_db()
     assert help_request_caller(help_request=request) is None
     assert not OutboundMessage.objects.filter(template="ondemand/help_request_accepted").exists()
     with sending():
-        routing.offer_passcode_verify(offer_id=offer.pk, code=last_passcode())
+        verification.offer_passcode_verify(offer_id=offer.pk, code=last_passcode())
     request.refresh_from_db()
     caller = help_request_caller(help_request=request)
     assert caller is not None
@@ -467,14 +475,14 @@ def test_helpers_freed_when_another_accepts_are_offered_waiting_requests_at_once
         ready_helper(home=(38.2 - i / 10, -84.87))
     request = submit(phone="(502) 555-0160")
     [general] = offers(request)
-    routing.offer_reject(offer_id=general.pk, helper=general.helper)
+    offer_services.offer_reject(offer_id=general.pk, helper=general.helper)
     helper_availability_set(helper=general.helper, is_available=False)
     mass = offers(request, round=2)
     assert len(mass) == 2
     waiting = submit(phone="(502) 555-0161")  # everyone is busy: it waits a minute
     waiting.refresh_from_db()
     assert waiting.route_at == OPEN + timedelta(minutes=1)
-    routing.offer_accept(offer_id=mass[0].pk, helper=mass[0].helper, via=Offer.Via.DESKTOP)
+    offer_services.offer_accept(offer_id=mass[0].pk, helper=mass[0].helper, via=Offer.Via.DESKTOP)
     waiting.refresh_from_db()
     assert waiting.route_at == OPEN  # the other Mass helper is free: routed on the next turn
     sweep(traveller)

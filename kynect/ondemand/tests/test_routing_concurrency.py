@@ -14,9 +14,11 @@ import time_machine
 from django.db import connection, connections
 
 from kynect.notifications.models import OutboundMessage
-from kynect.ondemand import messages, routing
+from kynect.ondemand import messages
 from kynect.ondemand.models import Helper, HelpRequest, Offer
-from kynect.ondemand.services import help_request_submit
+from kynect.ondemand.services import offers as offer_services
+from kynect.ondemand.services import sweeps
+from kynect.ondemand.services.help_requests import help_request_submit
 from kynect.ondemand.tests.factories import ready_helper
 
 OPEN = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -48,7 +50,7 @@ def submit(number: int = 0, **overrides: Any) -> HelpRequest:
     values.update(overrides)
     request = help_request_submit(**values).help_request
     # Routing runs on commit; in a test transaction, run it now (what the commit would do).
-    routing.help_request_route(help_request_id=request.pk)
+    offer_services.help_request_route(help_request_id=request.pk)
     return request
 
 
@@ -89,15 +91,17 @@ def test_fifty_helpers_accepting_one_mass_round_at_once_yield_exactly_one_winner
 
         def accept(i: int) -> Any:
             helper = helpers[i]
-            return routing.offer_accept(
+            return offer_services.offer_accept(
                 offer_id=by_helper[helper.pk].pk, helper=helper, via=Offer.Via.DESKTOP
             )
 
         results = _in_threads(50, accept)
     winners = [result for result in results if isinstance(result, Offer)]
-    losers = [result for result in results if isinstance(result, routing.OfferClosedError)]
+    losers = [result for result in results if isinstance(result, offer_services.OfferClosedError)]
     assert len(winners) == 1, results
-    assert len(losers) == 49, [r for r in results if not isinstance(r, (Offer, routing.OfferClosedError))]
+    assert len(losers) == 49, [
+        r for r in results if not isinstance(r, (Offer, offer_services.OfferClosedError))
+    ]
     assert {loser.code for loser in losers} == {"taken"}
     request.refresh_from_db()
     assert request.status == HelpRequest.Status.IN_PROGRESS
@@ -129,8 +133,8 @@ def test_requests_routed_at_once_never_give_a_helper_two_pending_offers():
         # Their own routing ran on commit; clear it and route all eight at the same moment.
         Offer.objects.all().delete()
         HelpRequest.objects.update(rounds=0)
-        results = _in_threads(8, lambda i: routing.help_request_route(help_request_id=requests[i].pk))
-    assert all(isinstance(result, routing.RouteResult) for result in results), results
+        results = _in_threads(8, lambda i: offer_services.help_request_route(help_request_id=requests[i].pk))
+    assert all(isinstance(result, offer_services.RouteResult) for result in results), results
     pending = Counter(Offer.objects.filter(status=Offer.Status.PENDING).values_list("helper_id", flat=True))
     assert set(pending) == {helper.pk for helper in helpers}
     assert set(pending.values()) == {1}
@@ -148,7 +152,7 @@ def test_two_sweepers_at_once_expire_each_offer_once():
             submit(i)
         traveller.shift(timedelta(minutes=15))
         now = datetime.now(UTC)
-        results = _in_threads(2, lambda i: routing.offers_expire_sweep(now=now))
+        results = _in_threads(2, lambda i: sweeps.offers_expire_sweep(now=now))
     assert sum(results) == 12, results
     assert Offer.objects.filter(kind=Offer.Kind.GENERAL, status=Offer.Status.EXPIRED).count() == 12
     assert sorted(Helper.objects.values_list("consecutive_misses", flat=True)) == [1] * 12
@@ -178,13 +182,13 @@ def test_a_sweeper_killed_mid_batch_and_restarted_loses_and_doubles_nothing():
             mock.patch.object(messages, "helper_unavailable_notify", dies_on_the_fourth),
             pytest.raises(SystemExit),
         ):
-            routing.offers_expire_sweep(now=now)
+            sweeps.offers_expire_sweep(now=now)
         # Three transitions committed; the fourth rolled back whole.
         assert Offer.objects.filter(status=Offer.Status.EXPIRED).count() == 3
         assert Helper.objects.filter(consecutive_misses=1).count() == 3
         # A restarted sweeper does the rest, once.
-        assert routing.offers_expire_sweep(now=now) == 7
-        assert routing.offers_expire_sweep(now=now) == 0
+        assert sweeps.offers_expire_sweep(now=now) == 7
+        assert sweeps.offers_expire_sweep(now=now) == 0
     assert Offer.objects.filter(kind=Offer.Kind.GENERAL, status=Offer.Status.EXPIRED).count() == 10
     assert Offer.objects.filter(kind=Offer.Kind.GENERAL, status=Offer.Status.PENDING).count() == 0
     assert sorted(Helper.objects.values_list("consecutive_misses", flat=True)) == [1] * 10

@@ -21,7 +21,7 @@ from kynect.ondemand.models import (
     MobileVerification,
     ScheduleWindow,
 )
-from kynect.ondemand.services import (
+from kynect.ondemand.services.helpers import (
     WindowSpec,
     helper_agency_active_set,
     helper_agree_terms,
@@ -30,10 +30,9 @@ from kynect.ondemand.services import (
     helper_deregister,
     helper_schedule_update,
     helper_start,
-    mobile_code_resend,
-    mobile_code_verify,
     time_off_add,
 )
+from kynect.ondemand.services.verification import mobile_code_resend, mobile_code_verify
 from kynect.ondemand.tests.conftest import ALL_WEEK, last_code, register, sending
 from kynect.ondemand.tests.factories import DoiLicenceFactory
 

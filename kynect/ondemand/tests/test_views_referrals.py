@@ -20,7 +20,7 @@ from kynect.core.models import AccessEvent
 from kynect.notifications.services import sms_opt_out
 from kynect.notifications.sms import LocmemSmsBackend
 from kynect.ondemand.models import CallAttempt, Helper, HelpRequest, Offer
-from kynect.ondemand.services import help_request_submit
+from kynect.ondemand.services.help_requests import help_request_submit
 from kynect.ondemand.tests.conftest import sending
 from kynect.ondemand.tests.factories import ready_helper
 

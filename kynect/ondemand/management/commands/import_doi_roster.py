@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kynect.interop.doi.roster import RosterFileError, roster_parse
-from kynect.ondemand.services import licence_roster_import
+from kynect.ondemand.services.roster import licence_roster_import
 
 
 class Command(BaseCommand):

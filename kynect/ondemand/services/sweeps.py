@@ -1,0 +1,182 @@
+"""The sweeper's deadlines of On Demand (DESIGN §5.6): each sweep claims due rows in small batches and
+applies their transition as a conditional update, so a crash or a second worker never loses or doubles
+one. Rows another worker holds are skipped (SKIP LOCKED on PostgreSQL) and picked up on the next turn.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from kynect.core.codes import codes_close
+from kynect.ondemand import messages
+from kynect.ondemand.lifecycles import HELP_REQUEST, OFFER
+from kynect.ondemand.models import HelpRequest, Offer, OfferPasscode
+from kynect.ondemand.services.helpers import waiting_requests_nudge
+from kynect.ondemand.services.offers import (
+    help_request_lock,
+    help_request_route_locked,
+    helper_miss,
+    offers_rescind,
+)
+
+SWEEP_BATCH = 200
+
+
+def _due_ids(query: QuerySet[Any], field: str, now: datetime) -> list[Any]:
+    return list(
+        query.filter(**{f"{field}__lte": now}).order_by(field).values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+
+
+def offers_expire_sweep(*, now: datetime) -> int:
+    """Pending offers past `expires_at`: expired; a General one is a miss; the round may end."""
+    done = 0
+    for offer_id in _due_ids(Offer.objects.filter(status=Offer.Status.PENDING), "expires_at", now):
+        done += _offer_expire(offer_id, now)
+    return done
+
+
+def _offer_expire(offer_id: Any, now: datetime) -> int:
+    with transaction.atomic():
+        request_id = Offer.objects.filter(pk=offer_id).values_list("help_request_id", flat=True).first()
+        help_request = help_request_lock(request_id, skip_locked=True)
+        if help_request is None:
+            return 0  # another worker holds it; it will be done there or next turn
+        offer = Offer.objects.filter(pk=offer_id).first()
+        if offer is None:
+            return 0
+        expired = OFFER.apply(
+            "expire",
+            instance=offer,
+            now=now,
+            where=Q(expires_at__lte=now),
+            values={"counted_miss": offer.kind == Offer.Kind.GENERAL},
+        )
+        if not expired:
+            return 0
+        if offer.kind == Offer.Kind.GENERAL:
+            helper_miss(helper_id=offer.helper_id, now=now)
+        else:
+            waiting_requests_nudge(now=now)  # a Mass offer's helper is free again
+        help_request_route_locked(help_request=help_request, now=now)
+        return 1
+
+
+def offers_remind_sweep(*, now: datetime) -> int:
+    """General offers 5 minutes before they expire: a reminder by the helper's channels."""
+    done = 0
+    for offer_id in _due_ids(
+        Offer.objects.filter(status=Offer.Status.PENDING, reminded_at__isnull=True), "remind_at", now
+    ):
+        with transaction.atomic():
+            reminded = Offer.objects.filter(
+                pk=offer_id,
+                status=Offer.Status.PENDING,
+                reminded_at__isnull=True,
+                remind_at__lte=now,
+                expires_at__gt=now,
+            ).update(reminded_at=now, updated_at=now)
+            if reminded:
+                offer = Offer.objects.select_related("helper__user", "help_request").get(pk=offer_id)
+                messages.offer_notify(offer=offer, help_request=offer.help_request, reminder=True)
+                done += 1
+    return done
+
+
+def offers_abandon_sweep(*, now: datetime) -> int:
+    """Link accepts whose passcode was not verified in time: the request goes back to routing; a miss."""
+    done = 0
+    for offer_id in _due_ids(
+        Offer.objects.filter(status=Offer.Status.ACCEPTED, verified_at__isnull=True), "verify_due_at", now
+    ):
+        with transaction.atomic():
+            request_id = Offer.objects.filter(pk=offer_id).values_list("help_request_id", flat=True).first()
+            help_request = help_request_lock(request_id, skip_locked=True)
+            if help_request is None:
+                continue
+            offer = Offer.objects.get(pk=offer_id)
+            abandoned = OFFER.apply(
+                "abandon", instance=offer, now=now, where=Q(verified_at__isnull=True, verify_due_at__lte=now)
+            )
+            if not abandoned:
+                continue
+            codes_close(owned=OfferPasscode.objects.filter(offer_id=offer_id), now=now)
+            HELP_REQUEST.apply(
+                "return", instance=help_request, now=now, where=Q(accepted_helper_id=offer.helper_id)
+            )
+            helper_miss(helper_id=offer.helper_id, now=now)
+            help_request_route_locked(help_request=help_request, now=now)
+            done += 1
+    return done
+
+
+def help_requests_route_sweep(*, now: datetime) -> int:
+    """Waiting requests whose `route_at` has come: routed (oldest first)."""
+    done = 0
+    for request_id in _due_ids(
+        HelpRequest.objects.filter(status=HelpRequest.Status.PENDING), "route_at", now
+    ):
+        with transaction.atomic():
+            help_request = help_request_lock(request_id, skip_locked=True)
+            if help_request is None or help_request.route_at is None or help_request.route_at > now:
+                continue
+            result = help_request_route_locked(help_request=help_request, now=now)
+            done += 1 if result.offers else 0
+    return done
+
+
+def help_requests_sla_sweep(*, now: datetime) -> int:
+    """Open requests with no contact logged by `sla_due_at`: escalated to the helper's agency admin (if
+    any) and the state administrators, once."""
+    done = 0
+    due = HelpRequest.objects.filter(
+        status__in=HelpRequest.OPEN_STATUSES, first_contact_at__isnull=True, escalated_at__isnull=True
+    )
+    for request_id in _due_ids(due, "sla_due_at", now):
+        with transaction.atomic():
+            escalated = HelpRequest.objects.filter(
+                pk=request_id,
+                status__in=HelpRequest.OPEN_STATUSES,
+                first_contact_at__isnull=True,
+                escalated_at__isnull=True,
+                sla_due_at__lte=now,
+            ).update(escalated_at=now, updated_at=now)
+            if escalated:
+                help_request = HelpRequest.objects.select_related("accepted_helper").get(pk=request_id)
+                messages.escalation_notify(help_request=help_request)
+                done += 1
+    return done
+
+
+def help_requests_unserved_sweep(*, now: datetime) -> int:
+    """Pending requests past the waiting limit: Unserved, with a message pointing to other help."""
+    done = 0
+    for request_id in _due_ids(
+        HelpRequest.objects.filter(status=HelpRequest.Status.PENDING), "unserved_at", now
+    ):
+        with transaction.atomic():
+            help_request = help_request_lock(request_id, skip_locked=True)
+            if help_request is None:
+                continue
+            if not HELP_REQUEST.apply(
+                "unserve", instance=help_request, now=now, where=Q(unserved_at__lte=now)
+            ):
+                continue
+            offers_rescind(help_request=help_request, keep=None, now=now)
+            messages.requester_unserved_notify(help_request=help_request)
+            done += 1
+    return done
+
+
+SWEEPS = {
+    "ondemand.offers_expire": offers_expire_sweep,
+    "ondemand.offers_remind": offers_remind_sweep,
+    "ondemand.offers_abandon": offers_abandon_sweep,
+    "ondemand.requests_route": help_requests_route_sweep,
+    "ondemand.requests_sla": help_requests_sla_sweep,
+    "ondemand.requests_unserved": help_requests_unserved_sweep,
+}
