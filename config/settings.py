@@ -147,6 +147,7 @@ INSTALLED_APPS = [
     "kynect.notifications",
     "kynect.directory",
     "kynect.ondemand",
+    "kynect.demo",
 ]
 
 MIDDLEWARE = [
