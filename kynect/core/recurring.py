@@ -49,7 +49,8 @@ RETRY_AFTER = timedelta(minutes=10)
 class Schedule(Protocol):
     """The local days a job runs on, and the local time it runs at."""
 
-    at: time
+    @property
+    def at(self) -> time: ...
 
     def day_on_or_before(self, day: date) -> date: ...
 

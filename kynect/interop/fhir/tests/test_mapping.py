@@ -133,7 +133,9 @@ def test_life_situations_are_characteristics_and_a_program_is_named():
 )
 def test_a_listed_service_that_is_not_active_is_published_as_inactive(status, active):
     link = pantry(status=status)
-    assert healthcare_service_read(service_id=link.service_id).active is active
+    resource = healthcare_service_read(service_id=link.service_id)
+    assert resource is not None
+    assert resource.active is active
 
 
 def test_a_defunct_service_is_not_found_as_the_directory_hides_it():
@@ -174,7 +176,9 @@ def test_no_personal_data_a_contact_and_the_contacts_number_stay_out():
         service=link.service, name="Jane Doe", email="jane.doe@example.org"
     )
     models.Phone.objects.create(service=link.service, contact=contact, number="(502) 555-0199", type="voice")
-    text = healthcare_service_read(service_id=link.service_id).model_dump_json()
+    resource = healthcare_service_read(service_id=link.service_id)
+    assert resource is not None
+    text = resource.model_dump_json()
     assert "Jane" not in text
     assert "jane.doe" not in text
     assert "555-0199" not in text
@@ -247,7 +251,10 @@ def test_a_location_maps_to_an_hsd_location_with_its_weekly_hours():
         "country": "US",
     }
     assert body["position"] == {"longitude": -84.8733, "latitude": 38.2009}
-    assert location_read(location_id=location.pk).position.latitude == Decimal("38.2009")
+    resource = location_read(location_id=location.pk)
+    assert resource is not None
+    assert resource.position is not None
+    assert resource.position.latitude == Decimal("38.2009")
     assert body["managingOrganization"]["reference"] == f"Organization/{location.organization_id}"
     assert body["telecom"] == [{"system": "phone", "value": "(502) 555-0100", "use": "work"}]
     assert body["hoursOfOperation"] == [
@@ -277,8 +284,11 @@ def test_hours_out_of_season_are_left_out_and_a_virtual_address_is_no_address():
     opening_windows_rebuild(location_ids=[location.pk])
     with time_machine.travel(NOW, tick=False):
         resource = location_read(location_id=location.pk)
+    assert resource is not None
     assert resource.address is None
-    assert [hours.daysOfWeek for hours in resource.hoursOfOperation] == [["mon", "tue", "wed", "thu", "fri"]]
+    assert [hours.daysOfWeek for hours in resource.hoursOfOperation or []] == [
+        ["mon", "tue", "wed", "thu", "fri"]
+    ]
 
 
 def test_fhir_resources_refuses_what_the_shape_does_not_allow():
