@@ -3,7 +3,6 @@ OperationOutcome for an id that is unknown or malformed, and a bounded number of
 
 from __future__ import annotations
 
-import uuid
 from datetime import time
 
 import pytest
@@ -15,6 +14,7 @@ from kynect.directory.tests.factories import listed_service
 pytestmark = pytest.mark.django_db
 
 FHIR_JSON = "application/fhir+json"
+UNKNOWN_ID = "5c1d6a0e-7f0b-4c39-9a57-2f6a4f0e9b11"
 
 
 def a_service(**fields) -> models.ServiceAtLocation:
@@ -47,7 +47,7 @@ def test_a_service_is_read_as_fhir_json(client: Client):
 
 
 @pytest.mark.parametrize("kind", ["HealthcareService", "Organization", "Location"])
-@pytest.mark.parametrize("raw_id", [str(uuid.uuid4()), "not-a-uuid", "1", "%00", "<script>"])
+@pytest.mark.parametrize("raw_id", [UNKNOWN_ID, "not-a-uuid", "1", "%00", "<script>"])
 def test_an_unknown_or_malformed_id_is_a_404_with_an_operation_outcome(client: Client, kind, raw_id):
     response = client.get(f"/api/fhir/{kind}/{raw_id}")
     assert response.status_code == 404
