@@ -148,6 +148,7 @@ INSTALLED_APPS = [
     "kynect.notifications",
     "kynect.directory",
     "kynect.ondemand",
+    "kynect.demo",
 ]
 
 MIDDLEWARE = [

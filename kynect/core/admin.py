@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from kynect.core.models import AccessEvent, WorkerHeartbeat
+from kynect.core.models import AccessEvent, RecurringJob, RecurringJobRun, WorkerHeartbeat
 
 
 @admin.register(AccessEvent)
@@ -34,3 +34,50 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown to the site's administrators (the state administrators); written only by the worker."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class RecurringJobRunInline(admin.TabularInline):
+    model = RecurringJobRun
+    fields = ("period", "outcome", "attempts", "error", "started_at", "finished_at", "worker_id")
+    readonly_fields = fields
+    ordering = ("-period",)
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+
+@admin.register(RecurringJob)
+class RecurringJobAdmin(ReadOnlyAdmin):
+    list_display = (
+        "name",
+        "schedule",
+        "time_zone",
+        "last_period",
+        "last_outcome",
+        "last_finished_at",
+        "next_due_at",
+        "retry_at",
+    )
+    list_filter = ("last_outcome",)
+    inlines = [RecurringJobRunInline]
+
+
+@admin.register(RecurringJobRun)
+class RecurringJobRunAdmin(ReadOnlyAdmin):
+    list_display = ("job", "period", "outcome", "attempts", "error", "started_at", "finished_at", "worker_id")
+    list_filter = ("outcome", "job")
+    date_hierarchy = "due_at"

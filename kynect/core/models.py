@@ -102,3 +102,59 @@ class RateLimitBucket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} @ {self.window_start}: {self.count}"
+
+
+class RecurringJob(models.Model):
+    """The schedule row of one recurring job (`kynect.core.recurring`): when it is next due, and how its
+    last run went. Created and kept in step with the code's registry on migrate and on worker start."""
+
+    class Outcome(models.TextChoices):
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    name = models.CharField(max_length=100, primary_key=True)
+    schedule = models.CharField(max_length=100, help_text=_("When the job runs, in its own time zone."))
+    time_zone = models.CharField(max_length=64)
+    next_period = models.DateField(help_text=_("The local day of the next run due."))
+    next_due_at = models.DateTimeField(db_index=True)
+    retry_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("After a failed run, when the period is tried again.")
+    )
+    last_period = models.DateField(null=True, blank=True)
+    last_outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RecurringJobRun(models.Model):
+    """What happened to one period of a recurring job. One row per (job, period): a period that
+    succeeded is never run again, and its failed attempts are counted on the same row."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    job = models.ForeignKey(RecurringJob, on_delete=models.CASCADE, related_name="runs")
+    period = models.DateField(help_text=_("The local day this run is for."))
+    due_at = models.DateTimeField()
+    outcome = models.CharField(max_length=16, choices=RecurringJob.Outcome.choices)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.CharField(
+        max_length=200, blank=True, help_text=_("The kind of error of the last failure.")
+    )
+    worker_id = models.CharField(max_length=64, blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-due_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "period"], name="recurring_job_run_unique_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} {self.period}: {self.outcome}"

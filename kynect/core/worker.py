@@ -1,4 +1,5 @@
-"""The background worker: django-tasks' database worker and the deadline sweeper, in one loop."""
+"""The background worker: django-tasks' database worker, the deadline sweeper and the recurring jobs, in
+one loop."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Worker
 
-from kynect.core import clock, sweeper
+from kynect.core import clock, recurring, sweeper
 from kynect.core.models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -24,7 +25,8 @@ TASKS_PER_TURN = 50
 
 @dataclass
 class WorkerLoop:
-    """One turn: beat, sweep due rows, run up to TASKS_PER_TURN ready tasks. Idle turns sleep."""
+    """One turn: beat, sweep due rows, run the recurring jobs due, run up to TASKS_PER_TURN ready tasks.
+    Idle turns sleep."""
 
     interval: float = 1.0
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()[:40]}-{uuid.uuid4().hex[:12]}")
@@ -70,13 +72,15 @@ class WorkerLoop:
         close_old_connections()
         self.beat()
         swept = sum(count for count in sweeper.sweep_once().values() if count > 0)
-        return swept + self.run_tasks()
+        periods = recurring.recurring_run_due(worker_id=self.worker_id)
+        return swept + periods + self.run_tasks()
 
     def run(self, *, once: bool = False) -> None:
         logger.info(
             "Worker %s started with sweep handlers: %s", self.worker_id, ", ".join(sweeper.handlers())
         )
         self.beat(force=True)
+        recurring.recurring_jobs_sync()
         try:
             while not self.stopping.is_set():
                 did = self.turn()

@@ -13,14 +13,11 @@ from kynect.directory.importers.datapackage import datapackage_rows
 from kynect.directory.importers.hsds_json import hsds_json_rows
 from kynect.directory.importers.records import (
     ENTITY_ORDER,
-    ImportInputError,
-    ImportReport,
-    ImportResult,
-    ProblemCallback,
     ProgressCallback,
     RowLoader,
     services_deactivate_missing,
 )
+from kynect.directory.importers.report import ImportInputError, ImportReport, ImportResult, ProblemCallback
 from kynect.directory.models import SearchEntry, Service
 from kynect.directory.search import search_index_update
 from kynect.directory.touched import listings_touched

@@ -10,7 +10,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from kynect.directory.importers.records import ENTITY_MODELS, ImportInputError, ImportReport, SourceRow
+from kynect.directory.importers.records import ENTITY_MODELS, SourceRow
+from kynect.directory.importers.report import ImportInputError, ImportReport
 
 DESCRIPTOR = "datapackage.json"
 

@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from kynect.directory.importers.records import ENTITY_MODELS, ImportInputError, SourceRow, parse_uuid
+from kynect.directory.importers.records import ENTITY_MODELS, SourceRow
+from kynect.directory.importers.report import ImportInputError
+from kynect.directory.importers.values import parse_uuid
 
 # Keys whose object or list values hold nested records, and the entity of those records.
 NESTED_KEYS = {

@@ -1,4 +1,4 @@
-"""Shared by every HSDS import format: the report, the row checks and the bulk upsert.
+"""Shared by every HSDS import format: the row checks and the bulk upsert.
 
 A source (tabular datapackage or HSDS JSON) turns its input into `SourceRow`s, one per record, grouped
 by HSDS entity. `RowLoader` then converts the values to the models' field types, checks references
@@ -7,26 +7,27 @@ against the rows of this import and the database, and writes the good rows with 
 
 from __future__ import annotations
 
-import csv
-import math
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
-from django.utils import dateparse, timezone
+from django.db import models, transaction
+from django.utils import timezone
 
 from kynect.core.geo import UnknownZipCodeError, zip_lookup
 from kynect.directory import models as hsds
+from kynect.directory.importers.report import ERROR, WARNING, EntityCounts, ImportReport
+from kynect.directory.importers.values import (
+    BadValueError,
+    field_is_required,
+    parse_uuid,
+    value_convert,
+    value_empty,
+    value_is_empty,
+)
 
-WARNING = "warning"
-ERROR = "error"
-REPORT_COLUMNS = ("severity", "file", "line", "field", "reason")
 CHUNK_SIZE = 500
 
 # Dependency order: every entity comes after the entities it refers to.
@@ -59,26 +60,7 @@ _GENERIC_LINKS = {"attribute": ("link_id", "link_entity"), "metadata": ("resourc
 # Filled by the importer, not read from HSDS input.
 _COMPUTED_FIELDS = {"location": {"time_zone"}}
 
-ProblemCallback = Callable[["Problem"], None]
 ProgressCallback = Callable[[str, int, int], None]
-
-
-class ImportInputError(Exception):
-    """The input cannot be read at all (missing file, unreadable JSON, incomplete package)."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    severity: str
-    file: str
-    line: str
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        column = f" [{self.field}]" if self.field else ""
-        return f"{self.severity.upper()} {where}{column}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -88,168 +70,6 @@ class SourceRow:
     file: str
     line: str
     values: dict[str, Any]
-
-
-@dataclass
-class EntityCounts:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: int = 0
-    warnings: int = 0
-    errors: int = 0
-
-
-@dataclass
-class ImportResult:
-    counts: dict[str, EntityCounts]
-    problems: list[Problem]
-    deactivated: int
-    elapsed_seconds: float
-    report_path: Path
-
-    @property
-    def warnings(self) -> int:
-        return sum(1 for problem in self.problems if problem.severity == WARNING)
-
-    @property
-    def errors(self) -> int:
-        return sum(1 for problem in self.problems if problem.severity == ERROR)
-
-
-class ImportReport:
-    """Collects problems, hands each one to `on_problem` as it is found, and writes the CSV report."""
-
-    def __init__(self, *, on_problem: ProblemCallback | None = None) -> None:
-        self.problems: list[Problem] = []
-        self._on_problem = on_problem
-
-    def add(self, *, severity: str, file: str, line: str, field: str, reason: str) -> Problem:
-        problem = Problem(severity=severity, file=file, line=line, field=field, reason=reason)
-        self.problems.append(problem)
-        if self._on_problem is not None:
-            self._on_problem(problem)
-        return problem
-
-    def write_csv(self, *, path: Path) -> None:
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(REPORT_COLUMNS)
-            for problem in self.problems:
-                writer.writerow([problem.severity, problem.file, problem.line, problem.field, problem.reason])
-
-
-class _BadValueError(Exception):
-    pass
-
-
-def _is_empty(raw: Any) -> bool:
-    return raw is None or (isinstance(raw, str) and not raw.strip())
-
-
-def parse_uuid(raw: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(raw).strip())
-    except ValueError:
-        return None
-
-
-def _parse_datetime(text: str) -> datetime | None:
-    parsed = dateparse.parse_datetime(text)
-    if parsed is None:
-        day = dateparse.parse_date(text)
-        if day is None:
-            return None
-        parsed = datetime.combine(day, time.min)
-    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
-
-
-def _convert(model_field: models.Field[Any, Any], raw: Any) -> Any:
-    """The model value for one non-empty raw value; raises _BadValueError with a reason."""
-    text = raw.strip() if isinstance(raw, str) else str(raw)
-    kind = model_field.get_internal_type()
-    if isinstance(raw, (bool, dict, list)):
-        raise _BadValueError(f"{raw!r} is not a single value")
-    if kind == "UUIDField":
-        value = parse_uuid(text)
-        if value is None:
-            raise _BadValueError(f"{text!r} is not a UUID")
-        return value
-    if kind.endswith("IntegerField"):
-        try:
-            number = float(text) if isinstance(raw, float) else int(text)
-        except ValueError as exc:
-            raise _BadValueError(f"{text!r} is not a whole number") from exc
-        if isinstance(number, float) and not number.is_integer():
-            raise _BadValueError(f"{text!r} is not a whole number")
-        low, high = connection.ops.integer_field_range(kind)
-        if (low is not None and number < low) or (high is not None and number > high):
-            raise _BadValueError(f"{text} is out of range")
-        return int(number)
-    if kind == "FloatField":
-        try:
-            number_value = float(text)
-        except ValueError as exc:
-            raise _BadValueError(f"{text!r} is not a number") from exc
-        if not math.isfinite(number_value):
-            raise _BadValueError(f"{text!r} is not a number")
-        return number_value
-    if kind == "DecimalField":
-        assert isinstance(model_field, models.DecimalField)
-        try:
-            amount = Decimal(text)
-            places = model_field.decimal_places or 0
-            quantized = amount.quantize(Decimal(1).scaleb(-places))
-        except InvalidOperation as exc:
-            raise _BadValueError(f"{text!r} is not a number") from exc
-        if not quantized.is_finite() or abs(quantized) >= Decimal(10) ** (
-            (model_field.max_digits or 0) - places
-        ):
-            raise _BadValueError(f"{text!r} is not a number that fits")
-        return quantized
-    if kind == "DateTimeField":
-        moment = _parse_datetime(text) if not isinstance(raw, (int, float)) else None
-        if moment is None:
-            raise _BadValueError(f"{text!r} is not a date-time")
-        return moment
-    if kind == "DateField":
-        try:
-            day = dateparse.parse_date(text)
-        except ValueError:
-            day = None
-        if day is None:
-            moment = _parse_datetime(text)
-            if moment is None:
-                raise _BadValueError(f"{text!r} is not a date")
-            day = moment.date()
-        return day
-    if kind == "TimeField":
-        try:
-            clock = time.fromisoformat(text.removesuffix("Z"))
-        except ValueError as exc:
-            raise _BadValueError(f"{text!r} is not a time") from exc
-        return clock.replace(tzinfo=None)
-    if model_field.choices:
-        for choice in model_field.flatchoices:
-            if str(choice[0]).lower() == text.lower():
-                return choice[0]
-        allowed = ", ".join(str(choice[0]) for choice in model_field.flatchoices)
-        raise _BadValueError(f"{text!r} is not one of: {allowed}")
-    try:
-        model_field.run_validators(text)
-    except ValidationError as exc:
-        raise _BadValueError(f"{text[:80]!r}: {' '.join(exc.messages)}") from exc
-    return text
-
-
-def _empty_value(model_field: models.Field[Any, Any]) -> Any:
-    if model_field.has_default():
-        return model_field.get_default()
-    return None if model_field.null else ""
-
-
-def _is_required(model_field: models.Field[Any, Any]) -> bool:
-    return not model_field.blank and not model_field.has_default()
 
 
 def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
@@ -335,7 +155,7 @@ class RowLoader:
         seen: set[uuid.UUID] = set()
         for row in rows:
             raw_id = row.values.get("id")
-            if _is_empty(raw_id):
+            if value_is_empty(raw_id):
                 self._reject(entity, row, None, "id", "the id is missing")
                 continue
             row_id = parse_uuid(raw_id)
@@ -368,24 +188,24 @@ class RowLoader:
         for model_field in fields:
             key = model_field.column if model_field.is_relation else model_field.name
             if key not in row.values:
-                if _is_required(model_field):
+                if field_is_required(model_field):
                     candidate.absent_required.append(key)
                 continue
             raw = row.values[key]
-            if _is_empty(raw):
-                if _is_required(model_field):
+            if value_is_empty(raw):
+                if field_is_required(model_field):
                     self._reject(entity, row, None, key, f"the required field {key} is empty")
                     return False
-                candidate.values[model_field.attname] = _empty_value(model_field)
+                candidate.values[model_field.attname] = value_empty(model_field)
                 continue
             target = model_field.target_field if isinstance(model_field, models.ForeignKey) else model_field
             try:
-                value = _convert(target, raw)
-            except _BadValueError as exc:
-                if _is_required(model_field):
+                value = value_convert(target, raw)
+            except BadValueError as exc:
+                if field_is_required(model_field):
                     self._reject(entity, row, None, key, str(exc))
                     return False
-                fallback = _empty_value(model_field)
+                fallback = value_empty(model_field)
                 shown = "null" if fallback is None else repr(fallback) if fallback else "blank"
                 self._problem(entity, WARNING, row, key, f"{exc}; set to {shown}")
                 value = fallback
@@ -451,7 +271,7 @@ class RowLoader:
             reason = f"{relation.column} {ref}: that {target} was skipped because of an error"
         else:
             reason = f"{relation.column} {ref}: no such {target} in the import or the database"
-        if _is_required(relation):
+        if field_is_required(relation):
             self._reject(entity, candidate.row, candidate.id, relation.column, reason)
             return False
         self._problem(entity, WARNING, candidate.row, relation.column, f"{reason}; set to null")

@@ -17,7 +17,8 @@ from django.forms.models import model_to_dict
 
 from kynect.directory import models as hsds
 from kynect.directory.importers import hsds_import
-from kynect.directory.importers.records import ENTITY_MODELS, REPORT_COLUMNS, ImportResult
+from kynect.directory.importers.records import ENTITY_MODELS
+from kynect.directory.importers.report import REPORT_COLUMNS, ImportResult
 
 pytestmark = pytest.mark.django_db
 

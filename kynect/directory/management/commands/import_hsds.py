@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kynect.directory.importers import ENTITY_ORDER, ImportInputError, ImportResult, hsds_import
-from kynect.directory.importers.records import Problem
+from kynect.directory.importers.report import Problem
 
 BAR_WIDTH = 20
 

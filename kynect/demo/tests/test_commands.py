@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from kynect.accounts.management.commands.seed_demo import DEMO_PASSWORD
+from kynect.accounts.demo import DEMO_PASSWORD
 from kynect.accounts.models import Membership, Organization, Role, User
 from kynect.accounts.selectors import user_has_role
 

@@ -1,0 +1,82 @@
+"""Demo organizations and one demo user for every role, for the demo app's `seed_demo`. Demo only."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from kynect.accounts.models import Membership, Organization, Role, User
+
+DEMO_PASSWORD = "kynect-demo-2026"  # noqa: S105  (published in the README; demo environment only)
+
+ORGANIZATIONS = {
+    "chfs": (
+        "Cabinet for Health and Family Services (demo)",
+        Organization.Type.STATE_AGENCY,
+        "Frankfort",
+        "40621",
+    ),
+    "united_way": ("United Way of Kentucky (demo)", Organization.Type.NOT_FOR_PROFIT, "Louisville", "40202"),
+    "partner": ("Bluegrass Community Action (demo)", Organization.Type.NOT_FOR_PROFIT, "Lexington", "40508"),
+    "hospital": ("Capital Regional Hospital (demo)", Organization.Type.HOSPITAL, "Frankfort", "40601"),
+    "mco": ("Commonwealth Health Plan (demo)", Organization.Type.MCO, "Louisville", "40202"),
+    "agency": (
+        "Kentucky Health Insurance Agency (demo)",
+        Organization.Type.FOR_PROFIT,
+        "Bowling Green",
+        "42101",
+    ),
+    "kynector_agency": (
+        "Community kynector Agency (demo)",
+        Organization.Type.NOT_FOR_PROFIT,
+        "Hazard",
+        "41701",
+    ),
+}
+
+DEMO_STATE_ADMIN_EMAIL = "state-admin@example.org"
+
+# email, first name, last name, role, organization key (None: no organization)
+USERS = [
+    ("resident@example.org", "Rosa", "Resident", Role.RESIDENT, None),
+    ("partner@example.org", "Paul", "Partner", Role.PARTNER_USER, "partner"),
+    ("partner-admin@example.org", "Pam", "Partner-Admin", Role.PARTNER_ADMIN, "partner"),
+    ("specialist@example.org", "Sam", "Specialist", Role.REFERRAL_SPECIALIST, "united_way"),
+    ("provider@example.org", "Priya", "Provider", Role.PROVIDER_USER, "hospital"),
+    ("dcbs@example.org", "Dana", "Caseworker", Role.STATE_STAFF, "chfs"),
+    ("mco@example.org", "Morgan", "Care-Manager", Role.MCO_USER, "mco"),
+    (DEMO_STATE_ADMIN_EMAIL, "Sonia", "Administrator", Role.STATE_ADMIN, "chfs"),
+    ("agent@example.org", "Andre", "Agent", Role.INSURANCE_AGENT, "agency"),
+    ("kynector@example.org", "Kim", "Kynector", Role.KYNECTOR, "kynector_agency"),
+    ("agency-admin@example.org", "Alex", "Agency-Admin", Role.AGENCY_ADMIN, "kynector_agency"),
+]
+
+
+@transaction.atomic
+def demo_accounts_seed() -> int:
+    """Create the demo organizations and users that are missing; returns how many users were created."""
+    created_users = 0
+    organizations = {}
+    for key, (name, org_type, city, postal_code) in ORGANIZATIONS.items():
+        organizations[key], _ = Organization.objects.get_or_create(
+            name=name, defaults={"type": org_type, "city": city, "postal_code": postal_code}
+        )
+    for email, first_name, last_name, role, org_key in USERS:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(
+                email=email,
+                password=DEMO_PASSWORD,
+                first_name=first_name,
+                last_name=last_name,
+                is_staff=role == Role.STATE_ADMIN,
+                is_superuser=role == Role.STATE_ADMIN,
+            )
+            created_users += 1
+        Membership.objects.get_or_create(
+            user=user, organization=organizations[org_key] if org_key else None, role=role
+        )
+    return created_users
+
+
+def demo_state_admin() -> User:
+    return User.objects.get(email=DEMO_STATE_ADMIN_EMAIL)

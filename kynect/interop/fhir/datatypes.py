@@ -1,0 +1,110 @@
+"""The FHIR data types the resource modules share: meta, references, contact points, codes."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from django.db.models import Prefetch
+from fhir.resources.R4B.codeableconcept import CodeableConcept
+from fhir.resources.R4B.coding import Coding
+from fhir.resources.R4B.contactpoint import ContactPoint
+from fhir.resources.R4B.meta import Meta
+from fhir.resources.R4B.reference import Reference
+
+from kynect.directory import models as hsds
+from kynect.directory.hours import END_OF_DAY, MIDNIGHT
+
+HSD_PROFILE = "http://hl7.org/fhir/us/hsds/StructureDefinition/hsds-{kind}"
+LANGUAGE_SYSTEM = "urn:ietf:bcp:47"
+# The directory's text comes in English from its feeds (211, HSDS imports).
+CONTENT_LANGUAGE = "en"
+FHIR_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def meta(*, kind: str, last_updated: datetime | None) -> Meta:
+    """The HSD profile the resource claims, and when its record last changed, where the feed said."""
+    return Meta(profile=[HSD_PROFILE.format(kind=kind)], lastUpdated=last_updated)
+
+
+def reference(*, kind: str, pk: object, display: str) -> Reference:
+    return Reference(reference=f"{kind}/{pk}", display=display or None)
+
+
+def own_phones(lookup: str = "phones") -> Prefetch:
+    """A record's own numbers: a number that belongs to a contact (a named person) is not published."""
+    return Prefetch(lookup, queryset=hsds.Phone.objects.filter(contact__isnull=True))
+
+
+def phone_points(phones: Iterable[hsds.Phone]) -> list[ContactPoint]:
+    """An organization's, location's or service's own numbers; a fax line as fax."""
+    points = []
+    for phone in sorted(phones, key=lambda phone: (phone.type.lower() == "fax", phone.number, str(phone.id))):
+        number = phone.number.strip()
+        if not number:
+            continue
+        if phone.extension is not None:
+            number = f"{number} ext. {phone.extension}"
+        system = "fax" if phone.type.lower() == "fax" else "phone"
+        points.append(ContactPoint(system=system, value=number, use="work"))
+    return points
+
+
+def web_points(*, email: str, website: str) -> list[ContactPoint]:
+    points = []
+    if email:
+        points.append(ContactPoint(system="email", value=email, use="work"))
+    if website:
+        points.append(ContactPoint(system="url", value=website, use="work"))
+    return points
+
+
+def term_concept(term: hsds.TaxonomyTerm) -> CodeableConcept:
+    """A taxonomy term as a code of its taxonomy (by the taxonomy's URI where it has one)."""
+    taxonomy_uri = term.taxonomy_detail.uri if term.taxonomy_detail is not None else ""
+    coding = Coding(system=taxonomy_uri or None, code=term.code or str(term.id), display=term.name)
+    return CodeableConcept(coding=[coding], text=term.name)
+
+
+def language_concepts(languages: Iterable[hsds.Language]) -> list[CodeableConcept]:
+    concepts = []
+    for language in sorted(languages, key=lambda language: (language.code, language.name)):
+        if not language.code and not language.name:
+            continue
+        codings = (
+            [Coding(system=LANGUAGE_SYSTEM, code=language.code, display=language.name or None)]
+            if language.code
+            else None
+        )
+        concepts.append(CodeableConcept(coding=codings, text=language.name or None))
+    return concepts
+
+
+@dataclass(frozen=True)
+class WeeklyHours:
+    days: list[str | None]  # the type fhir.resources declares for daysOfWeek
+    opens: time
+    closes: time
+
+    @property
+    def all_day(self) -> bool:
+        return (self.opens, self.closes) == (MIDNIGHT, END_OF_DAY)
+
+
+def weekly_hours(windows: Iterable[hsds.OpeningWindow], *, today: date) -> list[WeeklyHours]:
+    """The directory's weekly opening windows in force today, days with the same hours together. A
+    window that closes after midnight keeps its closing time, earlier than its opening time."""
+    days_by_hours: dict[tuple[time, time], set[int]] = defaultdict(set)
+    for window in windows:
+        if window.valid_from is not None and window.valid_from > today:
+            continue
+        if window.valid_to is not None and window.valid_to < today:
+            continue
+        days_by_hours[(window.opens_at, window.closes_at)].add(window.weekday)
+    ordered = sorted(days_by_hours.items(), key=lambda item: (min(item[1]), item[0]))
+    return [
+        WeeklyHours(days=[FHIR_DAYS[day] for day in sorted(days)], opens=opens, closes=closes)
+        for (opens, closes), days in ordered
+    ]
