@@ -3,7 +3,6 @@ offers for a helper, and a sweeper that dies mid-batch loses and doubles nothing
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,8 +10,8 @@ from unittest import mock
 
 import pytest
 import time_machine
-from django.db import connection, connections
 
+from kynect.core.tests.concurrency import in_threads, postgresql_only
 from kynect.notifications.models import OutboundMessage
 from kynect.ondemand import messages
 from kynect.ondemand.models import Helper, HelpRequest, Offer
@@ -22,9 +21,6 @@ from kynect.ondemand.services.help_requests import help_request_submit
 from kynect.ondemand.tests.factories import ready_helper
 
 OPEN = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
-postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="real row locks and concurrent connections need PostgreSQL"
-)
 
 
 @pytest.fixture(autouse=True)
@@ -54,28 +50,6 @@ def submit(number: int = 0, **overrides: Any) -> HelpRequest:
     return request
 
 
-def _in_threads(count: int, work) -> list[Any]:
-    """Runs work(i) in `count` threads that start together, each on its own database connection."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as error:
-            results[i] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_fifty_helpers_accepting_one_mass_round_at_once_yield_exactly_one_winner(settings):
@@ -95,7 +69,7 @@ def test_fifty_helpers_accepting_one_mass_round_at_once_yield_exactly_one_winner
                 offer_id=by_helper[helper.pk].pk, helper=helper, via=Offer.Via.DESKTOP
             )
 
-        results = _in_threads(50, accept)
+        results = in_threads(50, accept)
     winners = [result for result in results if isinstance(result, Offer)]
     losers = [result for result in results if isinstance(result, offer_services.OfferClosedError)]
     assert len(winners) == 1, results
@@ -133,7 +107,7 @@ def test_requests_routed_at_once_never_give_a_helper_two_pending_offers():
         # Their own routing ran on commit; clear it and route all eight at the same moment.
         Offer.objects.all().delete()
         HelpRequest.objects.update(rounds=0)
-        results = _in_threads(8, lambda i: offer_services.help_request_route(help_request_id=requests[i].pk))
+        results = in_threads(8, lambda i: offer_services.help_request_route(help_request_id=requests[i].pk))
     assert all(isinstance(result, offer_services.RouteResult) for result in results), results
     pending = Counter(Offer.objects.filter(status=Offer.Status.PENDING).values_list("helper_id", flat=True))
     assert set(pending) == {helper.pk for helper in helpers}
@@ -152,7 +126,7 @@ def test_two_sweepers_at_once_expire_each_offer_once():
             submit(i)
         traveller.shift(timedelta(minutes=15))
         now = datetime.now(UTC)
-        results = _in_threads(2, lambda i: sweeps.offers_expire_sweep(now=now))
+        results = in_threads(2, lambda i: sweeps.offers_expire_sweep(now=now))
     assert sum(results) == 12, results
     assert Offer.objects.filter(kind=Offer.Kind.GENERAL, status=Offer.Status.EXPIRED).count() == 12
     assert sorted(Helper.objects.values_list("consecutive_misses", flat=True)) == [1] * 12
