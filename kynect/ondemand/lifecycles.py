@@ -40,20 +40,24 @@ _Offer = Offer.Status
 _Helper = Helper.Status
 
 
+def _event(
+    transition: Transition, now: datetime, details: Mapping[str, Any], *, help_request_id: Any, offer_id: Any
+) -> HelpRequestEvent:
+    return HelpRequestEvent(
+        help_request_id=help_request_id,
+        offer_id=offer_id,
+        transition=transition.name,
+        from_status=transition.sources[0] if len(transition.sources) == 1 else "",
+        to_status=transition.target,
+        at=now,
+        actor_id=details.get("actor_id"),
+    )
+
+
 def _help_request_events(
     transition: Transition, ids: Sequence[Any], now: datetime, details: Mapping[str, Any]
 ) -> list[models.Model]:
-    return [
-        HelpRequestEvent(
-            help_request_id=request_id,
-            transition=transition.name,
-            from_status=transition.sources[0] if len(transition.sources) == 1 else "",
-            to_status=transition.target,
-            at=now,
-            actor_id=details.get("actor_id"),
-        )
-        for request_id in ids
-    ]
+    return [_event(transition, now, details, help_request_id=pk, offer_id=None) for pk in ids]
 
 
 def _offer_events(
@@ -62,18 +66,7 @@ def _offer_events(
     """Callers pass the offers' `help_request` unless they pass the one offer as `instance`."""
     owner = details.get("help_request")
     help_request_id = owner.pk if owner is not None else details["instance"].help_request_id
-    return [
-        HelpRequestEvent(
-            help_request_id=help_request_id,
-            offer_id=offer_id,
-            transition=transition.name,
-            from_status=transition.sources[0] if len(transition.sources) == 1 else "",
-            to_status=transition.target,
-            at=now,
-            actor_id=details.get("actor_id"),
-        )
-        for offer_id in ids
-    ]
+    return [_event(transition, now, details, help_request_id=help_request_id, offer_id=pk) for pk in ids]
 
 
 def _helper_events(
