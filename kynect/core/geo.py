@@ -6,10 +6,11 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import zipcodes
-from django.db.models import Expression, F, Value
+from django.db.models import F, FloatField, Func
 from django.utils.translation import gettext as _
 
 EARTH_RADIUS_MILES = 3958.7613
@@ -135,15 +136,25 @@ def unit_vector(latitude: float, longitude: float) -> tuple[float, float, float]
     return math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)
 
 
-def squared_chord(latitude: float, longitude: float, *, prefix: str = "") -> Expression:
-    """The squared chord from the point to the unit vector a row keeps in its `x`, `y` and `z` fields
-    (after `prefix`, a relation path like "entry__"): the one distance the database computes. It
-    orders as the great-circle distance does, in plain arithmetic."""
-    terms = []
-    for name, value in zip("xyz", unit_vector(latitude, longitude), strict=True):
-        difference = F(f"{prefix}{name}") - Value(value)
-        terms.append(difference * difference)
-    return terms[0] + terms[1] + terms[2]
+class SquaredChord(Func):
+    """The squared chord from a point to the unit vector a row keeps in its `x`, `y` and `z` fields: the
+    one distance the database computes. It orders as the great-circle distance does, in plain
+    arithmetic. One expression over three columns, so that a search compiles it cheaply."""
+
+    output_field = FloatField()
+
+    def __init__(self, latitude: float, longitude: float, *, prefix: str = "") -> None:
+        # `prefix` is a relation path like "entry__" before the fields' names.
+        super().__init__(*(F(f"{prefix}{name}") for name in "xyz"))
+        self.point = unit_vector(latitude, longitude)
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
+        terms, params = [], []
+        for column, value in zip(self.get_source_expressions(), self.point, strict=True):
+            sql, column_params = compiler.compile(column)
+            terms.append(f"({sql} - %s) * ({sql} - %s)")
+            params += [*column_params, value, *column_params, value]
+        return "(" + " + ".join(terms) + ")", params
 
 
 def chord_for_miles(miles: float) -> float:

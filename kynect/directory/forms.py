@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from kynect.core.geo import Place, UnknownPlaceError, UnknownZipCodeError, place_lookup
@@ -63,6 +65,13 @@ class Select(forms.Select):
 
 def category_choices() -> list[tuple[str, str]]:
     """Every category as a choice, indented with dashes by depth, named in the active language."""
+    return _category_choices_in(get_language() or "")
+
+
+@cache
+def _category_choices_in(language: str) -> list[tuple[str, str]]:
+    # The taxonomy is fixed in code, so the list is built once per language; the form validates a
+    # category and renders the list from it on every search.
     choices: list[tuple[str, str]] = [("", str(_("All categories")))]
 
     def add(node: CategoryNode, depth: int) -> None:
@@ -92,6 +101,8 @@ class SearchRequest:
 
 
 class SearchForm(forms.Form):
+    # The list fields' choices are callables: every form deep-copies its fields, and a callable is
+    # copied without copying its list (a third of the cost of making the form on each search).
     error_messages = {
         "radius": _("Choose a distance from the list: 1, 5, 10, 25, 50 or 100 miles."),
         "junk": _("Search for a word such as “food”, “rent” or “clinic”."),
@@ -129,21 +140,23 @@ class SearchForm(forms.Form):
     radius = forms.TypedChoiceField(
         label=_("Distance"),
         required=False,
-        choices=RADIUS_CHOICES,
+        choices=lambda: RADIUS_CHOICES,
         coerce=int,
         empty_value=None,
         initial=DEFAULT_RADIUS,
         widget=Select(),
         error_messages={"invalid_choice": error_messages["radius"]},
     )
-    open = forms.ChoiceField(label=_("Open"), required=False, choices=OPEN_CHOICES, widget=Select())
+    open = forms.ChoiceField(label=_("Open"), required=False, choices=lambda: OPEN_CHOICES, widget=Select())
     language = forms.ChoiceField(
         label=_("Language spoken"),
         required=False,
-        choices=LANGUAGE_CHOICES,
+        choices=lambda: LANGUAGE_CHOICES,
         widget=Select(),
     )
-    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES, widget=Select())
+    sort = forms.ChoiceField(
+        label=_("Sort by"), required=False, choices=lambda: SORT_CHOICES, widget=Select()
+    )
     page = forms.IntegerField(
         required=False,
         min_value=1,

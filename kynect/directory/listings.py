@@ -16,6 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext
 
@@ -54,6 +55,26 @@ class ListingCard:
     today: DayHours | None
     detail_url: str
     share_url: str
+
+    # What the card template prints beyond the fields, in the language active when it is rendered.
+    @property
+    def anchor(self) -> str:
+        """The id of the card's heading, unique on a page: a service may be listed at many locations."""
+        return f"listing-{self.service_id}-{self.location_id or 'none'}"
+
+    @property
+    def distance_label(self) -> str:
+        # Rounded to a tenth: Django's number format truncates the digits it leaves out.
+        miles = round(self.distance_miles or 0.0, 1)
+        return gettext("%(miles)s Miles") % {"miles": number_format(miles, 1)}
+
+    @property
+    def connect_label(self) -> str:
+        return gettext("Connect with %(name)s") % {"name": self.name}
+
+    @property
+    def share_label(self) -> str:
+        return gettext("Share %(name)s") % {"name": self.name}
 
 
 def _phone_parts(number: str, description: str = "") -> Phone:

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import F, FloatField, Func, QuerySet
 
-from kynect.core.geo import bounding_box, chord_for_miles, miles_for_chord, squared_chord
+from kynect.core.geo import SquaredChord, bounding_box, chord_for_miles, miles_for_chord
 from kynect.directory.models import SearchEntry, SearchEntryText
 from kynect.directory.search.base import SearchBackend
 from kynect.directory.search.query import COUNT_CAP, Origin, SearchQuery, SortOrder
@@ -100,7 +100,7 @@ class SqliteSearchBackend(SearchBackend):
         # The (latitude, longitude) box is kept whatever `box` says: nothing else narrows the place.
         # The squared chord is arithmetic the SQLite engine runs itself, where trigonometry would call
         # back into Python for every row. The bounding box uses the (latitude, longitude) index.
-        entries = entries.annotate(nearness=squared_chord(origin.latitude, origin.longitude))
+        entries = entries.annotate(nearness=SquaredChord(origin.latitude, origin.longitude))
         if radius_miles is None:
             return entries.filter(x__isnull=False)
         south, north, west, east = bounding_box(origin.latitude, origin.longitude, radius_miles)

@@ -48,7 +48,7 @@ def card(**changes: object) -> ListingCard:
 
 
 def card_html(item: ListingCard, **context: object) -> str:
-    return render_to_string("components/listing_card.html", {"card": item, **context})
+    return render_to_string("components/listing_card.html", {"card": item, "level": 3, **context})
 
 
 def test_a_card_escapes_every_value_and_shows_every_part() -> None:
