@@ -148,8 +148,17 @@ class SquaredChord(Func):
         super().__init__(*(F(f"{prefix}{name}") for name in "xyz"))
         self.point = unit_vector(latitude, longitude)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
-        terms, params = [], []
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, list[Any]]:
+        terms: list[str] = []
+        params: list[Any] = []
         for column, value in zip(self.get_source_expressions(), self.point, strict=True):
             sql, column_params = compiler.compile(column)
             terms.append(f"({sql} - %s) * ({sql} - %s)")

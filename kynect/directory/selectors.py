@@ -7,21 +7,19 @@ services are, with their status, so that a feed consumer can keep its copy in st
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from django.db.models import Exists, Min, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Min, Model, OuterRef, Q, QuerySet, Subquery
 
-from kynect.core.geo import KENTUCKY_COUNTIES, METRES_PER_MILE, UnknownZipCodeError, zip_lookup
+from kynect.core.geo import METRES_PER_MILE, zip_lookup
+from kynect.directory.coverage import covering_tags
 from kynect.directory.models import (
-    Address,
     Organization,
     SearchEntry,
     Service,
-    ServiceArea,
     ServiceAtLocation,
     Taxonomy,
     TaxonomyTerm,
@@ -30,22 +28,6 @@ from kynect.directory.search import Origin, SearchQuery, keyword_words, search_b
 from kynect.directory.search.index import term_tag
 
 M = TypeVar("M", bound=Model)
-
-
-# Service-area names this API reads as places (case-insensitive, spaces around ignored): a Kentucky
-# county, with or without "County" and a trailing ", KY" / ", Kentucky" ("Franklin County",
-# "franklin, KY"), or the whole state.
-_KY_SUFFIX = r"(?:\s*,\s*(?:ky|kentucky))?"
-_STATEWIDE = r"kentucky|ky|statewide|state of kentucky|all of kentucky"
-
-
-def _area_pattern(county_names: list[str]) -> str:
-    counties = "|".join(re.escape(name.lower()) for name in county_names)
-    places = f"(?:{counties})(?:\\s+county)?{_KY_SUFFIX}|{_STATEWIDE}" if counties else _STATEWIDE
-    return f"^\\s*(?:{places})\\s*$"
-
-
-ANY_PLACE_PATTERN = _area_pattern([county.name for county in KENTUCKY_COUNTIES])
 
 
 @dataclass(frozen=True)
@@ -102,12 +84,15 @@ def _matching_entries(
     taxonomy_id: uuid.UUID | None = None,
     modified_after: datetime | None = None,
     proximity: Proximity | None = None,
+    postcode: str | None = None,
 ) -> tuple[QuerySet[SearchEntry], bool] | None:
     """The search index's entries matching the filters, through the search page's backend, and whether
     they are ranked (a `rank` with words; a `nearness` with a circle); None when no filter asks the
-    index."""
+    index. `postcode`: the listings that cover it (see `coverage`)."""
     words = keyword_words(search) if search else ()
     tags = _taxonomy_tags(taxonomy_term_id=taxonomy_term_id, taxonomy_id=taxonomy_id)
+    if postcode:
+        tags.append(covering_tags(postcode, in_circle=proximity is not None))
     if not (search or tags or modified_after or proximity):
         return None
     query = SearchQuery(
@@ -161,34 +146,6 @@ def service_list(
     return Found(ids=_grouped(entries, "service_id", "name", ranked=ranked), records=services)
 
 
-def _covering_pattern(postcode: str) -> str | None:
-    """The service-area names that cover a postcode: its Kentucky county or the whole state. None for a
-    postcode outside Kentucky (or unknown), which no service area this API can read covers."""
-    try:
-        county = zip_lookup(postcode).county
-    except UnknownZipCodeError:
-        return None
-    return _area_pattern([county.name]) if county else None
-
-
-def _service_area_matches(pattern: str) -> Exists:
-    return Exists(ServiceArea.objects.filter(service_id=OuterRef("service_id"), name__iregex=pattern))
-
-
-def _covering(postcode: str, *, in_circle: bool) -> Q:
-    """Rows (with `service_id` and `location_id`) whose service covers the postcode (see
-    `service_at_location_list`)."""
-    code = postcode.strip()[:5]
-    fallback = Q(~_service_area_matches(ANY_PLACE_PATTERN))
-    if not in_circle:
-        in_postcode = Address.objects.filter(
-            location_id=OuterRef("location_id"), postal_code__startswith=code
-        )
-        fallback &= Q(Exists(in_postcode))
-    covering = _covering_pattern(code)
-    return fallback | Q(_service_area_matches(covering)) if covering else fallback
-
-
 def visible_service_at_locations() -> QuerySet[ServiceAtLocation]:
     return ServiceAtLocation.objects.exclude(service__status=Service.Status.DEFUNCT)
 
@@ -218,19 +175,16 @@ def service_at_location_list(
         taxonomy_id=taxonomy_id,
         modified_after=modified_after,
         proximity=proximity,
+        postcode=postcode,
     )
     if matching is None:
         if organization_id is not None:
             rows = rows.filter(service__organization_id=organization_id)
-        if postcode:
-            rows = rows.filter(_covering(postcode, in_circle=False))
         return _plain(rows, "service__name", "id")
     entries, ranked = matching
     entries = entries.filter(location__isnull=False)
     if organization_id is not None:
         entries = entries.filter(organization_id=organization_id)
-    if postcode:
-        entries = entries.filter(_covering(postcode, in_circle=proximity is not None))
     ordering = ["nearness"] if proximity is not None else []
     if ranked:
         ordering.append("rank")

@@ -32,6 +32,7 @@ WATCHED: dict[type[Model], str] = {
     hsds.Attribute: "attribute",
     hsds.Schedule: "schedule",
     hsds.Phone: "phone",
+    hsds.ServiceArea: "service_area",
 }
 
 

@@ -73,6 +73,14 @@ def listings_touched(*, changed: Mapping[str, Iterable[uuid.UUID]]) -> Touched:
             for service_id in hsds.Language.objects.filter(pk__in=chunk).values_list("service_id", flat=True)
             if service_id
         )
+    for chunk in _chunks(changed.get("service_area", ())):  # what a listing covers (`coverage`)
+        touched.services.update(
+            service_id
+            for service_id in hsds.ServiceArea.objects.filter(pk__in=chunk).values_list(
+                "service_id", flat=True
+            )
+            if service_id
+        )
     for chunk in _chunks(changed.get("attribute", ())):
         for link_entity, link_id in hsds.Attribute.objects.filter(pk__in=chunk).values_list(
             "link_entity", "link_id"

@@ -18,6 +18,7 @@ from django.db.models import Q
 
 from kynect.core.geo import unit_vector
 from kynect.directory import models as hsds
+from kynect.directory.coverage import coverage_tags
 from kynect.directory.display import address_text, main_phone, partner_organization_ids, pick_address
 from kynect.directory.hours import chunked, hour_slots
 from kynect.directory.search.backends import search_backend
@@ -128,6 +129,11 @@ def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]
             owner = getattr(phone, f"{kind}_id")
             if owner:
                 phones[(kind, owner)].append(phone)
+    area_names: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for service_id, name in hsds.ServiceArea.objects.filter(service_id__in=ids).values_list(
+        "service_id", "name"
+    ):
+        area_names[service_id].append(name)
     partners = partner_organization_ids(organization_ids=organization_ids)
     # The weekly windows of these locations, shared (service None) or a listed service's own.
     windows: dict[tuple[uuid.UUID | None, uuid.UUID | None], list[tuple[int, time, time, bool]]] = (
@@ -152,7 +158,6 @@ def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]
             "description": service.description,
             "categories_en": " ".join(term.name_en for term in names),
             "categories_es": " ".join(term.name_es for term in names if term.name_es),
-            "tags": " ".join(tags),
             "website": service.url or service.organization.website,
             "email": service.email or service.organization.email,
             "is_partner": service.organization_id in partners,
@@ -188,6 +193,13 @@ def _entries_for(service_ids: Sequence[uuid.UUID], terms: dict[uuid.UUID, _Term]
                     own_hours=own,
                     open_slots=hour_slots(windows.get((where, service.id if own else None), [])),
                     address=address_text(pick_address(addresses[where])) if where else "",
+                    tags=" ".join(
+                        tags
+                        + coverage_tags(
+                            area_names=area_names[service.id],
+                            postcodes=[address.postal_code for address in addresses[where]] if where else [],
+                        )
+                    ),
                     phone=chosen.number if chosen else "",
                     **common,
                 )
