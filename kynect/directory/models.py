@@ -573,7 +573,8 @@ class SearchEntry(models.Model):
     class Meta:
         verbose_name_plural = "search entries"
         # The place indexes are database-specific (migration 0008): a GiST index on `geo_point` on
-        # PostgreSQL, and on SQLite a covering (latitude, longitude, …) index.
+        # PostgreSQL, and on SQLite a covering (latitude, longitude, …) index (migration 0015: SQLite
+        # drops it whenever it rebuilds the table to add a column).
         constraints = [
             models.UniqueConstraint(fields=["service", "location"], name="searchentry_service_location")
         ]

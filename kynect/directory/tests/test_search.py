@@ -605,3 +605,14 @@ def test_a_category_near_a_place_keeps_only_what_is_in_the_radius() -> None:
         "Pantry here",
         "Pantry 30 miles north",
     ]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's own place index")
+def test_sqlite_keeps_its_covering_place_index_and_a_search_near_a_place_reads_it() -> None:
+    listed_service(name="Pantry")
+    search_index_update()
+
+    entries, ordering = search_backend().filtered(SearchQuery(origin=Origin(38.2, -84.87), radius_miles=25))
+    plan = entries.order_by(*ordering).values_list("id", "nearness").explain()
+
+    assert "COVERING INDEX searchentry_place_covering" in plan, plan
