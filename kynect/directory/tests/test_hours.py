@@ -21,15 +21,14 @@ from kynect.directory import models as hsds
 from kynect.directory.generator import directory_generate
 from kynect.directory.hours import (
     format_time,
-    hour_slots,
     hours_records,
     hours_today,
     is_open,
-    moment_slot,
     opening_windows_rebuild,
     opening_windows_rebuild_counts,
     weekly_table,
 )
+from kynect.directory.search.slots import hour_slots, moment_slot
 
 pytestmark = pytest.mark.django_db
 
