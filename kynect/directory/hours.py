@@ -4,17 +4,19 @@ The HSDS `schedule` rows stay as imported (RRULE fields and all) for import and 
 `opening_windows_rebuild` derives `OpeningWindow` rows (one per weekday, wall-clock times in the
 location's IANA time zone) and `ClosedDay` rows (holiday closures) from them. What a visitor sees,
 "Today 8:00 AM to 4:30 PM", "Open 24 hours", "Closed today", and whether a place is open now, is
-computed from those rows at display time by the pure functions below and never stored.
+computed from those rows at display time by the pure functions below and never stored. Which windows
+are in force on a date is `windows_in_force` alone, for the cards, the detail page and the APIs.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -235,6 +237,9 @@ class WindowLike(Protocol):
     valid_to: date | None
 
 
+WindowT = TypeVar("WindowT", bound=WindowLike)
+
+
 class ClosedDayLike(Protocol):
     date: date
     reason: str
@@ -286,19 +291,43 @@ def _closed_dates(closed_days: Iterable[ClosedDayLike | date]) -> dict[date, str
     return dates
 
 
-def _valid_on(window: WindowLike, day: date) -> bool:
-    return (window.valid_from is None or window.valid_from <= day) and (
-        window.valid_to is None or day <= window.valid_to
-    )
+def windows_in_force(*, windows: Iterable[WindowT], day: date) -> list[WindowT]:
+    """Of a location's (or a service's own) weekly windows, those valid on `day`, whatever their weekday.
+    A window that closes after midnight belongs to the day it opens: its dates are checked against
+    that day, not the morning it runs into."""
+    return [
+        window
+        for window in windows
+        if (window.valid_from is None or window.valid_from <= day)
+        and (window.valid_to is None or day <= window.valid_to)
+    ]
+
+
+def _window(record: WindowLike) -> Window:
+    return Window(record.opens_at, record.closes_at, record.closes_next_day)
 
 
 def _day_windows(windows: Iterable[WindowLike], day: date) -> tuple[Window, ...]:
-    found = {
-        Window(w.opens_at, w.closes_at, w.closes_next_day)
-        for w in windows
-        if w.weekday == day.weekday() and _valid_on(w, day)
-    }
+    found = {_window(w) for w in windows_in_force(windows=windows, day=day) if w.weekday == day.weekday()}
     return tuple(sorted(found, key=lambda w: (w.opens_at, w.closes_at)))
+
+
+@dataclass(frozen=True)
+class WeekdayHours:
+    """The weekdays (Monday is 0) that open in the same window."""
+
+    weekdays: tuple[int, ...]
+    window: Window
+
+
+def weekly_hours(*, windows: Iterable[WindowLike], day: date) -> list[WeekdayHours]:
+    """The regular week in force on `day`, weekdays with the same hours together, ordered by their first
+    weekday. Closed days are dated exceptions and stay out."""
+    weekdays: dict[Window, set[int]] = defaultdict(set)
+    for record in windows_in_force(windows=windows, day=day):
+        weekdays[_window(record)].add(record.weekday)
+    ordered = sorted(weekdays.items(), key=lambda item: (min(item[1]), item[0].opens_at, item[0].closes_at))
+    return [WeekdayHours(weekdays=tuple(sorted(days)), window=window) for window, days in ordered]
 
 
 def _hours_text(windows: tuple[Window, ...]) -> str:
