@@ -4,17 +4,19 @@ The HSDS `schedule` rows stay as imported (RRULE fields and all) for import and 
 `opening_windows_rebuild` derives `OpeningWindow` rows (one per weekday, wall-clock times in the
 location's IANA time zone) and `ClosedDay` rows (holiday closures) from them. What a visitor sees,
 "Today 8:00 AM to 4:30 PM", "Open 24 hours", "Closed today", and whether a place is open now, is
-computed from those rows at display time by the pure functions below and never stored.
+computed from those rows at display time by the pure functions below and never stored. Which windows
+are in force on a date is `windows_in_force` alone, for the cards, the detail page and the APIs.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -235,6 +237,9 @@ class WindowLike(Protocol):
     valid_to: date | None
 
 
+WindowT = TypeVar("WindowT", bound=WindowLike)
+
+
 class ClosedDayLike(Protocol):
     date: date
     reason: str
@@ -286,19 +291,43 @@ def _closed_dates(closed_days: Iterable[ClosedDayLike | date]) -> dict[date, str
     return dates
 
 
-def _valid_on(window: WindowLike, day: date) -> bool:
-    return (window.valid_from is None or window.valid_from <= day) and (
-        window.valid_to is None or day <= window.valid_to
-    )
+def windows_in_force(*, windows: Iterable[WindowT], day: date) -> list[WindowT]:
+    """Of a location's (or a service's own) weekly windows, those valid on `day`, whatever their weekday.
+    A window that closes after midnight belongs to the day it opens: its dates are checked against
+    that day, not the morning it runs into."""
+    return [
+        window
+        for window in windows
+        if (window.valid_from is None or window.valid_from <= day)
+        and (window.valid_to is None or day <= window.valid_to)
+    ]
+
+
+def _window(record: WindowLike) -> Window:
+    return Window(record.opens_at, record.closes_at, record.closes_next_day)
 
 
 def _day_windows(windows: Iterable[WindowLike], day: date) -> tuple[Window, ...]:
-    found = {
-        Window(w.opens_at, w.closes_at, w.closes_next_day)
-        for w in windows
-        if w.weekday == day.weekday() and _valid_on(w, day)
-    }
+    found = {_window(w) for w in windows_in_force(windows=windows, day=day) if w.weekday == day.weekday()}
     return tuple(sorted(found, key=lambda w: (w.opens_at, w.closes_at)))
+
+
+@dataclass(frozen=True)
+class WeekdayHours:
+    """The weekdays (Monday is 0) that open in the same window."""
+
+    weekdays: tuple[int, ...]
+    window: Window
+
+
+def weekly_hours(*, windows: Iterable[WindowLike], day: date) -> list[WeekdayHours]:
+    """The regular week in force on `day`, weekdays with the same hours together, ordered by their first
+    weekday. Closed days are dated exceptions and stay out."""
+    weekdays: dict[Window, set[int]] = defaultdict(set)
+    for record in windows_in_force(windows=windows, day=day):
+        weekdays[_window(record)].add(record.weekday)
+    ordered = sorted(weekdays.items(), key=lambda item: (min(item[1]), item[0].opens_at, item[0].closes_at))
+    return [WeekdayHours(weekdays=tuple(sorted(days)), window=window) for window, days in ordered]
 
 
 def _hours_text(windows: tuple[Window, ...]) -> str:
@@ -459,39 +488,3 @@ def hours_records(
     closed = list(hsds.ClosedDay.objects.filter(location_id=location_id))
     own = service_id is not None and any(w.service_id == service_id for w in windows)
     return own_or_location_hours(windows=windows, closed_days=closed, service_id=service_id, own=own)
-
-
-# --- Hours of the week: the search index's open-now prefilter -------------------------------------
-
-
-HOURS_PER_WEEK = 7 * 24
-_SECONDS_PER_DAY = 24 * 3600
-
-
-def _seconds(value: time) -> int:
-    return value.hour * 3600 + value.minute * 60 + value.second
-
-
-def hour_slots(windows: Iterable[tuple[int, time, time, bool]]) -> list[int]:
-    """The hours of the week (weekday * 24 + hour of the local wall clock; Monday 00:00 to 00:59 is
-    0) in which any of these (weekday, opens, closes, closes next day) windows is open for at least a
-    moment. The dates a window is valid and the closed days are ignored, so this is a superset of when
-    the place is open: PostgreSQL's search tests it inside its place index before the exact hours
-    (ADR 0019)."""
-    slots: set[int] = set()
-    for weekday, opens, closes, next_day in windows:
-        start = weekday * _SECONDS_PER_DAY + _seconds(opens)
-        # Open until just before `closes`; 23:59:59 stands for midnight and is itself open.
-        end = weekday * _SECONDS_PER_DAY + _seconds(closes) + (_SECONDS_PER_DAY if next_day else 0)
-        end += 1 if closes == END_OF_DAY else 0
-        if _is_all_day(opens, closes) and not next_day:  # what the display counts as 24 hours
-            end = max(end, (weekday + 1) * _SECONDS_PER_DAY)
-        if end <= start:
-            continue
-        slots.update(hour % HOURS_PER_WEEK for hour in range(start // 3600, (end - 1) // 3600 + 1))
-    return sorted(slots)
-
-
-def moment_slot(local: datetime) -> int:
-    """The hour of the week of a local wall-clock moment, as `hour_slots` numbers them."""
-    return local.weekday() * 24 + local.hour

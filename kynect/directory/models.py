@@ -485,7 +485,7 @@ class ClosedDay(models.Model):
 
 
 class HourSlotsField(models.Field):
-    """A sorted list of hours of the week (`kynect.directory.hours.hour_slots`): `integer[]` on
+    """A sorted list of hours of the week (`kynect.directory.search.slots.hour_slots`): `integer[]` on
     PostgreSQL, where the search tests it inside the place index (ADR 0019); on SQLite, which does
     not search by it, the numbers as text ("8 9 10")."""
 

@@ -22,8 +22,9 @@ _WINDOW = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5
 
 
 @dataclass(frozen=True)
-class DayHours:
-    """Open from `start_minute` to `end_minute` (minutes since local midnight; 1440 is midnight)."""
+class ServiceDay:
+    """One weekday of the service hours: open from `start_minute` to `end_minute` (minutes since local
+    midnight; 1440 is midnight)."""
 
     start_minute: int
     end_minute: int
@@ -32,7 +33,7 @@ class DayHours:
 @dataclass(frozen=True)
 class ServiceHours:
     zone: ZoneInfo
-    days: tuple[DayHours | None, ...]  # Monday first
+    days: tuple[ServiceDay | None, ...]  # Monday first
 
     def opening_and_closing(self, day: date) -> tuple[datetime, datetime] | None:
         hours = self.days[day.weekday()]
@@ -46,7 +47,7 @@ class ServiceHours:
 
 def service_hours_parse(value: str, time_zone: str) -> ServiceHours:
     """'mon=08:00-20:00,...,sun=closed' → ServiceHours. A weekday left out is closed."""
-    days: list[DayHours | None] = [None] * 7
+    days: list[ServiceDay | None] = [None] * 7
     for part in filter(None, (item.strip() for item in value.split(","))):
         key, _sep, window = part.partition("=")
         key, window = key.strip().lower(), window.strip().lower()
@@ -61,7 +62,7 @@ def service_hours_parse(value: str, time_zone: str) -> ServiceHours:
             raise ImproperlyConfigured(
                 f"ONDEMAND_SERVICE_HOURS: {key} must be like 08:00-20:00 or closed, not {window!r}."
             )
-        days[WEEKDAY_KEYS.index(key)] = DayHours(start_minute=start, end_minute=end)
+        days[WEEKDAY_KEYS.index(key)] = ServiceDay(start_minute=start, end_minute=end)
     if not any(days):
         raise ImproperlyConfigured("ONDEMAND_SERVICE_HOURS: open on at least one weekday.")
     return ServiceHours(zone=ZoneInfo(time_zone), days=tuple(days))

@@ -9,7 +9,7 @@ from collections import defaultdict
 from django.db import migrations
 
 import kynect.directory.models
-from kynect.directory.hours import hour_slots
+from kynect.directory.search.slots import hour_slots
 
 # The slots of every entry, as `hour_slots` computes them, in one statement: each window's first
 # second and the second after its last (23:59:59 is open, next-day windows run on, what the display

@@ -20,8 +20,9 @@ from kynect.core.geo import unit_vector
 from kynect.directory import models as hsds
 from kynect.directory.coverage import coverage_tags
 from kynect.directory.display import address_text, main_phone, partner_organization_ids, pick_address
-from kynect.directory.hours import chunked, hour_slots
+from kynect.directory.hours import chunked
 from kynect.directory.search.backends import search_backend
+from kynect.directory.search.slots import hour_slots
 from kynect.directory.taxonomy import kynect_term_rows
 
 ANALYZE_AFTER = 1000  # entries written; then the planner's statistics are refreshed

@@ -16,10 +16,10 @@ from django.db.models import FloatField, QuerySet
 from django.db.models.expressions import RawSQL
 
 from kynect.core.geo import bounding_box, box_cells, chord_for_miles, miles_for_chord, unit_vector
-from kynect.directory.hours import moment_slot
 from kynect.directory.models import SearchEntry
 from kynect.directory.search.base import SearchBackend, Sql, entry_time_zones, zone_groups
 from kynect.directory.search.query import COUNT_CAP, Origin, SearchQuery, SortOrder
+from kynect.directory.search.slots import moment_slot
 
 
 @contextmanager

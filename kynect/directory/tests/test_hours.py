@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,15 +21,16 @@ from kynect.directory import models as hsds
 from kynect.directory.generator import directory_generate
 from kynect.directory.hours import (
     format_time,
-    hour_slots,
     hours_records,
     hours_today,
     is_open,
-    moment_slot,
     opening_windows_rebuild,
     opening_windows_rebuild_counts,
+    weekly_hours,
     weekly_table,
+    windows_in_force,
 )
+from kynect.directory.search.slots import hour_slots, moment_slot
 
 pytestmark = pytest.mark.django_db
 
@@ -469,3 +470,52 @@ def test_hour_slots_hold_every_moment_the_place_is_open(windows: list[_Window], 
     # A superset: whenever the exact rule says open, the moment's hour is among the slots.
     if is_open(windows=windows, time_zone="America/New_York", at=moment):
         assert moment_slot(moment) in _slots(*windows)
+
+
+# --- Windows in force on a date, and the regular week ---------------------------------------------
+
+
+def test_a_window_is_in_force_from_its_first_to_its_last_valid_day_inclusive() -> None:
+    summer = _Window(6, time(10), time(14), valid_from=date(2026, 6, 1), valid_to=date(2026, 8, 31))
+    starting = _Window(0, time(8), time(12), valid_from=date(2026, 6, 1))
+    ending = _Window(0, time(13), time(17), valid_to=date(2026, 8, 31))
+    always = _Window(3, time(9), time(17))
+    windows = [summer, starting, ending, always]
+    # Whatever the day's weekday: 31 May 2026 is a Sunday, 1 June a Monday.
+    assert windows_in_force(windows=windows, day=date(2026, 5, 31)) == [ending, always]
+    assert windows_in_force(windows=windows, day=date(2026, 6, 1)) == windows
+    assert windows_in_force(windows=windows, day=date(2026, 8, 31)) == windows
+    assert windows_in_force(windows=windows, day=date(2026, 9, 1)) == [starting, always]
+
+
+def test_a_window_past_midnight_is_in_force_by_the_day_it_opens() -> None:
+    friday, saturday = date(2026, 6, 19), date(2026, 6, 20)
+    last_friday = _Window(4, time(20), time(2), closes_next_day=True, valid_to=friday)
+    assert windows_in_force(windows=[last_friday], day=friday) == [last_friday]
+    assert windows_in_force(windows=[last_friday], day=saturday) == []
+    assert is_open(windows=[last_friday], time_zone=EASTERN, at=_local(saturday, 1))
+    from_saturday = _Window(4, time(20), time(2), closes_next_day=True, valid_from=saturday)
+    assert not is_open(windows=[from_saturday], time_zone=EASTERN, at=_local(saturday, 1))
+
+
+def test_the_regular_week_groups_weekdays_with_the_same_hours_in_force() -> None:
+    windows = [
+        _Window(5, time(0), time(23, 59, 59)),
+        _Window(2, time(9), time(12)),
+        _Window(0, time(9), time(12)),
+        _Window(4, time(20), time(2), closes_next_day=True),
+        _Window(0, time(13), time(16)),
+        _Window(1, time(7), time(9), valid_to=MONDAY - timedelta(days=1)),
+    ]
+    week = weekly_hours(windows=windows, day=MONDAY)
+    assert [(hours.weekdays, str(hours.window)) for hours in week] == [
+        ((0, 2), "9:00 AM to 12:00 PM"),
+        ((0,), "1:00 PM to 4:00 PM"),
+        ((4,), "8:00 PM to 2:00 AM"),
+        ((5,), "12:00 AM to 11:59 PM"),
+    ]
+    assert [(hours.window.all_day, hours.window.closes_next_day) for hours in week[2:]] == [
+        (False, True),
+        (True, False),
+    ]
+    assert weekly_hours(windows=[], day=MONDAY) == []

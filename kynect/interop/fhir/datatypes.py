@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 
 from django.db.models import Prefetch
 from fhir.resources.R4B.codeableconcept import CodeableConcept
@@ -15,7 +13,6 @@ from fhir.resources.R4B.meta import Meta
 from fhir.resources.R4B.reference import Reference
 
 from kynect.directory import models as hsds
-from kynect.directory.hours import END_OF_DAY, MIDNIGHT
 
 HSD_PROFILE = "http://hl7.org/fhir/us/hsds/StructureDefinition/hsds-{kind}"
 LANGUAGE_SYSTEM = "urn:ietf:bcp:47"
@@ -82,29 +79,6 @@ def language_concepts(languages: Iterable[hsds.Language]) -> list[CodeableConcep
     return concepts
 
 
-@dataclass(frozen=True)
-class WeeklyHours:
-    days: list[str | None]  # the type fhir.resources declares for daysOfWeek
-    opens: time
-    closes: time
-
-    @property
-    def all_day(self) -> bool:
-        return (self.opens, self.closes) == (MIDNIGHT, END_OF_DAY)
-
-
-def weekly_hours(windows: Iterable[hsds.OpeningWindow], *, today: date) -> list[WeeklyHours]:
-    """The directory's weekly opening windows in force today, days with the same hours together. A
-    window that closes after midnight keeps its closing time, earlier than its opening time."""
-    days_by_hours: dict[tuple[time, time], set[int]] = defaultdict(set)
-    for window in windows:
-        if window.valid_from is not None and window.valid_from > today:
-            continue
-        if window.valid_to is not None and window.valid_to < today:
-            continue
-        days_by_hours[(window.opens_at, window.closes_at)].add(window.weekday)
-    ordered = sorted(days_by_hours.items(), key=lambda item: (min(item[1]), item[0]))
-    return [
-        WeeklyHours(days=[FHIR_DAYS[day] for day in sorted(days)], opens=opens, closes=closes)
-        for (opens, closes), days in ordered
-    ]
+def fhir_days(weekdays: Iterable[int]) -> list[str | None]:
+    """Weekdays (Monday is 0) as FHIR day codes, in the type fhir.resources declares for daysOfWeek."""
+    return [FHIR_DAYS[weekday] for weekday in weekdays]

@@ -16,10 +16,11 @@ from fhir.resources.R4B.healthcareservice import (
 
 from kynect.core import clock
 from kynect.directory import models as hsds
-from kynect.directory.hours import zone
+from kynect.directory.hours import weekly_hours, zone
 from kynect.directory.selectors import visible_services
 from kynect.interop.fhir.datatypes import (
     CONTENT_LANGUAGE,
+    fhir_days,
     language_concepts,
     meta,
     own_phones,
@@ -27,7 +28,6 @@ from kynect.interop.fhir.datatypes import (
     reference,
     term_concept,
     web_points,
-    weekly_hours,
 )
 
 CATEGORY_LINK = "category"
@@ -43,12 +43,14 @@ def healthcare_service_resource(
 
     A service the directory lists as inactive or temporarily closed is published with `active: false`."""
     available = [
-        HealthcareServiceAvailableTime(daysOfWeek=hours.days, allDay=True)
-        if hours.all_day
+        HealthcareServiceAvailableTime(daysOfWeek=fhir_days(hours.weekdays), allDay=True)
+        if hours.window.all_day
         else HealthcareServiceAvailableTime(
-            daysOfWeek=hours.days, availableStartTime=hours.opens, availableEndTime=hours.closes
+            daysOfWeek=fhir_days(hours.weekdays),
+            availableStartTime=hours.window.opens_at,
+            availableEndTime=hours.window.closes_at,
         )
-        for hours in weekly_hours(service.opening_windows.all(), today=today)
+        for hours in weekly_hours(windows=service.opening_windows.all(), day=today)
     ]
     linked = [(a.link_type, a.taxonomy_term) for a in terms if a.taxonomy_term is not None]
     categories = [term_concept(term) for link_type, term in linked if link_type == CATEGORY_LINK]

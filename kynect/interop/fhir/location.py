@@ -15,14 +15,14 @@ from fhir.resources.R4B.location import LocationHoursOfOperation, LocationPositi
 from kynect.core import clock
 from kynect.directory import models as hsds
 from kynect.directory.display import pick_address
-from kynect.directory.hours import zone
+from kynect.directory.hours import weekly_hours, zone
 from kynect.interop.fhir.datatypes import (
     CONTENT_LANGUAGE,
+    fhir_days,
     meta,
     own_phones,
     phone_points,
     reference,
-    weekly_hours,
 )
 
 # HSDS address types that are places; a virtual address is not a FHIR address.
@@ -50,13 +50,17 @@ def address(record: hsds.Address | None) -> FhirAddress | None:
 def hours_of_operation(
     windows: Iterable[hsds.OpeningWindow], *, today: date
 ) -> list[LocationHoursOfOperation]:
+    """The regular week in force today. FHIR has no next-day flag: a window that closes after midnight
+    keeps its closing time, earlier than its opening time."""
     return [
-        LocationHoursOfOperation(daysOfWeek=hours.days, allDay=True)
-        if hours.all_day
+        LocationHoursOfOperation(daysOfWeek=fhir_days(hours.weekdays), allDay=True)
+        if hours.window.all_day
         else LocationHoursOfOperation(
-            daysOfWeek=hours.days, openingTime=hours.opens, closingTime=hours.closes
+            daysOfWeek=fhir_days(hours.weekdays),
+            openingTime=hours.window.opens_at,
+            closingTime=hours.window.closes_at,
         )
-        for hours in weekly_hours(windows, today=today)
+        for hours in weekly_hours(windows=windows, day=today)
     ]
 
 
