@@ -196,6 +196,11 @@ TEMPLATES = [
 # Widgets render through the templates above, so a project template can stand in for a widget's own.
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
+# Each process keeps its own cache: it holds only page parts rendered the same for everyone in a
+# language (`{% cache %}` in the header, footer and search form), cheaper to render again than to
+# fetch over a network. State shared between servers lives in PostgreSQL, never here.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- Database -------------------------------------------------------------------------------------
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
