@@ -18,6 +18,7 @@ from config.api import api
 from kynect.accounts.models import ApiScope, ApiToken
 from kynect.accounts.tests.factories import UserFactory
 from kynect.accounts.tokens import api_token_create, api_token_revoke
+from kynect.core.tests.digits import ARABIC_INDIC, written_in
 from kynect.notifications.sms import LocmemSmsBackend
 from kynect.ondemand.models import HelpRequest
 from kynect.ondemand.tests.conftest import sending
@@ -198,6 +199,20 @@ def test_a_duplicate_is_409_with_the_existing_id(document, key):
     assert_documented(document, response)
     assert response.json()["existing_request_id"] == first
     assert HelpRequest.objects.count() == 1
+
+
+def test_the_same_number_in_digits_of_another_script_is_a_duplicate(document):
+    _trusted, key = api_token_create(client="kynect.ky.gov", scopes=INTAKE, rate_limited=False)
+    first = call(key, {**BODY, "phone": "502-555-3005"}).json()["id"]
+    for spelling in [
+        f"5{ARABIC_INDIC}2-555-3005",
+        f"50{written_in(ARABIC_INDIC, '2')}-555-3005",
+        f"502-{written_in(ARABIC_INDIC, '5')}55-3005",
+    ]:
+        response = call(key, {**BODY, "phone": spelling})
+        assert response.status_code == 409
+        assert response.json()["existing_request_id"] == first
+    assert list(HelpRequest.objects.values_list("phone", flat=True)) == ["+15025553005"]
 
 
 def test_over_the_limit_is_429_unless_the_key_is_exempt(document, key):
