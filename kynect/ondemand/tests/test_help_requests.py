@@ -132,6 +132,19 @@ def test_the_confirmation_goes_by_email_when_email_is_preferred():
     assert not LocmemSmsBackend.outbox
 
 
+def test_the_confirmation_shows_the_name_as_typed():
+    with time_machine.travel(OPEN, tick=False), sending():
+        submit(
+            name="Seán O'Brien & Co",
+            contact_method=HelpRequest.ContactMethod.EMAIL,
+            email="sean@example.com",
+            message_language="en",
+        )
+    (email,) = mail.outbox
+    for body in (email.body, OutboundMessage.objects.get().body):
+        assert body.startswith("Hello Seán O'Brien & Co,\n")
+
+
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
