@@ -183,6 +183,28 @@ def test_bad_input_is_422_with_field_messages(document, key, changes, field):
     assert not LocmemSmsBackend.outbox
 
 
+@pytest.mark.parametrize("consent", ["yes", "true", "on", 1, 1.0, [True], {"value": True}])
+def test_consent_must_be_the_json_value_true(document, key, consent):
+    response = call(key, {**BODY, "consent": consent})
+    assert response.status_code == 422
+    assert_documented(document, response)
+    assert [item["msg"] for item in response.json()["detail"] if item["loc"][-1] == "consent"] == [
+        "Must be true (a JSON boolean): the requester agreed to be contacted."
+    ]
+    assert not HelpRequest.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["Maria\x1b[31mLopez", "\N{RIGHT-TO-LEFT OVERRIDE}zepoL airaM"])
+def test_a_name_with_hidden_characters_is_refused(document, key, name):
+    response = call(key, {**BODY, "name": name})
+    assert response.status_code == 422
+    assert_documented(document, response)
+    (item,) = response.json()["detail"]
+    assert item["loc"][-1] == "name"
+    assert item["msg"].startswith("The name has a hidden control or text-direction character.")
+    assert not HelpRequest.objects.exists()
+
+
 def test_a_body_that_is_not_json_is_refused(key):
     with sending():
         response = Client().post(

@@ -156,6 +156,12 @@ def test_the_confirmation_shows_the_name_as_typed():
         ({"email": "not-an-email"}, "email", "Enter an email address"),
         ({"consent": False}, "consent", "agree to be contacted"),
         ({"name": "   "}, "name", "Enter your name"),
+        ({"name": "Maria\x1b[2JLopez"}, "name", "hidden control or text-direction character"),
+        (
+            {"name": "Maria \N{RIGHT-TO-LEFT OVERRIDE}zepoL"},
+            "name",
+            "hidden control or text-direction character",
+        ),
         ({"program": "dental"}, "program", "Choose what you need help with"),
         ({"language": "xx"}, "language", "Choose the language"),
         ({"contact_method": "pigeon"}, "contact_method", "Choose how you want to be contacted"),
