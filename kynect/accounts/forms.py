@@ -8,6 +8,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from kynect.accounts.models import PARTNER_INVITABLE_ROLES, Role, User
+from kynect.core.names import name_validate
 from kynect.notifications.services import email_queue
 
 
@@ -57,8 +58,8 @@ class InvitationForm(forms.Form):
 
 
 class InvitationAcceptForm(forms.Form):
-    first_name = forms.CharField(label=_("First name"), max_length=150)
-    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    first_name = forms.CharField(label=_("First name"), max_length=150, validators=[name_validate])
+    last_name = forms.CharField(label=_("Last name"), max_length=150, validators=[name_validate])
     password1 = forms.CharField(
         label=_("Password"),
         strip=False,

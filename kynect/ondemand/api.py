@@ -14,6 +14,8 @@ from uuid import UUID
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
 from ninja import Field, Router, Schema, Status
+from pydantic import field_validator
+from pydantic_core import PydanticCustomError
 
 from kynect.accounts.api_auth import token_auth
 from kynect.accounts.models import ApiScope
@@ -67,8 +69,18 @@ class HelpRequestIn(Schema):
     consent: bool = Field(
         ...,
         description="The requester agreed to be contacted (the wording of ONDEMAND_CONSENT_VERSION). "
-        "Must be true.",
+        'Must be the JSON boolean true; strings and numbers such as "yes" or 1 are refused.',
     )
+
+    @field_validator("consent", mode="before")
+    @classmethod
+    def _consent_is_a_json_boolean(cls, value: object) -> object:
+        # Pydantic would read "yes", "on" or 1 as true: a record of consent must not rest on a guess.
+        if not isinstance(value, bool):
+            raise PydanticCustomError(
+                "bool_type", "Must be true (a JSON boolean): the requester agreed to be contacted."
+            )
+        return value
 
 
 class HelpRequestOut(Schema):

@@ -269,6 +269,10 @@ class TimeOffForm(UswdsForm):
         self.zone = ZoneInfo(time_zone)
 
     def _in_zone(self, value: datetime) -> datetime:
+        # The last hours of the year 9999 in Kentucky are in the year 10000 in UTC, which neither Python
+        # nor the database can hold; a whole year of margin keeps the rule simple to state.
+        if value.year >= 9999:
+            raise forms.ValidationError(_("Enter a date before the year 9999."), code="out_of_range")
         # Django made the value aware in the site's zone; read the wall clock in the helper's zone.
         return value.replace(tzinfo=None).replace(tzinfo=self.zone)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kynect.core.phones import phone_display, phone_normalize
+from kynect.core.tests.digits import ARABIC_INDIC, DEVANAGARI, EXTENDED_ARABIC_INDIC, FULLWIDTH, written_in
 
 
 @pytest.mark.parametrize(
@@ -51,6 +54,47 @@ def test_normalize_refuses_anything_else(value: str) -> None:
 
     assert excinfo.value.code == "invalid_phone"
     assert "Enter a 10-digit U.S. phone number, like (502) 555-0123." in excinfo.value.messages
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        written_in(ARABIC_INDIC, "502-555-3005"),
+        f"5{ARABIC_INDIC}2-555-3005",  # one digit of another script among ASCII ones
+        f"50{written_in(ARABIC_INDIC, '2')}-555-3005",
+        f"502-{written_in(ARABIC_INDIC, '5')}55-3005",
+        written_in(EXTENDED_ARABIC_INDIC, "502 555 3005"),
+        written_in(DEVANAGARI, "502-555-3005"),
+        written_in(FULLWIDTH, "(502) 555 3005"),
+        written_in(ARABIC_INDIC, "15025553005"),  # the country code too
+    ],
+)
+def test_digits_of_other_scripts_are_read_as_the_same_number(value: str) -> None:
+    assert phone_normalize(value) == "+15025553005"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"{ARABIC_INDIC}52-555-3005",  # an area code starting with a zero
+        f"(502) {written_in(ARABIC_INDIC, '1')}55-3005",  # an exchange starting with a one
+        written_in(DEVANAGARI, "05025553005"),  # eleven digits not starting with a one
+    ],
+)
+def test_the_rules_apply_to_digits_of_other_scripts(value: str) -> None:
+    with pytest.raises(ValidationError):
+        phone_normalize(value)
+
+
+@settings(deadline=None)
+@given(value=st.text(alphabet=st.characters(categories=["Nd", "Pd", "Zs", "Ps", "Pe"]), max_size=20))
+def test_a_normalized_number_is_always_ascii_e164(value: str) -> None:
+    try:
+        e164 = phone_normalize(value)
+    except ValidationError:
+        return
+    assert re.fullmatch(r"\+1[2-9][0-9]{2}[2-9][0-9]{6}", e164), e164
+    assert phone_display(e164).isascii()
 
 
 def test_normalize_treats_none_as_empty() -> None:

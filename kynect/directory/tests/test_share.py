@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.urls import reverse
 
 from kynect.core.models import RateLimitBucket
+from kynect.core.tests.digits import ARABIC_INDIC, written_in
 from kynect.directory.models import Address, Location, Phone, Service, ServiceAtLocation
 from kynect.directory.services import (
     SMS_MAX_CHARS,
@@ -27,7 +28,7 @@ from kynect.directory.services import (
 )
 from kynect.directory.tests.factories import AddressFactory, LocationFactory, ServiceFactory, listed_service
 from kynect.notifications.models import OutboundMessage
-from kynect.notifications.services import sms_opt_out
+from kynect.notifications.services import inbound_sms_handle, sms_opt_out
 from kynect.notifications.sms import LocmemSmsBackend
 
 pytestmark = pytest.mark.django_db
@@ -371,6 +372,25 @@ def test_a_phone_number_is_limited_however_it_is_written(client, listing):
         assert share_by_sms(client, service, spelling).status_code == 302
     assert share_by_sms(client, service, "5025550123", REMOTE_ADDR="10.0.0.9").status_code == 429
     assert OutboundMessage.objects.filter(recipient="+15025550123").count() == 3
+
+
+def test_a_phone_number_in_digits_of_another_script_is_the_same_recipient(client, listing):
+    service = listing.service
+    for number in range(3):
+        assert share_by_sms(client, service, "5025550199", REMOTE_ADDR=f"10.0.3.{number}").status_code == 302
+    response = share_by_sms(client, service, written_in(ARABIC_INDIC, "5025550199"), REMOTE_ADDR="10.0.3.9")
+    assert response.status_code == 429
+    assert list(OutboundMessage.objects.values_list("recipient", flat=True)) == ["+15025550199"] * 3
+
+
+def test_a_stop_holds_however_the_number_is_written(client, listing, django_capture_on_commit_callbacks):
+    inbound_sms_handle(from_number="+15025550188", body="STOP")
+    same_number = written_in(ARABIC_INDIC, "5025550188")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert share_by_sms(client, listing.service, same_number).status_code == 302
+    message = OutboundMessage.objects.get()
+    assert (message.recipient, message.status) == ("+15025550188", OutboundMessage.Status.SUPPRESSED)
+    assert LocmemSmsBackend.outbox == []
 
 
 def test_the_counters_store_neither_the_recipient_nor_the_client_address(client, listing):

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client
 
+from kynect.core.tests.digits import ARABIC_INDIC, written_in
 from kynect.notifications.models import SmsOptOut
 from kynect.notifications.services import sms_is_opted_out, sms_opt_out
 
@@ -41,6 +42,12 @@ def post(client: Client, fields: dict[str, str], signature: str | None = "good")
     elif signature is not None:
         headers["X-Kynect-Signature"] = signature
     return client.post(URL, data=body, content_type="application/x-www-form-urlencoded", headers=headers)
+
+
+def test_a_stop_from_a_number_in_other_digits_opts_out_the_same_number(client):
+    assert post(client, {"From": written_in(ARABIC_INDIC, "+15025550188"), "Body": "STOP"}).status_code == 200
+    assert list(SmsOptOut.objects.values_list("phone", flat=True)) == ["+15025550188"]
+    assert sms_is_opted_out(phone="(502) 555-0188")
 
 
 def test_the_webhook_url():

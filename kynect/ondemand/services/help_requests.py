@@ -20,6 +20,7 @@ from kynect.accounts.models import ApiToken, Role, User
 from kynect.accounts.selectors import is_state_admin, user_has_role
 from kynect.core import clock
 from kynect.core.geo import UnknownZipCodeError, zip_lookup
+from kynect.core.names import name_validate
 from kynect.core.phones import phone_normalize
 from kynect.core.ratelimit import rate_limit_hit, rate_limit_key
 from kynect.notifications.delivery import SUPPORTED_LANGUAGES
@@ -82,6 +83,11 @@ def _help_request_clean(
         errors["name"] = [_("Enter your name.")]
     elif len(values["name"]) > 150:
         errors["name"] = [_("Enter a name of at most 150 characters.")]
+    else:
+        try:
+            name_validate(values["name"])
+        except ValidationError as error:
+            errors["name"] = list(error.messages)
     try:
         values["phone"] = phone_normalize(phone)
     except ValidationError as error:

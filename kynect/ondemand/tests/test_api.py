@@ -18,6 +18,7 @@ from config.api import api
 from kynect.accounts.models import ApiScope, ApiToken
 from kynect.accounts.tests.factories import UserFactory
 from kynect.accounts.tokens import api_token_create, api_token_revoke
+from kynect.core.tests.digits import ARABIC_INDIC, written_in
 from kynect.notifications.sms import LocmemSmsBackend
 from kynect.ondemand.models import HelpRequest
 from kynect.ondemand.tests.conftest import sending
@@ -182,6 +183,28 @@ def test_bad_input_is_422_with_field_messages(document, key, changes, field):
     assert not LocmemSmsBackend.outbox
 
 
+@pytest.mark.parametrize("consent", ["yes", "true", "on", 1, 1.0, [True], {"value": True}])
+def test_consent_must_be_the_json_value_true(document, key, consent):
+    response = call(key, {**BODY, "consent": consent})
+    assert response.status_code == 422
+    assert_documented(document, response)
+    assert [item["msg"] for item in response.json()["detail"] if item["loc"][-1] == "consent"] == [
+        "Must be true (a JSON boolean): the requester agreed to be contacted."
+    ]
+    assert not HelpRequest.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["Maria\x1b[31mLopez", "\N{RIGHT-TO-LEFT OVERRIDE}zepoL airaM"])
+def test_a_name_with_hidden_characters_is_refused(document, key, name):
+    response = call(key, {**BODY, "name": name})
+    assert response.status_code == 422
+    assert_documented(document, response)
+    (item,) = response.json()["detail"]
+    assert item["loc"][-1] == "name"
+    assert item["msg"].startswith("The name has a hidden control or text-direction character.")
+    assert not HelpRequest.objects.exists()
+
+
 def test_a_body_that_is_not_json_is_refused(key):
     with sending():
         response = Client().post(
@@ -198,6 +221,20 @@ def test_a_duplicate_is_409_with_the_existing_id(document, key):
     assert_documented(document, response)
     assert response.json()["existing_request_id"] == first
     assert HelpRequest.objects.count() == 1
+
+
+def test_the_same_number_in_digits_of_another_script_is_a_duplicate(document):
+    _trusted, key = api_token_create(client="kynect.ky.gov", scopes=INTAKE, rate_limited=False)
+    first = call(key, {**BODY, "phone": "502-555-3005"}).json()["id"]
+    for spelling in [
+        f"5{ARABIC_INDIC}2-555-3005",
+        f"50{written_in(ARABIC_INDIC, '2')}-555-3005",
+        f"502-{written_in(ARABIC_INDIC, '5')}55-3005",
+    ]:
+        response = call(key, {**BODY, "phone": spelling})
+        assert response.status_code == 409
+        assert response.json()["existing_request_id"] == first
+    assert list(HelpRequest.objects.values_list("phone", flat=True)) == ["+15025553005"]
 
 
 def test_over_the_limit_is_429_unless_the_key_is_exempt(document, key):

@@ -132,6 +132,19 @@ def test_the_confirmation_goes_by_email_when_email_is_preferred():
     assert not LocmemSmsBackend.outbox
 
 
+def test_the_confirmation_shows_the_name_as_typed():
+    with time_machine.travel(OPEN, tick=False), sending():
+        submit(
+            name="Seán O'Brien & Co",
+            contact_method=HelpRequest.ContactMethod.EMAIL,
+            email="sean@example.com",
+            message_language="en",
+        )
+    (email,) = mail.outbox
+    for body in (email.body, OutboundMessage.objects.get().body):
+        assert body.startswith("Hello Seán O'Brien & Co,\n")
+
+
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
@@ -143,6 +156,12 @@ def test_the_confirmation_goes_by_email_when_email_is_preferred():
         ({"email": "not-an-email"}, "email", "Enter an email address"),
         ({"consent": False}, "consent", "agree to be contacted"),
         ({"name": "   "}, "name", "Enter your name"),
+        ({"name": "Maria\x1b[2JLopez"}, "name", "hidden control or text-direction character"),
+        (
+            {"name": "Maria \N{RIGHT-TO-LEFT OVERRIDE}zepoL"},
+            "name",
+            "hidden control or text-direction character",
+        ),
         ({"program": "dental"}, "program", "Choose what you need help with"),
         ({"language": "xx"}, "language", "Choose the language"),
         ({"contact_method": "pigeon"}, "contact_method", "Choose how you want to be contacted"),

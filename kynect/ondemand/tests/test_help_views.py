@@ -178,6 +178,11 @@ def test_the_cancel_link_with_a_wrong_token_is_not_found(client):
         ({"phone": "12345"}, "Enter a 10-digit U.S. phone number"),
         ({"contact_method": "email"}, "you chose to be contacted by email"),
         ({"consent": ""}, "Tick the box to agree to be contacted"),
+        ({"name": "Maria\x1bLopez"}, "The name has a hidden control or text-direction character."),
+        (
+            {"name": "\N{RIGHT-TO-LEFT OVERRIDE}zepoL airaM"},
+            "The name has a hidden control or text-direction character.",
+        ),
     ],
 )
 def test_bad_input_gets_a_clear_message_and_changes_nothing(client, overrides, message):

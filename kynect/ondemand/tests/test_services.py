@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from kynect.accounts.models import Role
 from kynect.accounts.tests.factories import MembershipFactory, UserFactory
 from kynect.core import clock
+from kynect.core.tests.digits import ARABIC_INDIC, FULLWIDTH, written_in
 from kynect.notifications.models import OutboundMessage
 from kynect.notifications.sms import LocmemSmsBackend
 from kynect.ondemand.models import (
@@ -162,6 +163,17 @@ def test_contact_sends_a_code_that_is_stored_nowhere_in_clear(active_kynector):
     helper.refresh_from_db()
     assert helper.phone == ""
     assert helper.contact_completed_at is None
+
+
+def test_a_number_typed_in_other_digits_is_the_same_number(registered_kynector):
+    assert registered_kynector.phone == "+15025550142"
+    unchanged = contact(registered_kynector, phone=written_in(ARABIC_INDIC, "(502) 555-0142"))
+    assert unchanged.verification is None
+    assert unchanged.helper.phone == "+15025550142"
+    changed = contact(unchanged.helper, phone=written_in(FULLWIDTH, "502-555-0177"))
+    assert changed.verification is not None
+    assert changed.verification.phone == "+15025550177"
+    assert LocmemSmsBackend.outbox[-1].to == "+15025550177"
 
 
 def test_the_right_code_verifies_the_number_and_wipes_the_code_key(active_kynector):

@@ -198,6 +198,22 @@ def test_the_switch_and_time_off(registered_kynector):
     assert not registered_kynector.time_off.exists()
 
 
+@pytest.mark.parametrize(
+    ("starts_at", "ends_at", "field"),
+    [
+        ("2099-07-03T09:00", "9999-12-31T20:00", "ends_at"),  # 01:00 in the year 10000 in UTC
+        ("9999-12-31T19:00", "9999-12-31T23:59", "starts_at"),
+        ("9999-01-01T09:00", "9999-01-02T09:00", "starts_at"),  # representable, but as unlikely
+    ],
+)
+def test_time_off_at_the_end_of_the_calendar_is_a_form_error(registered_kynector, starts_at, ends_at, field):
+    client = signed_in(registered_kynector.user)
+    response = client.post("/ondemand/time-off/", {"starts_at": starts_at, "ends_at": ends_at})
+    assert response.status_code == 400
+    assert response.context["form"].errors[field] == ["Enter a date before the year 9999."]
+    assert not registered_kynector.time_off.exists()
+
+
 def test_someone_elses_time_off_cannot_be_removed(registered_kynector, make_registered_agent):
     other = make_registered_agent()
     client = signed_in(other.user)

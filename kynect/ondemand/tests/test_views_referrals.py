@@ -17,6 +17,7 @@ from django.test import Client
 from kynect.accounts.models import Role
 from kynect.accounts.tests.factories import MembershipFactory
 from kynect.core.models import AccessEvent
+from kynect.core.tests.digits import ARABIC_INDIC, written_in
 from kynect.notifications.services import sms_opt_out
 from kynect.notifications.sms import LocmemSmsBackend
 from kynect.ondemand.models import CallAttempt, Helper, HelpRequest, Offer
@@ -109,9 +110,9 @@ def assert_secret_headers(response: Any) -> None:
     assert response["Referrer-Policy"] == "same-origin"  # the address never leaves the site
 
 
-def accepted_by_link(client: Client, helper: Helper) -> tuple[HelpRequest, str]:
+def accepted_by_link(client: Client, helper: Helper, **overrides: Any) -> tuple[HelpRequest, str]:
     """A request offered to `helper`, accepted from the link and its passcode entered in `client`."""
-    request = submit()
+    request = submit(**overrides)
     path = offer_path(helper)
     with sending():
         client.post(path + "accept/")
@@ -386,6 +387,17 @@ def test_working_the_request_from_the_phone(traveller):
     final = client.get(path + "details/").content.decode()
     assert "Call back Friday" in final
     assert "Log the call" not in final
+
+
+def test_a_number_typed_in_other_digits_is_shown_and_dialled_in_ascii(traveller):
+    helper = helper_with_login()
+    client = Client()
+    request, path = accepted_by_link(client, helper, phone=written_in(ARABIC_INDIC, "(502) 555-0101"))
+    assert request.phone == "+15025550101"
+    text = client.get(path + "details/").content.decode()
+    assert "(502) 555-0101" in text
+    assert 'href="tel:+15025550101"' in text
+    assert client.post(path + "details/dial/")["Location"] == "tel:+15025550101"
 
 
 # --- The Referral Manager (desktop) ------------------------------------------------------------------
