@@ -22,6 +22,16 @@ class SignInForm(AuthenticationForm):
         "inactive": _("This account is not active. Ask your organization's admin."),
     }
 
+    def __init__(self, *args: Any, refusal: str = "", **kwargs: Any) -> None:
+        """`refusal`, when given, is the form's only answer: the password is then not checked."""
+        super().__init__(*args, **kwargs)
+        self.refusal = refusal
+
+    def clean(self) -> dict[str, Any]:
+        if self.refusal:
+            raise forms.ValidationError(self.refusal, code="refused")
+        return super().clean()
+
 
 class OutboxPasswordResetForm(PasswordResetForm):
     """Django's password reset, with the email written to the outbox in the user's language."""

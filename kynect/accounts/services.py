@@ -1,4 +1,4 @@
-"""Invitations, memberships and sign-in throttling."""
+"""Invitations, memberships, and the limits on sign-in attempts and password reset requests."""
 
 from __future__ import annotations
 
@@ -16,13 +16,7 @@ from django.utils.translation import gettext as _
 from kynect.accounts.models import PARTNER_INVITABLE_ROLES, Invitation, Membership, Organization, User
 from kynect.accounts.selectors import is_partner_admin
 from kynect.core import clock
-from kynect.core.ratelimit import (
-    RateLimitResult,
-    rate_limit_exceeded,
-    rate_limit_hit,
-    rate_limit_key,
-    rate_limit_reset,
-)
+from kynect.core.ratelimit import RateLimitResult, rate_limit_hit, rate_limit_key, rate_limit_reset
 from kynect.notifications.services import email_queue
 
 INVITATION_SALT = "kynect.accounts.invitation"
@@ -156,28 +150,57 @@ def membership_deactivate(*, actor: User, membership: Membership) -> Membership:
     return membership
 
 
-def _login_keys(*, email: str, ip_address: str | None) -> tuple[str, str]:
-    return rate_limit_key("login-email", email.strip().lower()), rate_limit_key(
-        "login-ip", ip_address or "unknown"
+def login_attempt_begin(*, email: str, ip_address: str | None) -> RateLimitResult:
+    """Count one sign-in attempt before its password is checked; the result says whether it may be checked.
+
+    Two limits, each counted atomically so that attempts made at the same moment cannot pass together:
+    `LOGIN_THROTTLE_LIMIT` attempts at one account from one client address, and four times as many at one
+    account from all addresses. An attempt the first refuses is not counted by the second, so one address
+    can never lock an account's owner out elsewhere; and as nothing is counted per address alone, failures
+    with other emails, made up or not, never stop anyone behind that address signing in to their own account.
+    Unknown emails are counted like accounts, so the answers do not tell which accounts exist.
+    """
+    account = email.strip().lower()
+    window = settings.LOGIN_THROTTLE_WINDOW_SECONDS
+    from_address = rate_limit_hit(
+        key=rate_limit_key("login-account-address", account, ip_address or "unknown"),
+        limit=settings.LOGIN_THROTTLE_LIMIT,
+        window_seconds=window,
+    )
+    if not from_address.allowed:
+        return from_address
+    return rate_limit_hit(
+        key=rate_limit_key("login-account", account),
+        limit=settings.LOGIN_THROTTLE_LIMIT * 4,
+        window_seconds=window,
     )
 
 
-def login_throttle_check(*, email: str, ip_address: str | None) -> RateLimitResult:
-    """Whether another sign-in attempt is allowed now for this email and this address."""
-    email_key, ip_key = _login_keys(email=email, ip_address=ip_address)
-    window = settings.LOGIN_THROTTLE_WINDOW_SECONDS
-    by_email = rate_limit_exceeded(key=email_key, limit=settings.LOGIN_THROTTLE_LIMIT, window_seconds=window)
-    by_ip = rate_limit_exceeded(key=ip_key, limit=settings.LOGIN_THROTTLE_LIMIT * 4, window_seconds=window)
-    return by_email if not by_email.allowed else by_ip
+def login_success_record(*, email: str, ip_address: str | None) -> None:
+    """The owner proved who they are: forget the account's counted attempts, theirs included."""
+    account = email.strip().lower()
+    rate_limit_reset(key=rate_limit_key("login-account-address", account, ip_address or "unknown"))
+    rate_limit_reset(key=rate_limit_key("login-account", account))
 
 
-def login_failure_record(*, email: str, ip_address: str | None) -> None:
-    email_key, ip_key = _login_keys(email=email, ip_address=ip_address)
-    window = settings.LOGIN_THROTTLE_WINDOW_SECONDS
-    rate_limit_hit(key=email_key, limit=settings.LOGIN_THROTTLE_LIMIT, window_seconds=window)
-    rate_limit_hit(key=ip_key, limit=settings.LOGIN_THROTTLE_LIMIT * 4, window_seconds=window)
+def password_reset_attempt_begin(*, email: str, ip_address: str | None) -> RateLimitResult:
+    """Count one request for a password reset link; the result says whether a link may be sent.
 
-
-def login_success_record(*, email: str) -> None:
-    email_key, _ip_key = _login_keys(email=email, ip_address=None)
-    rate_limit_reset(key=email_key)
+    `PASSWORD_RESET_THROTTLE_LIMIT` requests per email address, and four times as many per client address,
+    within the window. Every well-formed request counts, for an account or not, so that neither the answer
+    nor the limit tells whether an account exists; a request the email's limit refuses is not counted
+    against the address.
+    """
+    window = settings.PASSWORD_RESET_THROTTLE_WINDOW_SECONDS
+    for_email = rate_limit_hit(
+        key=rate_limit_key("password-reset-email", email.strip().lower()),
+        limit=settings.PASSWORD_RESET_THROTTLE_LIMIT,
+        window_seconds=window,
+    )
+    if not for_email.allowed:
+        return for_email
+    return rate_limit_hit(
+        key=rate_limit_key("password-reset-address", ip_address or "unknown"),
+        limit=settings.PASSWORD_RESET_THROTTLE_LIMIT * 4,
+        window_seconds=window,
+    )

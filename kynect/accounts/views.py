@@ -1,3 +1,4 @@
+import math
 from typing import Any
 
 from django.contrib import messages
@@ -9,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kynect.accounts.forms import InvitationAcceptForm, InvitationForm, OutboxPasswordResetForm, SignInForm
@@ -24,45 +26,50 @@ from kynect.accounts.services import (
     invitation_accept,
     invitation_create,
     invitation_from_token,
-    login_failure_record,
+    login_attempt_begin,
     login_success_record,
-    login_throttle_check,
     membership_deactivate,
+    password_reset_attempt_begin,
 )
 from kynect.core.audit import client_ip
 from kynect.core.phones import phone_display
+from kynect.core.ratelimit import RateLimitResult
+
+
+def _too_many(view: Any, form: Any, throttle: RateLimitResult) -> HttpResponse:
+    """The form, carrying the refusal among its errors, as 429 with Retry-After."""
+    response = view.render_to_response(view.get_context_data(form=form), status=429)
+    response["Retry-After"] = str(throttle.retry_after_seconds)
+    return response
+
+
+def _wait_minutes(throttle: RateLimitResult) -> int:
+    return math.ceil(throttle.retry_after_seconds / 60)
 
 
 class SignInView(auth_views.LoginView):
-    """Sign in, with attempts limited per email address and per client address."""
+    """Sign in, with attempts limited per account from each client address and per account (see
+    `login_attempt_begin`)."""
 
     template_name = "accounts/login.html"
     form_class = SignInForm
     redirect_authenticated_user = True
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        email = request.POST.get("username", "")
-        throttle = login_throttle_check(email=email, ip_address=client_ip(request))
-        if not throttle.allowed:
-            form = self.get_form()
-            minutes = max(1, throttle.retry_after_seconds // 60)
-            form.errors.clear()
-            form.add_error(
-                None,
-                _("Too many sign-in attempts. Wait %(minutes)s minutes, then try again.")
-                % {"minutes": minutes},
-            )
-            response = self.render_to_response(self.get_context_data(form=form))
-            response.status_code = 429
-            return response
-        return super().post(request, *args, **kwargs)
-
-    def form_invalid(self, form: Any) -> HttpResponse:
-        login_failure_record(email=self.request.POST.get("username", ""), ip_address=client_ip(self.request))
-        return super().form_invalid(form)
+        throttle = login_attempt_begin(email=request.POST.get("username", ""), ip_address=client_ip(request))
+        if throttle.allowed:
+            return super().post(request, *args, **kwargs)
+        minutes = _wait_minutes(throttle)
+        refusal = ngettext(
+            "Too many sign-in attempts. Wait %(minutes)s minute, then try again.",
+            "Too many sign-in attempts. Wait %(minutes)s minutes, then try again.",
+            minutes,
+        ) % {"minutes": minutes}
+        form = SignInForm(request, data=request.POST, refusal=refusal)
+        return _too_many(self, form, throttle)
 
     def form_valid(self, form: Any) -> HttpResponse:
-        login_success_record(email=form.get_user().email)
+        login_success_record(email=self.request.POST.get("username", ""), ip_address=client_ip(self.request))
         return super().form_valid(form)
 
 
@@ -71,9 +78,32 @@ class SignOutView(auth_views.LogoutView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """Ask for a reset link, with requests limited per email address and per client address (see
+    `password_reset_attempt_begin`); the answer is the same whether or not the email has an account."""
+
     template_name = "accounts/password_reset_form.html"
     form_class = OutboxPasswordResetForm
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        throttle = password_reset_attempt_begin(
+            email=form.cleaned_data["email"], ip_address=client_ip(self.request)
+        )
+        if not throttle.allowed:
+            minutes = _wait_minutes(throttle)
+            form.add_error(
+                None,
+                ngettext(
+                    "Too many password reset requests. Any link we sent you earlier still works; "
+                    "for a new one, wait %(minutes)s minute, then try again.",
+                    "Too many password reset requests. Any link we sent you earlier still works; "
+                    "for a new one, wait %(minutes)s minutes, then try again.",
+                    minutes,
+                )
+                % {"minutes": minutes},
+            )
+            return _too_many(self, form, throttle)
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

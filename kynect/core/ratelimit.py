@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F
 
 from kynect.core import clock, sweeper
 from kynect.core.models import RateLimitBucket
@@ -31,26 +31,12 @@ def _window_start(now: datetime, window_seconds: int) -> datetime:
     return datetime.fromtimestamp(epoch - epoch % window_seconds, tz=now.tzinfo)
 
 
-def rate_limit_count(*, key: str, window_seconds: int) -> int:
-    now = clock.now()
-    total = RateLimitBucket.objects.filter(
-        key=key, window_start=_window_start(now, window_seconds)
-    ).aggregate(total=Sum("count"))["total"]
-    return int(total or 0)
-
-
-def rate_limit_exceeded(*, key: str, limit: int, window_seconds: int) -> RateLimitResult:
-    """Whether `key` has already used its `limit` in the current window (records nothing)."""
-    now = clock.now()
-    count = rate_limit_count(key=key, window_seconds=window_seconds)
-    retry_after = int(
-        (_window_start(now, window_seconds) + timedelta(seconds=window_seconds) - now).total_seconds()
-    )
-    return RateLimitResult(allowed=count < limit, count=count, retry_after_seconds=max(retry_after, 1))
-
-
 def rate_limit_hit(*, key: str, limit: int, window_seconds: int) -> RateLimitResult:
-    """Count one use of `key`; the result says whether this use is within the limit."""
+    """Count one use of `key`; the result says whether this use is within the limit.
+
+    Count before doing what is limited, and do it only if allowed: the count is one atomic increment, so uses
+    at the same moment each get their own number and never more than `limit` are allowed.
+    """
     now = clock.now()
     start = _window_start(now, window_seconds)
     with transaction.atomic():

@@ -1,4 +1,4 @@
-"""Invitations, membership deactivation and sign-in throttling, called directly."""
+"""Invitations, membership deactivation, and the sign-in and password reset limits, called directly."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from kynect.accounts.services import (
     invitation_create,
     invitation_from_token,
     invitation_token,
-    login_failure_record,
+    login_attempt_begin,
     login_success_record,
-    login_throttle_check,
     membership_deactivate,
+    password_reset_attempt_begin,
 )
 from kynect.accounts.tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from kynect.core import clock
@@ -322,43 +322,78 @@ def test_deactivating_twice_keeps_the_first_record(admin_membership, time_machin
     assert member.deactivated_at == T0
 
 
-# --- Sign-in throttling --------------------------------------------------------------------------------
+# --- Sign-in and password reset limits ---------------------------------------------------------------
 
 
-def test_sign_in_attempts_are_limited_per_email(settings, time_machine):
+def test_sign_in_attempts_are_counted_before_the_check_per_account_from_each_address(settings, time_machine):
     time_machine.move_to(T0, tick=False)
-    for _ in range(settings.LOGIN_THROTTLE_LIMIT):
-        assert login_throttle_check(email="ana@example.org", ip_address="10.0.0.1").allowed
-        login_failure_record(email="ana@example.org", ip_address="10.0.0.1")
-    blocked = login_throttle_check(email="ANA@example.org ", ip_address="10.0.0.9")
+    limit = settings.LOGIN_THROTTLE_LIMIT
+    results = [login_attempt_begin(email="ana@example.org", ip_address="10.0.0.1") for _ in range(limit + 1)]
+    assert [result.allowed for result in results] == [True] * limit + [False]
+    blocked = login_attempt_begin(email="ANA@example.org ", ip_address="10.0.0.1")
     assert not blocked.allowed
     assert 0 < blocked.retry_after_seconds <= settings.LOGIN_THROTTLE_WINDOW_SECONDS
-    assert login_throttle_check(email="bob@example.org", ip_address="10.0.0.2").allowed
+
+    assert login_attempt_begin(email="ana@example.org", ip_address="10.0.0.2").allowed
+    assert login_attempt_begin(email="bob@example.org", ip_address="10.0.0.1").allowed
 
     time_machine.shift(timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS))
-    assert login_throttle_check(email="ana@example.org", ip_address="10.0.0.1").allowed
+    assert login_attempt_begin(email="ana@example.org", ip_address="10.0.0.1").allowed
 
 
-def test_sign_in_attempts_are_limited_per_address(settings, time_machine):
+def test_sign_in_attempts_are_limited_per_account_from_all_addresses(settings, time_machine):
     time_machine.move_to(T0, tick=False)
-    for number in range(settings.LOGIN_THROTTLE_LIMIT * 4):
-        login_failure_record(email=f"person{number}@example.org", ip_address="10.0.0.1")
-    assert not login_throttle_check(email="new@example.org", ip_address="10.0.0.1").allowed
-    assert login_throttle_check(email="new@example.org", ip_address="10.0.0.2").allowed
+    account_limit = settings.LOGIN_THROTTLE_LIMIT * 4
+    for number in range(account_limit):
+        assert login_attempt_begin(email="ana@example.org", ip_address=f"10.0.1.{number}").allowed
+    assert not login_attempt_begin(email="ana@example.org", ip_address="10.0.2.1").allowed
+    assert login_attempt_begin(email="bob@example.org", ip_address="10.0.2.1").allowed
 
 
-def test_a_successful_sign_in_resets_the_email_counter(settings, time_machine):
+def test_attempts_refused_at_one_address_do_not_count_for_the_account(settings, time_machine):
+    time_machine.move_to(T0, tick=False)
+    for _ in range(settings.LOGIN_THROTTLE_LIMIT * 10):
+        login_attempt_begin(email="ana@example.org", ip_address="10.0.0.1")
+    assert login_attempt_begin(email="ana@example.org", ip_address="10.0.0.2").allowed
+
+
+def test_attempts_at_other_emails_never_limit_an_address(settings, time_machine):
+    time_machine.move_to(T0, tick=False)
+    for number in range(settings.LOGIN_THROTTLE_LIMIT * 10):
+        login_attempt_begin(email=f"made-up-{number}@example.org", ip_address="10.0.0.1")
+    assert login_attempt_begin(email="ana@example.org", ip_address="10.0.0.1").allowed
+
+
+def test_a_successful_sign_in_resets_the_accounts_counters(settings, time_machine):
     time_machine.move_to(T0, tick=False)
     for _ in range(settings.LOGIN_THROTTLE_LIMIT):
-        login_failure_record(email="ana@example.org", ip_address="10.0.0.1")
-    login_success_record(email="Ana@Example.org")
-    assert login_throttle_check(email="ana@example.org", ip_address="10.0.0.1").allowed
+        login_attempt_begin(email="ana@example.org", ip_address="10.0.0.1")
+    login_success_record(email="Ana@Example.org", ip_address="10.0.0.1")
+    assert login_attempt_begin(email="ana@example.org", ip_address="10.0.0.1").allowed
 
 
-def test_throttle_keys_hold_no_email_address(settings):
+def test_password_reset_requests_are_limited_per_email_then_per_address(settings, time_machine):
+    time_machine.move_to(T0, tick=False)
+    limit = settings.PASSWORD_RESET_THROTTLE_LIMIT
+    results = [
+        password_reset_attempt_begin(email="Ana@Example.org", ip_address=f"10.0.0.{number}")
+        for number in range(limit + 1)
+    ]
+    assert [result.allowed for result in results] == [True] * limit + [False]
+    assert 0 < results[-1].retry_after_seconds <= settings.PASSWORD_RESET_THROTTLE_WINDOW_SECONDS
+
+    # The refused request did not count against its address, which has its whole allowance left.
+    for number in range(limit * 4):
+        address = f"10.0.0.{limit}"
+        assert password_reset_attempt_begin(email=f"person{number}@example.org", ip_address=address).allowed
+    assert not password_reset_attempt_begin(email="new@example.org", ip_address=f"10.0.0.{limit}").allowed
+
+
+def test_limit_keys_hold_no_email_or_address(settings):
     from kynect.core.models import RateLimitBucket
 
-    login_failure_record(email="ana@example.org", ip_address="10.0.0.1")
+    login_attempt_begin(email="ana@example.org", ip_address="10.0.0.1")
+    password_reset_attempt_begin(email="ana@example.org", ip_address="10.0.0.1")
     keys = list(RateLimitBucket.objects.values_list("key", flat=True))
-    assert len(keys) == 2
+    assert len(keys) == 4
     assert not any("ana" in key or "10.0.0.1" in key for key in keys)

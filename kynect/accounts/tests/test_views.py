@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
@@ -181,7 +182,7 @@ def test_a_signed_in_user_visiting_sign_in_is_sent_on(client):
 # --- Throttling ---------------------------------------------------------------------------------------
 
 
-def test_too_many_failures_for_one_email_block_it_even_with_the_right_password(
+def test_too_many_failures_for_one_account_from_one_address_block_it_there_even_with_the_right_password(
     client, settings, time_machine
 ):
     time_machine.move_to(T0, tick=False)
@@ -195,22 +196,47 @@ def test_too_many_failures_for_one_email_block_it_even_with_the_right_password(
     response = sign_in(client, "ana@example.org")
     assert response.status_code == 429
     assert "Too many sign-in attempts" in response.content.decode()
+    assert 0 < int(response["Retry-After"]) <= settings.LOGIN_THROTTLE_WINDOW_SECONDS
     assert signed_in_user_id(client) is None
 
-    # Another address with another email is not affected.
+    # Another email from the same address is not affected.
     other = UserFactory.create(email="bob@example.org")
-    response = sign_in(client, "bob@example.org", REMOTE_ADDR="10.0.0.2")
+    response = sign_in(client, "bob@example.org")
     assert response.status_code == 302
     assert signed_in_user_id(client) == str(other.pk)
     client.logout()
 
-    # Still blocked, from any address, until the window has passed.
+    # Still blocked from that address, whatever the case of the email, until the window has passed.
     time_machine.shift(timedelta(minutes=10))
-    assert sign_in(client, "ANA@example.org", REMOTE_ADDR="10.0.0.3").status_code == 429
+    assert sign_in(client, "ANA@example.org ").status_code == 429
     time_machine.shift(timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS))
     response = sign_in(client, "ana@example.org")
     assert response.status_code == 302
     assert signed_in_user_id(client) == str(user.pk)
+
+
+def test_one_address_cannot_lock_an_account_out_elsewhere(client, settings, time_machine):
+    time_machine.move_to(T0, tick=False)
+    user = UserFactory.create(email="ana@example.org")
+    for _ in range(settings.LOGIN_THROTTLE_LIMIT * 6):
+        sign_in(client, "ana@example.org", "wrong-password-here", REMOTE_ADDR="10.0.0.7")
+    assert sign_in(client, "ana@example.org", REMOTE_ADDR="10.0.0.7").status_code == 429
+
+    response = sign_in(client, "ana@example.org", REMOTE_ADDR="10.0.0.8")
+    assert response.status_code == 302
+    assert signed_in_user_id(client) == str(user.pk)
+
+
+def test_failures_from_many_addresses_together_lock_the_account(client, settings, time_machine):
+    time_machine.move_to(T0, tick=False)
+    UserFactory.create(email="ana@example.org")
+    account_limit = settings.LOGIN_THROTTLE_LIMIT * 4
+    for number in range(account_limit):
+        response = sign_in(client, "ana@example.org", "wrong-password-here", REMOTE_ADDR=f"10.0.1.{number}")
+        assert response.status_code == 200
+    assert sign_in(client, "ana@example.org", REMOTE_ADDR="10.0.2.1").status_code == 429
+    other = sign_in(client, "bob@example.org", "wrong-password-here", REMOTE_ADDR="10.0.2.1")
+    assert other.status_code == 200
 
 
 def test_fewer_failures_than_the_limit_do_not_block(client, settings, time_machine):
@@ -233,13 +259,37 @@ def test_a_successful_sign_in_resets_the_email_counter(client, settings, time_ma
         client.logout()
 
 
-def test_one_address_trying_many_emails_is_blocked(client, settings, time_machine):
+def test_failures_with_made_up_emails_from_one_address_lock_no_one_out(client, settings, time_machine):
+    time_machine.move_to(T0, tick=False)
+    state_admin = MembershipFactory.create(
+        organization=None, role=Role.STATE_ADMIN, user=UserFactory.create(email="state@example.org")
+    ).user
+    colleague = UserFactory.create(email="colleague@example.org")
+    for number in range(settings.LOGIN_THROTTLE_LIMIT * 6):
+        sign_in(client, f"made-up-{number}@example.org", "wrong-password-here", REMOTE_ADDR="10.0.0.7")
+
+    # Neither the account's owner elsewhere nor the others behind the same address are locked out.
+    response = sign_in(client, "state@example.org", REMOTE_ADDR="10.0.0.8")
+    assert response.status_code == 302
+    assert signed_in_user_id(client) == str(state_admin.pk)
+    client.logout()
+    response = sign_in(client, "state@example.org", REMOTE_ADDR="10.0.0.7")
+    assert response.status_code == 302
+    assert signed_in_user_id(client) == str(state_admin.pk)
+    client.logout()
+    response = sign_in(client, "colleague@example.org", REMOTE_ADDR="10.0.0.7")
+    assert response.status_code == 302
+    assert signed_in_user_id(client) == str(colleague.pk)
+
+
+def test_a_refused_attempt_does_not_check_the_password(client, settings, time_machine):
     time_machine.move_to(T0, tick=False)
     UserFactory.create(email="ana@example.org")
-    for number in range(settings.LOGIN_THROTTLE_LIMIT * 4):
-        sign_in(client, f"person{number}@example.org", "wrong-password-here", REMOTE_ADDR="10.0.0.7")
-    assert sign_in(client, "ana@example.org", REMOTE_ADDR="10.0.0.7").status_code == 429
-    assert sign_in(client, "ana@example.org", REMOTE_ADDR="10.0.0.8").status_code == 302
+    for _ in range(settings.LOGIN_THROTTLE_LIMIT):
+        sign_in(client, "ana@example.org", "wrong-password-here")
+    with mock.patch.object(User, "check_password", autospec=True, return_value=True) as check_password:
+        assert sign_in(client, "ana@example.org").status_code == 429
+    check_password.assert_not_called()
 
 
 # --- Password reset -------------------------------------------------------------------------------------
@@ -332,6 +382,96 @@ def test_password_reset_is_written_in_the_users_language(client):
     message = OutboundMessage.objects.get()
     assert message.language == "es"
     assert re.search(r"https?://testserver/es/accounts/reset/[^/\s]+/[^/\s]+/", message.body)
+
+
+def reset_request(client: Client, email: str, **extra):
+    return client.post("/accounts/password-reset/", {"email": email}, **extra)
+
+
+def test_twenty_reset_requests_for_one_account_send_at_most_the_limit_of_emails(
+    client, settings, time_machine
+):
+    time_machine.move_to(T0, tick=False)
+    UserFactory.create(email="agent@example.org")
+    limit = settings.PASSWORD_RESET_THROTTLE_LIMIT
+    assert 0 < limit < 20
+
+    statuses = [reset_request(client, "agent@example.org").status_code for _ in range(10)]
+    statuses += [
+        reset_request(client, "Agent@Example.org", REMOTE_ADDR=f"10.0.3.{number}").status_code
+        for number in range(10)
+    ]
+
+    assert OutboundMessage.objects.filter(template="accounts/password_reset").count() == limit
+    assert statuses == [302] * limit + [429] * (20 - limit)
+    refused = reset_request(client, "agent@example.org")
+    assert "Too many password reset requests" in refused.content.decode()
+    assert 0 < int(refused["Retry-After"]) <= settings.PASSWORD_RESET_THROTTLE_WINDOW_SECONDS
+
+    time_machine.shift(timedelta(seconds=settings.PASSWORD_RESET_THROTTLE_WINDOW_SECONDS))
+    assert reset_request(client, "agent@example.org").status_code == 302
+    assert OutboundMessage.objects.filter(template="accounts/password_reset").count() == limit + 1
+
+
+def test_reset_requests_from_one_address_are_limited(client, settings, time_machine):
+    time_machine.move_to(T0, tick=False)
+    address_limit = settings.PASSWORD_RESET_THROTTLE_LIMIT * 4
+    for number in range(address_limit + 5):
+        UserFactory.create(email=f"person-{number}@example.org")
+        reset_request(client, f"person-{number}@example.org", REMOTE_ADDR="10.0.0.7")
+    assert OutboundMessage.objects.count() == address_limit
+
+    assert reset_request(client, "person-0@example.org", REMOTE_ADDR="10.0.0.8").status_code == 302
+    assert OutboundMessage.objects.count() == address_limit + 1
+
+
+def test_a_limited_reset_request_looks_the_same_whether_or_not_the_account_exists(
+    client, settings, time_machine
+):
+    time_machine.move_to(T0, tick=False)
+    UserFactory.create(email="agent@example.org")
+
+    def answers(email: str, address: str) -> list[tuple[int, str, str]]:
+        seen = []
+        for _ in range(settings.PASSWORD_RESET_THROTTLE_LIMIT + 2):
+            response = reset_request(client, email, REMOTE_ADDR=address)
+            page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
+            seen.append((response.status_code, response.get("Location", ""), page.replace(email, "EMAIL")))
+        return seen
+
+    assert answers("agent@example.org", "10.0.0.7") == answers("nobody@example.org", "10.0.0.8")
+    assert OutboundMessage.objects.count() == settings.PASSWORD_RESET_THROTTLE_LIMIT
+
+
+def test_an_invalid_reset_request_is_not_counted(client, settings, time_machine):
+    time_machine.move_to(T0, tick=False)
+    UserFactory.create(email="agent@example.org")
+    for _ in range(settings.PASSWORD_RESET_THROTTLE_LIMIT * 4 + 1):
+        assert reset_request(client, "not an email").status_code == 200
+    assert reset_request(client, "agent@example.org").status_code == 302
+    assert OutboundMessage.objects.count() == 1
+
+
+def test_refusals_are_in_spanish_on_the_spanish_pages(client, settings, time_machine):
+    time_machine.move_to(T0, tick=False)
+    for _ in range(settings.LOGIN_THROTTLE_LIMIT + 1):
+        response = client.post("/es/accounts/login/", {"username": "ana@example.org", "password": "wrong"})
+    assert response.status_code == 429
+    assert "Demasiados intentos de inicio de sesión. Espere 15 minutos" in response.content.decode()
+
+    for _ in range(settings.PASSWORD_RESET_THROTTLE_LIMIT + 1):
+        response = client.post("/es/accounts/password-reset/", {"email": "ana@example.org"})
+    assert response.status_code == 429
+    assert "Demasiadas solicitudes para restablecer la contraseña" in response.content.decode()
+    assert "espere 60 minutos" in response.content.decode()
+
+
+def test_the_wait_is_rounded_up_to_whole_minutes(client, settings, time_machine):
+    time_machine.move_to(T0 + timedelta(minutes=14, seconds=10), tick=False)  # 40 seconds left
+    for _ in range(settings.LOGIN_THROTTLE_LIMIT + 1):
+        response = sign_in(client, "ana@example.org", "wrong-password-here")
+    assert response["Retry-After"] == "40"
+    assert "Wait 1 minute, then try again." in response.content.decode()
 
 
 # --- Invitations ------------------------------------------------------------------------------------------

@@ -11,8 +11,6 @@ from kynect.core import sweeper
 from kynect.core.models import RateLimitBucket
 from kynect.core.ratelimit import (
     delete_expired_rate_limits,
-    rate_limit_count,
-    rate_limit_exceeded,
     rate_limit_hit,
     rate_limit_key,
     rate_limit_reset,
@@ -54,7 +52,6 @@ def test_window_rolls_over() -> None:
         assert fresh.allowed
         assert fresh.count == 1
         assert fresh.retry_after_seconds == 60
-        assert rate_limit_count(key=key, window_seconds=60) == 1
 
     assert RateLimitBucket.objects.filter(key=key).count() == 2
 
@@ -78,28 +75,6 @@ def test_keys_are_limited_separately() -> None:
         rate_limit_hit(key=first, limit=1, window_seconds=60)
         assert not rate_limit_hit(key=first, limit=1, window_seconds=60).allowed
         assert rate_limit_hit(key=second, limit=1, window_seconds=60).allowed
-
-
-def test_exceeded_reports_without_recording() -> None:
-    key = rate_limit_key("login", "maria@example.org")
-
-    with time_machine.travel(START, tick=False):
-        before = rate_limit_exceeded(key=key, limit=2, window_seconds=60)
-        assert before.allowed
-        assert before.count == 0
-        assert before.retry_after_seconds == 45
-        assert not RateLimitBucket.objects.exists()
-
-        rate_limit_hit(key=key, limit=2, window_seconds=60)
-        assert rate_limit_exceeded(key=key, limit=2, window_seconds=60).allowed
-        rate_limit_hit(key=key, limit=2, window_seconds=60)
-
-        for _ in range(3):
-            after = rate_limit_exceeded(key=key, limit=2, window_seconds=60)
-            assert not after.allowed
-            assert after.count == 2
-
-    assert RateLimitBucket.objects.get(key=key).count == 2
 
 
 def test_key_hides_the_limited_value() -> None:
