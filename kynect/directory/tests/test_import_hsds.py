@@ -278,12 +278,18 @@ def test_an_updated_row_is_written_and_counted(tmp_path):
     assert hsds.Service.objects.filter(name="Food Pantry Plus").count() == 1
 
 
-def test_report_has_header_and_rows_in_the_current_folder_by_default(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    call_command("import_hsds", str(MIXED_ROWS), stdout=io.StringIO(), stderr=io.StringIO())
+def test_report_goes_under_var_by_default_not_into_the_current_folder(tmp_path, monkeypatch, settings):
+    settings.BASE_DIR = tmp_path / "project"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    out = io.StringIO()
+    call_command("import_hsds", str(MIXED_ROWS), stdout=out, stderr=io.StringIO())
 
-    reports = list(tmp_path.glob("import-report-*.csv"))
+    assert list(elsewhere.iterdir()) == []
+    reports = list((tmp_path / "project" / "var" / "import-reports").glob("import-report-*.csv"))
     assert len(reports) == 1
+    assert f"report: {reports[0]}" in out.getvalue()
     with reports[0].open(newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     assert tuple(rows[0]) == REPORT_COLUMNS
@@ -333,3 +339,13 @@ def test_bad_input_is_a_command_error_and_writes_nothing(tmp_path, case):
     assert case.split()[-1] in str(raised.value) or path.name in str(raised.value)
     assert _row_counts() == before
     assert not report.exists()
+
+
+def test_report_in_a_folder_that_does_not_exist_is_a_command_error_and_writes_nothing(tmp_path):
+    before = _row_counts()
+
+    with pytest.raises(CommandError) as raised:
+        _run(MIXED_ROWS, tmp_path / "no-such-folder" / "report.csv")
+
+    assert "no-such-folder" in str(raised.value)
+    assert _row_counts() == before
