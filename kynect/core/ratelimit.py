@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,6 +32,11 @@ def _window_start(now: datetime, window_seconds: int) -> datetime:
     return datetime.fromtimestamp(epoch - epoch % window_seconds, tz=now.tzinfo)
 
 
+def _seconds_left(now: datetime, start: datetime, window_seconds: int) -> int:
+    """Whole seconds until the window ends, rounded up: waiting that long always reaches the next one."""
+    return max(math.ceil((start + timedelta(seconds=window_seconds) - now).total_seconds()), 1)
+
+
 def rate_limit_count(*, key: str, window_seconds: int) -> int:
     now = clock.now()
     total = RateLimitBucket.objects.filter(
@@ -43,10 +49,8 @@ def rate_limit_exceeded(*, key: str, limit: int, window_seconds: int) -> RateLim
     """Whether `key` has already used its `limit` in the current window (records nothing)."""
     now = clock.now()
     count = rate_limit_count(key=key, window_seconds=window_seconds)
-    retry_after = int(
-        (_window_start(now, window_seconds) + timedelta(seconds=window_seconds) - now).total_seconds()
-    )
-    return RateLimitResult(allowed=count < limit, count=count, retry_after_seconds=max(retry_after, 1))
+    retry_after = _seconds_left(now, _window_start(now, window_seconds), window_seconds)
+    return RateLimitResult(allowed=count < limit, count=count, retry_after_seconds=retry_after)
 
 
 def rate_limit_hit(*, key: str, limit: int, window_seconds: int) -> RateLimitResult:
@@ -61,8 +65,8 @@ def rate_limit_hit(*, key: str, limit: int, window_seconds: int) -> RateLimitRes
         )
         RateLimitBucket.objects.filter(pk=bucket.pk).update(count=F("count") + 1)
         count = RateLimitBucket.objects.values_list("count", flat=True).get(pk=bucket.pk)
-    retry_after = int((start + timedelta(seconds=window_seconds) - now).total_seconds())
-    return RateLimitResult(allowed=count <= limit, count=count, retry_after_seconds=max(retry_after, 1))
+    retry_after = _seconds_left(now, start, window_seconds)
+    return RateLimitResult(allowed=count <= limit, count=count, retry_after_seconds=retry_after)
 
 
 def rate_limit_reset(*, key: str) -> None:
