@@ -3,7 +3,9 @@
 Serves the project's WSGI application with gunicorn on 127.0.0.1 (DJANGO_ENV=demo, DEBUG off, one
 sync worker: one request at a time, so the figures are latencies, not throughput) against a database,
 and sends distinct searches one after another, each on a new connection, 25 results a page, of three
-kinds equally mixed and shuffled:
+kinds equally mixed and shuffled. Like a partner system, it sends an API token (made for the run with
+no rate limit, revoked at the end): without one, a client address gets HSDS_API_LIMIT_PER_CLIENT
+requests a minute, far fewer than the benchmark sends.
 
 - keyword: `GET /api/hsds/services?search=…`
 - place: `GET /api/hsds/service_at_locations?postcode=…&proximity=…` (nearest first)
@@ -73,11 +75,11 @@ def make_paths(count: int, seed: int) -> list[tuple[str, str]]:
     return paths
 
 
-def wait_ready(port: int, timeout: float = 60) -> None:
+def wait_ready(port: int, token: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            status, _body = fetch(port, "/api/hsds/")
+            status, _body = fetch(port, "/api/hsds/", token)
             if status == 200:
                 return
         except OSError:
@@ -86,22 +88,22 @@ def wait_ready(port: int, timeout: float = 60) -> None:
         time.sleep(0.3)
 
 
-def fetch(port: int, path: str) -> tuple[int, bytes]:
+def fetch(port: int, path: str, token: str) -> tuple[int, bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
-        connection.request("GET", path)
+        connection.request("GET", path, headers={"Authorization": f"Bearer {token}"})
         response = connection.getresponse()
         return response.status, response.read()
     finally:
         connection.close()
 
 
-def measure(port: int, paths: list[tuple[str, str]]) -> dict[str, list[tuple[float, int]]]:
+def measure(port: int, token: str, paths: list[tuple[str, str]]) -> dict[str, list[tuple[float, int]]]:
     """(seconds, total_items) per kind; a non-200 answer counts as total -1."""
     results: dict[str, list[tuple[float, int]]] = {kind: [] for kind in KINDS}
     for kind, path in paths:
         started = time.perf_counter()
-        status, body = fetch(port, path)
+        status, body = fetch(port, path, token)
         elapsed = time.perf_counter() - started
         total = json.loads(body)["total_items"] if status == 200 else -1
         results[kind].append((elapsed, total))
@@ -145,11 +147,17 @@ def main() -> None:
         django_setup(database)
         from django.db import connection, connections
 
+        from kynect.accounts.models import ApiScope
+        from kynect.accounts.tokens import api_token_create, api_token_revoke
         from kynect.directory.models import SearchEntry
 
         engine = "PostgreSQL" if connection.vendor == "postgresql" else "SQLite"
         entries = SearchEntry.every.count()
         paths = make_paths(options.warmup + options.requests, options.query_seed)
+        api_token, token = api_token_create(
+            client="bench/hsds_api.py", scopes=[ApiScope.HSDS_READ], rate_limited=False
+        )
+        stack.callback(api_token_revoke, prefix=api_token.prefix)
         connections.close_all()
 
         port = free_port()
@@ -174,10 +182,10 @@ def main() -> None:
         ]
         server = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603
         try:
-            wait_ready(port)
-            measure(port, paths[: options.warmup])
+            wait_ready(port, token)
+            measure(port, token, paths[: options.warmup])
             load_before = loadavg()
-            results = measure(port, paths[options.warmup :])
+            results = measure(port, token, paths[options.warmup :])
             load_after = loadavg()
         finally:
             server.terminate()
@@ -186,7 +194,7 @@ def main() -> None:
     print(f"\nHSDS API searches over HTTP, {engine}, {entries:,} search entries")
     print(
         "  gunicorn config.wsgi:application on 127.0.0.1, DJANGO_ENV=demo, DJANGO_DEBUG=false, one sync "
-        f"worker; one request at a time, a new connection each; per_page={PER_PAGE}"
+        f"worker; one request at a time, a new connection each, with an API token; per_page={PER_PAGE}"
     )
     print(
         f"  {options.requests:,} distinct requests after {options.warmup:,} of warm-up;"

@@ -333,6 +333,14 @@ DIRECTORY_SHARE_CLIENT_WINDOW_SECONDS = env_int("DIRECTORY_SHARE_CLIENT_WINDOW_S
 DIRECTORY_SHARE_LIMIT_PER_RECIPIENT = env_int("DIRECTORY_SHARE_LIMIT_PER_RECIPIENT", 3)
 DIRECTORY_SHARE_RECIPIENT_WINDOW_SECONDS = env_int("DIRECTORY_SHARE_RECIPIENT_WINDOW_SECONDS", 24 * 3600)
 
+# --- Directory: the HSDS API ----------------------------------------------------------------------
+
+# Requests to /api/hsds/ per window: from one client address without a token, and per API token (a
+# token made with --no-rate-limit has no limit).
+HSDS_API_LIMIT_PER_CLIENT = env_int("HSDS_API_LIMIT_PER_CLIENT", 120)
+HSDS_API_LIMIT_PER_TOKEN = env_int("HSDS_API_LIMIT_PER_TOKEN", 1200)
+HSDS_API_WINDOW_SECONDS = env_int("HSDS_API_WINDOW_SECONDS", 60)
+
 # --- kynect On Demand: help requests --------------------------------------------------------------
 
 # Service hours per weekday in ONDEMAND_SERVICE_HOURS_TIME_ZONE: "mon=08:00-20:00,...,sun=closed". A

@@ -4,6 +4,10 @@ A router lists `token_auth(scope=...)`: `Authorization: Bearer <token>` first, t
 header that On Demand clients used before tokens existed. A bad or revoked token is 401 and a client
 token without the scope is 403, each with a JSON `detail`. `request.auth` is the token, and
 `request.user` is the token's user, or anonymous for a client token, whatever cookies came along.
+
+A public API, which anyone may call without a token, reads an optional bearer token with
+`api_token_optional` and counts each call with `api_rate_limit_hit`: against the token when one came,
+else against the client address.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from ninja.security import APIKeyHeader, HttpBearer
 
 from kynect.accounts.models import ApiToken
 from kynect.accounts.tokens import api_token_allows, api_token_authenticate
+from kynect.core.audit import client_ip
+from kynect.core.ratelimit import RateLimitResult, rate_limit_hit, rate_limit_key
 
 API_KEY_HEADER = "X-API-Key"
 INVALID_DETAIL = "The API token is not valid or has been revoked."
@@ -59,3 +65,30 @@ class ApiKeyAuth(APIKeyHeader):
 def token_auth(*, scope: str) -> list[BearerAuth | ApiKeyAuth]:
     """The `auth` of a router or operation that a token with `scope` (or a user's token) may call."""
     return [BearerAuth(scope=scope), ApiKeyAuth(scope=scope)]
+
+
+def api_token_optional(request: HttpRequest, *, scope: str) -> ApiToken | None:
+    """The bearer token a call to a public API came with, or None without one. A bad token, or a client
+    token without `scope`, raises as `token_auth` does (401, 403): a caller that sends a token means to
+    be known, and must not silently be treated as anonymous."""
+    return BearerAuth(scope=scope)(request)
+
+
+def api_rate_limit_hit(
+    request: HttpRequest,
+    *,
+    api_token: ApiToken | None,
+    name: str,
+    limit_per_client: int,
+    limit_per_token: int,
+    window_seconds: int,
+) -> RateLimitResult | None:
+    """Count one call to the API `name`: against `api_token` when there is one (None for a token made
+    exempt from rate limits), else against the client address."""
+    if api_token is None:
+        key, limit = rate_limit_key(f"{name}-client", client_ip(request) or "unknown"), limit_per_client
+    elif api_token.rate_limited:
+        key, limit = rate_limit_key(f"{name}-token", str(api_token.pk)), limit_per_token
+    else:
+        return None
+    return rate_limit_hit(key=key, limit=limit, window_seconds=window_seconds)

@@ -179,6 +179,10 @@ class ApiScope(models.TextChoices):
     """What a system client's token may do. A user's token has no scopes: it may do what its user may."""
 
     ONDEMAND_INTAKE = "ondemand.intake", _("Submit kynect On Demand help requests")
+    HSDS_READ = (
+        "hsds.read",
+        _("Read the HSDS API with a rate limit of its own, and export the whole directory"),
+    )
 
 
 class ApiToken(BaseModel):

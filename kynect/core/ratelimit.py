@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,6 +32,11 @@ def _window_start(now: datetime, window_seconds: int) -> datetime:
     return datetime.fromtimestamp(epoch - epoch % window_seconds, tz=now.tzinfo)
 
 
+def _seconds_left(now: datetime, start: datetime, window_seconds: int) -> int:
+    """Whole seconds until the window ends, rounded up: waiting that long always reaches the next one."""
+    return max(math.ceil((start + timedelta(seconds=window_seconds) - now).total_seconds()), 1)
+
+
 def rate_limit_hit(*, key: str, limit: int, window_seconds: int) -> RateLimitResult:
     """Count one use of `key`; the result says whether this use is within the limit.
 
@@ -47,8 +53,8 @@ def rate_limit_hit(*, key: str, limit: int, window_seconds: int) -> RateLimitRes
         )
         RateLimitBucket.objects.filter(pk=bucket.pk).update(count=F("count") + 1)
         count = RateLimitBucket.objects.values_list("count", flat=True).get(pk=bucket.pk)
-    retry_after = int((start + timedelta(seconds=window_seconds) - now).total_seconds())
-    return RateLimitResult(allowed=count <= limit, count=count, retry_after_seconds=max(retry_after, 1))
+    retry_after = _seconds_left(now, start, window_seconds)
+    return RateLimitResult(allowed=count <= limit, count=count, retry_after_seconds=retry_after)
 
 
 def rate_limit_reset(*, key: str) -> None:

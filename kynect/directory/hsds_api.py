@@ -5,6 +5,7 @@ See docs/reference/hsds_api.md for parameters, shapes and decisions.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import uuid
@@ -23,25 +24,44 @@ from pydantic import WithJsonSchema
 from kynect.core.geo import UnknownZipCodeError
 from kynect.directory import hsds_serializers as ser
 from kynect.directory import selectors
+from kynect.directory.hsds_api_limits import (
+    FLAT,
+    FULL,
+    FULL_SERVICE,
+    MAX_FULL_PER_PAGE,
+    MAX_FULL_SERVICE_PER_PAGE,
+    MAX_PER_PAGE,
+    Nesting,
+    api_rate_limited,
+    page_size,
+)
 from kynect.directory.models import Organization, Taxonomy, TaxonomyTerm
 
 HSDS_VERSION = "3.0"
 HSDS_PROFILE = "https://openreferral.org/specification/3.0"
-MAX_PER_PAGE = 500
 MAX_SEARCH = 200  # characters; SQLite refuses LIKE patterns past 50,000 bytes
 NDJSON_CHUNK = 200
 ZIP_CODE = r"^[0-9]{5}(?:-[0-9]{4})?$"  # ASCII digits only: other Unicode digits are not ZIP codes
 
 router = Router(tags=["HSDS 3.0"])
+router.add_decorator(api_rate_limited)
 
 M = TypeVar("M", bound=Model)
 Many = Callable[[QuerySet[M]], list[dict[str, Any]]]
 
 PAGE = Query(1, ge=1, description="Page number, from 1.")
-PER_PAGE = Query(50, ge=1, le=MAX_PER_PAGE, description="Results per page (1 to 500).")
+PER_PAGE = Query(
+    50,
+    ge=1,
+    le=MAX_PER_PAGE,
+    description=(
+        f"Results per page (1 to 500). With `full=true` at most {MAX_FULL_PER_PAGE}, and with "
+        f"`full_service=true` at most {MAX_FULL_SERVICE_PER_PAGE}, which are then also the default."
+    ),
+)
 FORMAT = Query(
     None,
-    description="`json` (default) or `ndjson`: every result, one per line, unpaged.",
+    description="`json` (default) or `ndjson`: every result, one per line, unpaged; needs an API token.",
     example="ndjson",
 )
 SEARCH = Query(None, max_length=MAX_SEARCH, description="Case-insensitive text to look for.", example="food")
@@ -124,13 +144,18 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 def _declared(ok: dict[str, Any], *errors: int) -> dict[str, Any]:
-    """openapi_extra for an operation: its 200 answer and the error statuses it can give."""
+    """openapi_extra for an operation: its 200 answer, the error statuses it can give, and the token it
+    may send (every operation answers without one too)."""
     known = {
         400: _json(_ERROR, "Bad input (the detail says which)"),
+        401: _json(_ERROR, "The API token is not valid, or format=ndjson came without one"),
+        403: _json(_ERROR, "The client token does not have the hsds.read scope"),
         404: _json(_ERROR, "No such record"),
         422: _json(_INVALID, "A parameter failed validation"),
+        429: _json(_ERROR, "Too many requests from this client or token; Retry-After says when to try again"),
     }
-    return {"responses": {200: ok, **{status: known[status] for status in errors}}}
+    responses = {status: known[status] for status in (*errors, 401, 403, 429)}
+    return {"responses": {200: ok, **responses}, "security": [{}, {"BearerAuth": []}]}
 
 
 LIST = _declared(
@@ -148,8 +173,9 @@ ONE = _declared(_json(_RECORD, "One record, fully nested"), 404, 422)
 
 
 def _in_order(records: QuerySet[M], ids: list[Any], many: Many[M]) -> list[dict[str, Any]]:
+    """The records of `ids`, in that order; one deleted since its id was read is left out."""
     by_id = {item["id"]: item for item in many(records.filter(pk__in=ids))}
-    return [by_id[str(pk)] for pk in ids]
+    return [by_id[str(pk)] for pk in ids if str(pk) in by_id]
 
 
 def _page(found: selectors.Found[M], *, page: int, per_page: int, many: Many[M]) -> dict[str, Any]:
@@ -171,23 +197,39 @@ def _page(found: selectors.Found[M], *, page: int, per_page: int, many: Many[M])
     }
 
 
-def _ndjson(found: selectors.Found[M], many: Many[M]) -> StreamingHttpResponse:
+def _ndjson(found: selectors.Found[M], many: Many[M], *, chunk: int) -> StreamingHttpResponse:
+    """Every record, read `chunk` at a time while the response is sent: the ids come from one cursor
+    (a server-side one on PostgreSQL), so memory stays bounded however large the directory."""
+
     def lines() -> Iterator[str]:
-        ids = list(found.ids)
-        for start in range(0, len(ids), NDJSON_CHUNK):
-            for item in _in_order(found.records, ids[start : start + NDJSON_CHUNK], many):
+        ids = found.ids.iterator(chunk_size=NDJSON_CHUNK)
+        while batch := list(itertools.islice(ids, chunk)):
+            for item in _in_order(found.records, batch, many):
                 yield json.dumps(item, ensure_ascii=False) + "\n"
 
     return StreamingHttpResponse(lines(), content_type="application/x-ndjson")
 
 
 def _listing(
-    found: selectors.Found[M], *, page: int, per_page: int, format: str | None, many: Many[M]
+    request: HttpRequest,
+    found: selectors.Found[M],
+    *,
+    page: int,
+    per_page: int,
+    format: str | None,
+    many: Many[M],
+    nesting: Nesting = FLAT,
 ) -> dict[str, Any] | StreamingHttpResponse:
     if format in (None, "", "json"):
-        return _page(found, page=page, per_page=per_page, many=many)
+        return _page(found, page=page, per_page=page_size(request, per_page, nesting), many=many)
     if format == "ndjson":
-        return _ndjson(found, many)
+        if request.auth is None:  # type: ignore[attr-defined]
+            raise HttpError(
+                401,
+                "format=ndjson exports every record and needs an API token (Authorization: Bearer). "
+                "Without one, read the pages with page and per_page.",
+            )
+        return _ndjson(found, many, chunk=min(NDJSON_CHUNK, nesting.cap))
     raise HttpError(400, "format must be 'json' or 'ndjson'.")
 
 
@@ -259,7 +301,8 @@ def services(
     many = (
         ser.services_full_many if full else ser.services_minimal_many if minimal else ser.services_list_many
     )
-    return _listing(found, page=page, per_page=per_page, format=format, many=many)
+    nesting = FULL if full else FLAT
+    return _listing(request, found, page=page, per_page=per_page, format=format, many=many, nesting=nesting)
 
 
 @router.get("/services/{id}", summary="A fully nested service", url_name="hsds-service", openapi_extra=ONE)
@@ -317,7 +360,8 @@ def service_at_locations(
         proximity=circle,
     )
     many = ser.service_at_locations_full_many if full else ser.service_at_locations_list_many
-    return _listing(found, page=page, per_page=per_page, format=format, many=many)
+    nesting = FULL if full else FLAT
+    return _listing(request, found, page=page, per_page=per_page, format=format, many=many, nesting=nesting)
 
 
 @router.get(
@@ -353,7 +397,8 @@ def organizations(
             return ser.organizations_full_many(chunk, full_service=full_service)
         return ser.organizations_list_many(chunk)
 
-    return _listing(found, page=page, per_page=per_page, format=format, many=many)
+    nesting = (FULL_SERVICE if full_service else FULL) if full else FLAT
+    return _listing(request, found, page=page, per_page=per_page, format=format, many=many, nesting=nesting)
 
 
 @router.get(
@@ -378,7 +423,7 @@ def taxonomies(
     format: str | None = FORMAT,
 ) -> Any:
     found = selectors.taxonomy_list(search=_text(search, "search"))
-    return _listing(found, page=page, per_page=per_page, format=format, many=ser.taxonomies_many)
+    return _listing(request, found, page=page, per_page=per_page, format=format, many=ser.taxonomies_many)
 
 
 @router.get("/taxonomies/{id}", summary="A taxonomy", url_name="hsds-taxonomy", openapi_extra=ONE)
@@ -405,7 +450,7 @@ def taxonomy_terms(
     found = selectors.taxonomy_term_list(
         search=_text(search, "search"), taxonomy_id=taxonomy_id, parent_id=parent_id, top_only=top_only
     )
-    return _listing(found, page=page, per_page=per_page, format=format, many=ser.taxonomy_terms_many)
+    return _listing(request, found, page=page, per_page=per_page, format=format, many=ser.taxonomy_terms_many)
 
 
 @router.get(

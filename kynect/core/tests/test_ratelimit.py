@@ -56,6 +56,15 @@ def test_window_rolls_over() -> None:
     assert RateLimitBucket.objects.filter(key=key).count() == 2
 
 
+def test_retry_after_rounds_up_to_the_end_of_the_window() -> None:
+    """A client that waits Retry-After seconds must find a new window, not the last fraction of this one."""
+    key = rate_limit_key("login", "maria@example.org")
+
+    with time_machine.travel(START + timedelta(seconds=0.4), tick=False):  # 44.6 s before 12:01:00
+        hit = rate_limit_hit(key=key, limit=1, window_seconds=60)
+        assert hit.retry_after_seconds == 45
+
+
 def test_bucket_expires_at_the_end_of_its_window() -> None:
     key = rate_limit_key("sms", "+15025550123")
 

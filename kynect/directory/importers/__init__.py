@@ -6,6 +6,7 @@ import time
 import uuid
 from pathlib import Path
 
+from django.conf import settings
 from django.utils import timezone
 
 from kynect.directory.hours import opening_windows_rebuild
@@ -35,7 +36,13 @@ def services_unlisted() -> set[uuid.UUID]:
 
 
 def default_report_path() -> Path:
-    return Path.cwd() / f"import-report-{timezone.now():%Y%m%d-%H%M%S}.csv"
+    """In the project's git-ignored `var/`, so that imports leave no files in a checkout."""
+    return (
+        Path(settings.BASE_DIR)
+        / "var"
+        / "import-reports"
+        / f"import-report-{timezone.now():%Y%m%d-%H%M%S}.csv"
+    )
 
 
 def hsds_import(
@@ -53,6 +60,11 @@ def hsds_import(
     started = time.monotonic()
     if not path.exists():
         raise ImportInputError(f"{path} does not exist.")
+    if report_path is None:
+        report_path = default_report_path()
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+    elif not report_path.parent.is_dir():
+        raise ImportInputError(f"The report's folder {report_path.parent} does not exist.")
     report = ImportReport(on_problem=on_problem)
     if path.is_dir() or path.suffix.lower() == ".zip":
         rows = datapackage_rows(path=path, report=report)
@@ -66,12 +78,11 @@ def hsds_import(
     if full_feed:
         deactivated = services_deactivate_missing(feed_service_ids=loader.feed_ids["service"], now=loader.now)
     search_index_update(service_ids=touched.services | services_unlisted())
-    final_report_path = report_path or default_report_path()
-    report.write_csv(path=final_report_path)
+    report.write_csv(path=report_path)
     return ImportResult(
         counts=loader.counts,
         problems=report.problems,
         deactivated=deactivated,
         elapsed_seconds=time.monotonic() - started,
-        report_path=final_report_path,
+        report_path=report_path,
     )

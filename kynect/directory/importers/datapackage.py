@@ -84,13 +84,26 @@ def datapackage_rows(*, path: Path, report: ImportReport) -> dict[str, list[Sour
 
 
 def _csv_rows(*, text: str, file: str, package: Path) -> list[SourceRow]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    """The records of one CSV file, each with the line it starts on (the header is line 1). A record
+    whose number of fields differs from the header's is kept with its defect, to be reported and
+    skipped: its values cannot be matched to columns, so loading it would put them in the wrong
+    fields or blank the missing ones."""
+    reader = csv.reader(io.StringIO(text, newline=""))
     rows: list[SourceRow] = []
     try:
-        # Line numbers count records, the header being line 1.
-        for line, record in enumerate(reader, start=2):
-            values = {key: value or "" for key, value in record.items() if isinstance(key, str)}
-            rows.append(SourceRow(file=file, line=str(line), values=values))
+        header = next(reader, [])
+        starts = reader.line_num + 1
+        for record in reader:
+            line, starts = starts, reader.line_num + 1
+            if not record:  # a blank line
+                continue
+            defect = (
+                ""
+                if len(record) == len(header)
+                else f"the row has {len(record)} fields; the header has {len(header)}"
+            )
+            values = dict(zip(header, record, strict=False))
+            rows.append(SourceRow(file=file, line=str(line), values=values, defect=defect))
     except csv.Error as exc:
         raise ImportInputError(f"{file} in {package} is not readable CSV ({exc}).") from exc
     return rows

@@ -65,11 +65,13 @@ ProgressCallback = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class SourceRow:
-    """One incoming record: where it came from and its raw values keyed by HSDS field name."""
+    """One incoming record: where it came from and its raw values keyed by HSDS field name. `defect`
+    says why the reader could not read it as a whole record; such a row is an error and skipped."""
 
     file: str
     line: str
     values: dict[str, Any]
+    defect: str = ""
 
 
 def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
@@ -155,6 +157,14 @@ class RowLoader:
         seen: set[uuid.UUID] = set()
         for row in rows:
             raw_id = row.values.get("id")
+            if row.defect:
+                # Its id still counts as in the feed: a full feed must not retire a service whose row
+                # was only malformed.
+                row_id = parse_uuid(raw_id)
+                if row_id is not None:
+                    self.feed_ids[entity].add(row_id)
+                self._reject(entity, row, row_id, "", row.defect)
+                continue
             if value_is_empty(raw_id):
                 self._reject(entity, row, None, "id", "the id is missing")
                 continue

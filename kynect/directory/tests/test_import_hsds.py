@@ -278,12 +278,18 @@ def test_an_updated_row_is_written_and_counted(tmp_path):
     assert hsds.Service.objects.filter(name="Food Pantry Plus").count() == 1
 
 
-def test_report_has_header_and_rows_in_the_current_folder_by_default(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    call_command("import_hsds", str(MIXED_ROWS), stdout=io.StringIO(), stderr=io.StringIO())
+def test_report_goes_under_var_by_default_not_into_the_current_folder(tmp_path, monkeypatch, settings):
+    settings.BASE_DIR = tmp_path / "project"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    out = io.StringIO()
+    call_command("import_hsds", str(MIXED_ROWS), stdout=out, stderr=io.StringIO())
 
-    reports = list(tmp_path.glob("import-report-*.csv"))
+    assert list(elsewhere.iterdir()) == []
+    reports = list((tmp_path / "project" / "var" / "import-reports").glob("import-report-*.csv"))
     assert len(reports) == 1
+    assert f"report: {reports[0]}" in out.getvalue()
     with reports[0].open(newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     assert tuple(rows[0]) == REPORT_COLUMNS
@@ -333,3 +339,83 @@ def test_bad_input_is_a_command_error_and_writes_nothing(tmp_path, case):
     assert case.split()[-1] in str(raised.value) or path.name in str(raised.value)
     assert _row_counts() == before
     assert not report.exists()
+
+
+def test_report_in_a_folder_that_does_not_exist_is_a_command_error_and_writes_nothing(tmp_path):
+    before = _row_counts()
+
+    with pytest.raises(CommandError) as raised:
+        _run(MIXED_ROWS, tmp_path / "no-such-folder" / "report.csv")
+
+    assert "no-such-folder" in str(raised.value)
+    assert _row_counts() == before
+
+
+def _official_package_copy(tmp_path: Path) -> Path:
+    package = tmp_path / "package"
+    package.mkdir()
+    for file in _official_csv().iterdir():
+        (package / file.name).write_bytes(file.read_bytes())
+    return package
+
+
+def _append_line(path: Path, line: str) -> int:
+    """Append one CSV line; returns its line number."""
+    text = path.read_text(encoding="utf-8-sig").rstrip("\r\n")
+    path.write_text(f"{text}\r\n{line}\r\n", encoding="utf-8")
+    return text.count("\n") + 2
+
+
+NEW_SERVICE = "91000000-0000-4000-8000-0000000000aa"
+OFFICIAL_ORGANIZATION = "d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610"
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        ([NEW_SERVICE, OFFICIAL_ORGANIZATION, "", "Short Row Service"], "4 fields; the header has 23"),
+        (
+            [NEW_SERVICE, OFFICIAL_ORGANIZATION, "", "Long Row Service", *[""] * 19, "extra", "more"],
+            "25 fields; the header has 23",
+        ),
+    ],
+    ids=["4 of 23 fields", "2 extra fields"],
+)
+def test_a_row_with_the_wrong_number_of_fields_is_an_error_and_skipped(tmp_path, fields, said):
+    package = _official_package_copy(tmp_path)
+    line = _append_line(package / "services.csv", ",".join(fields))
+    report = tmp_path / "report.csv"
+
+    output = _run(package, report)
+
+    errors = _problems(report, "error", "services.csv")
+    assert [(row_line, field) for row_line, field, _ in errors] == [(str(line), "")]
+    assert said in errors[0][2]
+    assert "row skipped" in errors[0][2]
+    assert not hsds.Service.objects.filter(pk=NEW_SERVICE).exists()
+    assert hsds.Service.objects.count() == 1
+    service_counts = next(row.split() for row in output.splitlines() if row.startswith("service "))
+    assert service_counts[1:] == ["1", "0", "0", "1", "0", "1"]  # created updated unchanged skipped ...
+
+
+def test_a_cut_short_row_of_an_existing_service_overwrites_nothing_even_in_a_full_feed(tmp_path):
+    package = _official_package_copy(tmp_path)
+    hsds_import(path=package, report_path=tmp_path / "1.csv")
+    service = hsds.Service.objects.get()
+    assert service.url
+    assert service.description
+    before = _snapshot()
+    services = package / "services.csv"
+    header, row = services.read_text(encoding="utf-8-sig").splitlines()[:2]
+    short = ",".join(next(csv.reader([row]))[:4])
+    services.write_text(f"{header}\r\n{short}\r\n", encoding="utf-8")
+
+    result = hsds_import(path=package, report_path=tmp_path / "2.csv", full_feed=True)
+
+    assert result.counts["service"].updated == 0
+    assert result.deactivated == 0
+    assert result.counts["service"].errors == 1
+    assert [(p.file, p.line, p.severity) for p in result.problems if p.file == "services.csv"] == [
+        ("services.csv", "2", "error")
+    ]
+    assert _snapshot() == before

@@ -27,7 +27,10 @@ class Command(BaseCommand):
             "--report",
             type=Path,
             default=None,
-            help="Where to write the CSV problem report (default import-report-<timestamp>.csv).",
+            help=(
+                "Where to write the CSV problem report (default var/import-reports/"
+                "import-report-<timestamp>.csv in the project folder)."
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
