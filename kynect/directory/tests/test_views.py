@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, time
+from html.parser import HTMLParser
 
 import pytest
 import time_machine
@@ -266,6 +267,30 @@ def test_the_search_page_query_count_does_not_grow_with_results(
     with django_assert_max_num_queries(12):
         response = client.get("/search/", {"q": "pantry", "near": "40601", "open": "now"})
     assert response.status_code == 200
+
+
+class Landmarks(HTMLParser):
+    """The search and navigation landmarks of a page, as (role, name) pairs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        role = values.get("role") or ("navigation" if tag == "nav" else "")
+        if role in ("search", "navigation"):
+            self.found.append((role, values.get("aria-label") or ""))
+
+
+@pytest.mark.parametrize("prefix", ["", "/es"])
+def test_each_search_landmark_has_a_name_of_its_own(client: Client, prefix: str) -> None:
+    # The header's search (shown on wide screens) and the page's own search form are both landmarks.
+    landmarks = Landmarks()
+    landmarks.feed(client.get(f"{prefix}/search/", {"q": "pantry"}).content.decode())
+
+    assert [role for role, _name in landmarks.found].count("search") == 2
+    assert len(set(landmarks.found)) == len(landmarks.found), landmarks.found
 
 
 def test_the_empty_search_page_offers_categories_and_situations(client: Client) -> None:
