@@ -54,6 +54,10 @@ LANGUAGE_CHOICES = [
 SORT_CHOICES = [(SortOrder.RELEVANCE.value, _("Best match")), (SortOrder.DISTANCE.value, _("Nearest"))]
 
 
+# The fields in the search form's filter disclosure.
+FILTER_FIELDS = ("category", "radius", "open", "language", "sort")
+
+
 class Select(forms.Select):
     """A USWDS select whose options are written by one template (`components/widgets/select.html`)."""
 
@@ -116,7 +120,9 @@ class SearchForm(forms.Form):
         required=False,
         max_length=200,
         strip=True,
-        widget=forms.SearchInput(attrs={"class": "usa-input", "enterkeyhint": "search"}),
+        # A text input: USWDS draws every `type=search` input as its search component's (floated, short,
+        # no right border). `enterkeyhint` still gives phones a Search key.
+        widget=forms.TextInput(attrs={"class": "usa-input", "enterkeyhint": "search"}),
     )
     category = forms.ChoiceField(
         label=_("Category"), required=False, choices=category_choices, widget=Select()
@@ -171,6 +177,18 @@ class SearchForm(forms.Form):
             data["radius"] = str(DEFAULT_RADIUS)
         super().__init__(data, **kwargs)
         self.now = now
+
+    def filters_applied(self) -> int:
+        """How many filters narrow the results: the closed filter disclosure says so. The sort order
+        only orders them, and the distance counts when it is not the default."""
+        if not self.is_bound or not self.is_valid():
+            return 0
+        data = self.cleaned_data
+        chosen = [data.get("category"), data.get("open"), data.get("language")]
+        return sum(1 for value in chosen if value) + (data.get("radius") not in (None, DEFAULT_RADIUS))
+
+    def filters_have_errors(self) -> bool:
+        return any(name in self.errors for name in FILTER_FIELDS)
 
     def clean_q(self) -> str:
         text: str = self.cleaned_data["q"]

@@ -1,10 +1,26 @@
-// The search page's "Use my location" button: progressive enhancement, hidden without JavaScript or
-// geolocation. It fills the hidden lat/lon fields and submits the form; typing a place clears them.
+// The search page's enhancements; the page works without them.
+// - The filter disclosure, closed in the HTML so that a phone shows the results first, opens on a
+//   desktop-wide screen, which has room for both; on a narrower one it closes again when the search is
+//   sent, since htmx replaces only the results below it.
+// - The "Use my location" button, hidden without JavaScript or geolocation, fills the hidden lat/lon
+//   fields and submits the form; typing a place clears them.
 (function () {
   "use strict";
   var form = document.getElementById("search-form");
   if (!form) {
     return;
+  }
+  var filters = document.getElementById("search-filters");
+  var wide = window.matchMedia("(min-width: 64em)");
+  if (filters) {
+    if (wide.matches) {
+      filters.open = true;
+    }
+    form.addEventListener("submit", function () {
+      if (!wide.matches) {
+        filters.open = false;
+      }
+    });
   }
   var button = form.querySelector("[data-locate]");
   var status = document.getElementById("locate-status");

@@ -81,21 +81,29 @@ class CheckedPage:
         self.check()
         return response
 
-    def check(self) -> None:
-        """Run axe-core on the current page and fail on any violation."""
+    def violations(self) -> list[str]:
+        """axe-core's violations on the current page, one line each; the page counts as checked."""
         self.page.wait_for_load_state("load")
         if not self.page.evaluate("() => typeof window.axe !== 'undefined'"):
             self.page.evaluate(self.axe_source)
         results = self.page.evaluate(
             "async () => await window.axe.run(document, {resultTypes: ['violations']})"
         )
-        violations = [
+        self.checked.add(self.page.url)
+        return [
             f"{violation['id']} ({violation['impact']}): {violation['help']} — "
             + "; ".join(node["target"][0] if node["target"] else "?" for node in violation["nodes"][:5])
             for violation in results["violations"]
         ]
-        self.checked.add(self.page.url)
+
+    def check(self) -> None:
+        """Run axe-core on the current page and fail on any violation."""
+        violations = self.violations()
         assert not violations, f"axe-core violations on {self.page.url}:\n" + "\n".join(violations)
+
+    def scroll_width(self) -> int:
+        """How wide the page is drawn, in CSS pixels: wider than the viewport means sideways scrolling."""
+        return int(self.page.evaluate("() => document.documentElement.scrollWidth"))
 
     def fits_width(self) -> bool:
         """No horizontal scrolling at the current viewport width."""

@@ -69,12 +69,19 @@ LABELS = {
     },
 }
 WORDS = {
-    "": {"open_now": "Open now", "count": "1 result", "today": "Open 24 hours", "partner": "KY Partner"},
+    "": {
+        "open_now": "Open now",
+        "count": "1 result",
+        "today": "Open 24 hours",
+        "partner": "KY Partner",
+        "filters": "Filters and sort order (1 filter applied)",
+    },
     "/es": {
         "open_now": "Abierto ahora",
         "count": "1 resultado",
         "today": "Abierto las 24 horas",
         "partner": "Socio de KY",
+        "filters": "Filtros y orden (1 filtro aplicado)",
     },
 }
 
@@ -88,6 +95,7 @@ def _search_on_a_phone(site: CheckedPage, language: str) -> Any:
     form = page.locator("#search-form")
     form.get_by_label(labels["keyword"]).fill("food pantry")
     form.get_by_label(labels["near"]).fill("40601")
+    form.locator("#search-filters > summary").click()
     form.get_by_label(labels["open"], exact=True).select_option("now")
     page.locator("#search-form button[type=submit]").click()
     return page
@@ -103,6 +111,9 @@ def test_a_resident_finds_a_food_pantry_open_now_near_40601(
     # htmx swaps the results in place and puts the search in the address bar.
     page.locator("#results-heading").get_by_text(words["count"], exact=False).wait_for()
     assert "q=food%20pantry" in page.url or "q=food+pantry" in page.url
+    # On the phone the filters close again so that the results follow the search, and say what applies.
+    assert not page.locator("#search-filters").evaluate("(details) => details.open")
+    assert page.locator("#search-filters-label").inner_text() == words["filters"]
     site.check()
     assert site.fits_width(), "horizontal scrolling at 320px on the results"
     results = page.locator(".kynect-listing")
@@ -136,6 +147,48 @@ def test_a_resident_finds_a_food_pantry_open_now_near_40601(
     assert page.locator(".kynect-hours tbody tr").count() == 7
 
 
+# The smallest phone screen in use: 320 by 568 CSS pixels.
+PHONE = {"width": 320, "height": 568}
+KEYWORD_BOX = """() => {
+    const input = document.getElementById("id_q");
+    const style = getComputedStyle(input);
+    const box = input.getBoundingClientRect();
+    return {
+        left: box.left,
+        right: box.right,
+        borders: ["top", "right", "bottom", "left"].map(
+            (side) => style.getPropertyValue(`border-${side}-style`) === "solid"
+                && parseFloat(style.getPropertyValue(`border-${side}-width`)) >= 1
+        ),
+    };
+}"""
+
+
+@pytest.mark.parametrize("language", ["", "/es"])
+def test_on_a_phone_the_results_come_first_and_the_keyword_field_fits(
+    site: CheckedPage, directory: dict, language: str
+) -> None:
+    page = site.page
+    page.set_viewport_size(PHONE)
+    site.visit(f"{language}/search/?q=food+pantry&near=40601")
+
+    first = page.locator(".kynect-listing").first.bounding_box()
+    assert first is not None
+    assert first["y"] < PHONE["height"], f"the first result starts at {first['y']} px, below the first screen"
+    keyword = page.evaluate(KEYWORD_BOX)
+    assert 0 <= keyword["left"] < keyword["right"] <= PHONE["width"], keyword
+    assert all(keyword["borders"]), f"the keyword field lacks part of its border: {keyword}"
+    assert site.fits_width()
+
+    # The filters wait in their disclosure, closed, until the summary is tapped.
+    open_field = page.locator("#search-form").get_by_label(LABELS[language]["open"], exact=True)
+    assert not open_field.is_visible()
+    page.locator("#search-filters > summary").click()
+    assert open_field.is_visible()
+    site.check()
+    assert site.fits_width()
+
+
 def test_the_search_works_without_javascript(
     browser: Any, live_server: Any, axe_source: str, directory: dict
 ) -> None:
@@ -147,6 +200,8 @@ def test_the_search_works_without_javascript(
         # The "use my location" and "print" buttons need JavaScript, so they stay hidden.
         assert not page.locator("[data-locate]").is_visible()
         page.locator("#search-form").get_by_label("Keyword").fill("pantry")
+        # The filters wait in a disclosure that the browser opens by itself.
+        page.locator("#search-filters > summary").click()
         page.locator("#search-form").get_by_label("Open", exact=True).select_option("")
         page.locator("#search-form button[type=submit]").click()
         page.wait_for_load_state("load")

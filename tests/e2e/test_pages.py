@@ -1,4 +1,5 @@
-"""Every page of the foundation, in English and Spanish, passes axe-core and fits 320 px."""
+"""Inviting a colleague in the browser, and the invitation page in Spanish at 320 px. Every public page's
+axe-core and width checks, in both languages and widths, are in `test_every_page`."""
 
 from __future__ import annotations
 
@@ -13,40 +14,6 @@ from kynect.accounts.tests.factories import TEST_PASSWORD, MembershipFactory
 from tests.e2e.conftest import CheckedPage
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-PUBLIC_PAGES = [
-    "/help/",
-    "/health-coverage/",
-    "/search/?situation=pregnant",
-    "/search/?category=computer-skills",
-    "/search/?q=food+pantry",
-    "/accounts/login/",
-    "/accounts/password-reset/",
-    "/accounts/password-reset/sent/",
-    "/accounts/reset/bad/link/",
-    "/accounts/invitations/not-a-real-token/",
-]
-
-
-@pytest.mark.parametrize("language", ["", "/es"])
-@pytest.mark.parametrize("path", PUBLIC_PAGES)
-def test_public_page(site: CheckedPage, path: str, language: str) -> None:
-    site.page.set_viewport_size({"width": 320, "height": 800})
-    response = site.visit(language + path)
-    assert response.status in {200, 400}
-    if response.status == 400:  # a bad link's page says why; the browser logs the status
-        site.expected_console_errors.append("status of 400")
-    assert site.page.get_attribute("html", "lang") == ("es" if language else "en")
-    assert site.page.locator("h1").count() == 1
-    assert site.fits_width(), f"horizontal scrolling at 320px on {path}"
-
-
-@pytest.mark.parametrize("language", ["", "/es"])
-def test_not_found_page(site: CheckedPage, language: str) -> None:
-    site.expected_console_errors.append("status of 404")
-    response = site.visit(f"{language}/no-such-page/")
-    assert response.status == 404
-    assert site.page.locator("h1").count() == 1
 
 
 def sign_in(site: CheckedPage, email: str) -> None:

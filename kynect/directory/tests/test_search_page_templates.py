@@ -102,7 +102,7 @@ def test_a_card_follows_the_page_language_and_heading_level() -> None:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("q", ['type="search"', 'class="usa-input"', 'enterkeyhint="search"', 'maxlength="200"']),
+        ("q", ['type="text"', 'class="usa-input"', 'enterkeyhint="search"', 'maxlength="200"']),
         (
             "near",
             ['type="text"', 'class="usa-input"', 'autocomplete="postal-code"', 'inputmode="text"'],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, time
+from html.parser import HTMLParser
 
 import pytest
 import time_machine
@@ -252,6 +253,8 @@ def test_htmx_gets_only_the_results_and_the_response_varies_on_it(client: Client
     assert "<html" not in html
     assert html.lstrip().startswith('<div id="search-status"')
     assert 'hx-swap-oob="true"' in html
+    # The form stays on the page: the filter disclosure's summary is brought up to date beside the results.
+    assert '<span id="search-filters-label" hx-swap-oob="true">Filters and sort order</span>' in html
     assert 'id="search-results"' in html
     assert "HX-Request" in response["Vary"]
 
@@ -266,6 +269,81 @@ def test_the_search_page_query_count_does_not_grow_with_results(
     with django_assert_max_num_queries(12):
         response = client.get("/search/", {"q": "pantry", "near": "40601", "open": "now"})
     assert response.status_code == 200
+
+
+class Landmarks(HTMLParser):
+    """The search and navigation landmarks of a page, as (role, name) pairs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        role = values.get("role") or ("navigation" if tag == "nav" else "")
+        if role in ("search", "navigation"):
+            self.found.append((role, values.get("aria-label") or ""))
+
+
+@pytest.mark.parametrize("prefix", ["", "/es"])
+def test_each_search_landmark_has_a_name_of_its_own(client: Client, prefix: str) -> None:
+    # The header's search (shown on wide screens) and the page's own search form are both landmarks.
+    landmarks = Landmarks()
+    landmarks.feed(client.get(f"{prefix}/search/", {"q": "pantry"}).content.decode())
+
+    assert [role for role, _name in landmarks.found].count("search") == 2
+    assert len(set(landmarks.found)) == len(landmarks.found), landmarks.found
+
+
+def filters_of(html: str) -> re.Match[str]:
+    """The search form's filter disclosure: whether it is open, its summary, and what it holds."""
+    form = html[html.index('id="search-form"') : html.index("</form>", html.index('id="search-form"'))]
+    found = re.search(
+        r'<details class="kynect-search__filters" id="search-filters"( open)?>\s*'
+        r'<summary class="usa-accordion__button"><span id="search-filters-label">(.*?)</span></summary>'
+        r"(.*?)</details>",
+        form,
+        re.DOTALL,
+    )
+    assert found is not None, form
+    return found
+
+
+def test_the_filters_sit_in_a_closed_disclosure_after_the_keyword_and_place(
+    client: Client, pantries: dict
+) -> None:
+    html = client.get("/search/", {"q": "pantry", "near": "40601"}).content.decode()
+
+    filters = filters_of(html)
+    assert filters.group(1) is None  # closed: on a phone the count and the results come first
+    assert filters.group(2) == "Filters and sort order"
+    for name in ("category", "radius", "open", "language", "sort"):
+        assert f'name="{name}"' in filters.group(3), name
+    ahead = html[html.index('id="search-form"') : html.index('id="search-filters"')]
+    for name in ("q", "near"):
+        assert f'name="{name}"' in ahead, name
+    submit = html.index('type="submit"', html.index('id="search-form"'))
+    assert html.index('id="search-filters"') < submit < html.index('id="search-results"')
+
+
+def test_the_closed_filters_say_how_many_are_applied(client: Client, pantries: dict) -> None:
+    english = client.get(
+        "/search/",
+        {"q": "pantry", "near": "40601", "radius": "50", "open": "now", "sort": "relevance"},
+    ).content.decode()
+    spanish = client.get("/es/search/", {"category": "food-pantries", "radius": "25"}).content.decode()
+
+    assert filters_of(english).group(1) is None
+    assert filters_of(english).group(2) == "Filters and sort order (2 filters applied)"
+    assert filters_of(spanish).group(2) == "Filtros y orden (1 filtro aplicado)"
+
+
+def test_the_filters_open_to_show_an_error_in_one_of_them(client: Client) -> None:
+    on_a_filter = client.get("/search/", {"near": "40601", "radius": "7"}).content.decode()
+    elsewhere = client.get("/search/", {"near": "99999"}).content.decode()
+
+    assert filters_of(on_a_filter).group(1) == " open"
+    assert filters_of(elsewhere).group(1) is None
 
 
 def test_the_empty_search_page_offers_categories_and_situations(client: Client) -> None:
