@@ -551,3 +551,44 @@ def test_spanish_pages(traveller):
     text = Client().get(spanish).content.decode()
     assert 'lang="es"' in text
     assert "Aceptar" in text
+
+
+def test_a_helper_the_state_administrator_deregisters_cannot_accept_their_offer_nor_see_the_resident(
+    traveller,
+):
+    helper = ready_helper(role=Helper.Role.AGENCY_ADMIN, home=(38.2, -84.87))
+    membership = MembershipFactory.create(
+        user=helper.user, role=Role.AGENCY_ADMIN, organization=helper.organization
+    )
+    next_helper = helper_with_login(home=(37.9, -84.87))
+    request = submit()
+    offer = Offer.objects.get(help_request=request)
+    assert (offer.helper, offer.kind) == (helper, Offer.Kind.GENERAL)
+    state = Client()
+    state.force_login(MembershipFactory.create(role=Role.STATE_ADMIN, organization=None).user)
+    with sending():
+        response = state.post(f"/ondemand/helpers/{membership.pk}/active/")  # no "active": not active
+    assert response.status_code == 302
+    helper.refresh_from_db()
+    assert helper.status == Helper.Status.DEREGISTERED
+    offer.refresh_from_db()
+    assert offer.status == Offer.Status.RESCINDED
+    assert Offer.objects.get(help_request=request, status=Offer.Status.PENDING).helper == next_helper
+
+    client = signed_in(helper)
+    response = client.post(f"/ondemand/referrals/offers/{offer.pk}/accept/", follow=True)
+    assert "You are not registered for kynect On Demand" in response.content.decode()
+    request.refresh_from_db()
+    assert (request.status, request.accepted_helper) == (HelpRequest.Status.PENDING, None)
+    detail = client.get(f"/ondemand/referrals/{request.pk}/")
+    assert detail.status_code == 404
+    assert "Maria Lopez" not in detail.content.decode()
+    assert audits(request) == 0
+    # The offer's link says why too, and its Accept is refused the same way.
+    link = offer_path(helper)
+    assert "You are not registered for kynect On Demand" in Client().get(link).content.decode()
+    refused = Client().post(link + "accept/")
+    assert refused.status_code == 409
+    assert "You are not registered for kynect On Demand" in refused.content.decode()
+    request.refresh_from_db()
+    assert request.accepted_helper is None
