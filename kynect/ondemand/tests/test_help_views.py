@@ -111,6 +111,10 @@ def test_the_status_page_opens_only_with_the_secret_link(client):
     events = AccessEvent.objects.filter(subject_type="ondemand.helprequest", subject_id=str(request.pk))
     assert events.count() == 1
     assert events.get().actor_label == "anonymous"
+    # The audit keeps where the view came from, but not the link's secret: the record is no key.
+    secret = status_path.rstrip("/").rsplit("/", 1)[-1]
+    assert events.get().path == f"/ondemand/help/{request.pk}/[secret]/"
+    assert secret not in events.get().path
 
 
 def test_the_status_page_says_who_will_call_once_accepted(client, registered_kynector: Helper):

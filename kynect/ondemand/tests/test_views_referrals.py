@@ -592,3 +592,14 @@ def test_a_helper_the_state_administrator_deregisters_cannot_accept_their_offer_
     assert "You are not registered for kynect On Demand" in refused.content.decode()
     request.refresh_from_db()
     assert request.accepted_helper is None
+
+
+def test_the_audit_of_customer_details_by_link_keeps_no_secret(traveller):
+    helper = helper_with_login()
+    client = Client()
+    request, path = accepted_by_link(client, helper)
+    assert client.get(path + "details/").status_code == 200
+    secret = path.rstrip("/").rsplit("/", 1)[-1]
+    [event] = AccessEvent.objects.filter(subject_type=AUDIT_SUBJECT, subject_id=str(request.pk))
+    assert secret not in event.path
+    assert event.path == path.replace(secret, "[secret]") + "details/"
