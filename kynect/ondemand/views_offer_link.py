@@ -128,9 +128,10 @@ def offer_link_accept(request: HttpRequest, offer_id: Any, token: str) -> HttpRe
     try:
         offers.offer_accept(offer_id=offer.pk, helper=offer.helper, via=Offer.Via.LINK)
     except offers.OfferClosedError as error:
+        offer = _offer_by_link(offer_id, token)  # as it is now: another tap may have accepted it meanwhile
         if error.code == "accepted" and offer.accepted_via == Offer.Via.LINK:
-            return _to("offer_passcode", offer, token)  # Accept pressed twice
-        return _manage_page(request, _offer_by_link(offer_id, token), token, error=error.message, status=409)
+            return _to("offer_passcode", offer, token)  # Accept pressed twice, or tapped at once
+        return _manage_page(request, offer, token, error=error.message, status=409)
     return _to("offer_passcode", offer, token)
 
 

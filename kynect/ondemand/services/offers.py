@@ -230,8 +230,9 @@ def offer_accept(*, offer_id: Any, helper: Helper, via: str, now: datetime | Non
     actor = {"actor_id": helper.user_id}
     if not HELP_REQUEST.apply(
         "accept", instance=help_request, now=now, values={"accepted_helper": helper}, event=actor
-    ):
+    ):  # another accept landed after the reads above: say what became of both
         help_request.refresh_from_db()
+        offer.refresh_from_db()
         raise _closed_message(offer, help_request, now)
     verify_due_at = (
         now + timedelta(minutes=settings.ONDEMAND_VERIFY_MINUTES) if via == Offer.Via.LINK else None

@@ -606,3 +606,24 @@ def test_accept_refuses_a_helper_who_is_not_registered(traveller, via):
     assert request.status == HelpRequest.Status.PENDING
     assert request.accepted_helper is None
     assert not OutboundMessage.objects.filter(template="ondemand/offer_passcode").exists()
+
+
+def test_an_accept_that_loses_to_the_same_helpers_other_tap_says_it_was_accepted(traveller, monkeypatch):
+    helper = ready_helper()
+    request = submit()
+    [offer] = offers(request)
+    read_both = offer_services._offer_and_request
+
+    def other_tap_lands_after_the_reads(offer_id: Any) -> tuple[Offer, HelpRequest]:
+        # Where a second transaction can read before the first one's update lands, this tap reads the
+        # offer and request as pending and the helper's other tap then accepts.
+        read = read_both(offer_id)
+        monkeypatch.setattr(offer_services, "_offer_and_request", read_both)
+        with sending():
+            offer_services.offer_accept(offer_id=offer_id, helper=helper, via=Offer.Via.LINK)
+        return read
+
+    monkeypatch.setattr(offer_services, "_offer_and_request", other_tap_lands_after_the_reads)
+    with pytest.raises(offer_services.OfferClosedError) as error:
+        offer_services.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.LINK)
+    assert (error.value.code, error.value.message) == ("accepted", "You already accepted this referral.")

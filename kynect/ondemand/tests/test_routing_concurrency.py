@@ -3,6 +3,7 @@ offers for a helper, and a sweeper that dies mid-batch loses and doubles nothing
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,11 +11,13 @@ from unittest import mock
 
 import pytest
 import time_machine
+from django.test import Client
 
 from kynect.accounts.models import Role
 from kynect.accounts.tests.factories import MembershipFactory
 from kynect.core.tests.concurrency import in_threads, postgresql_only
 from kynect.notifications.models import OutboundMessage
+from kynect.notifications.sms import LocmemSmsBackend
 from kynect.ondemand import messages
 from kynect.ondemand.models import Helper, HelpRequest, Offer
 from kynect.ondemand.services import offers as offer_services
@@ -216,3 +219,22 @@ def test_a_helper_deactivated_while_accepting_either_accepted_first_or_is_refuse
             )
         )
         assert rerouted == others  # the next round, a Mass one
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_three_link_accepts_by_the_same_helper_at_once_all_go_to_the_passcode(settings):
+    settings.SITE_URL = "https://kynect.example"
+    helper = ready_helper()
+    with time_machine.travel(OPEN, tick=False):
+        submit()
+        body = next(m.body for m in reversed(LocmemSmsBackend.outbox) if m.to == helper.phone)
+        match = re.search(r"https://kynect\.example(/\S*offer/[0-9a-f-]{36}/[\w-]+/)", body)
+        assert match, body
+        path = match.group(1)
+        responses = in_threads(3, lambda i: Client().post(path + "accept/"))
+    assert [(r.status_code, r.get("Location")) for r in responses] == [(302, path + "passcode/")] * 3, [
+        (r.status_code, r.content.decode()) for r in responses
+    ]
+    assert Offer.objects.get(helper=helper).status == Offer.Status.ACCEPTED
+    assert OutboundMessage.objects.filter(template="ondemand/offer_passcode").count() == 1

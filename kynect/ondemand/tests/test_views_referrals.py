@@ -20,6 +20,7 @@ from kynect.core.models import AccessEvent
 from kynect.notifications.services import sms_opt_out
 from kynect.notifications.sms import LocmemSmsBackend
 from kynect.ondemand.models import CallAttempt, Helper, HelpRequest, Offer
+from kynect.ondemand.services import offers as offer_services
 from kynect.ondemand.services.help_requests import help_request_submit
 from kynect.ondemand.tests.conftest import sending
 from kynect.ondemand.tests.factories import ready_helper
@@ -233,6 +234,41 @@ def test_accept_pressed_twice_goes_to_the_passcode_and_no_texts_means_the_deskto
     assert refused.status_code == 409
     assert "Accept this referral from the Referral Manager on a computer instead." in refused.content.decode()
     assert Offer.objects.get(helper=other).status == Offer.Status.PENDING
+
+
+def test_a_second_tap_that_loses_the_race_to_the_first_goes_to_the_passcode_too(traveller, monkeypatch):
+    helper = helper_with_login()
+    request = submit()
+    path = offer_path(helper)
+    real_accept = offer_services.offer_accept
+
+    def first_tap_wins_meanwhile(**kwargs: Any) -> Offer:
+        # This tap read the offer as pending; the first tap's accept commits before this one's starts.
+        with sending():
+            real_accept(**kwargs)
+        return real_accept(**kwargs)
+
+    monkeypatch.setattr(offer_services, "offer_accept", first_tap_wins_meanwhile)
+    response = Client().post(path + "accept/")
+    assert response.status_code == 302
+    assert response["Location"] == path + "passcode/"
+    request.refresh_from_db()
+    assert request.accepted_helper == helper
+
+
+def test_a_link_tap_after_a_desktop_accept_says_it_was_accepted(traveller):
+    helper = helper_with_login()
+    request = submit()
+    path = offer_path(helper)
+    with sending():
+        signed_in(helper).post(f"/ondemand/referrals/offers/{Offer.objects.get(helper=helper).pk}/accept/")
+    response = Client().post(path + "accept/")
+    text = response.content.decode()
+    assert "You already accepted this referral." in text
+    assert "You accepted this referral." in text
+    assert "closed" not in text.lower()
+    request.refresh_from_db()
+    assert request.accepted_helper == helper
 
 
 def test_customer_details_expire_after_five_minutes_and_resend_opens_them_again(traveller):
