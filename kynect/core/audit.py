@@ -13,6 +13,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from kynect.core import clock
+from kynect.core.logging import mask_link_secrets
 from kynect.core.models import AccessEvent
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def access_event_record(
     if request is not None:
         event.ip_address = client_ip(request)
         event.user_agent = request.META.get("HTTP_USER_AGENT", "")[:255]
-        event.path = request.path[:255]
+        event.path = mask_link_secrets(request.path)[:255]  # the record must not be a key to the page
     event.full_clean()
     event.save()
     return event

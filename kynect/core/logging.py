@@ -1,4 +1,4 @@
-"""A logging filter that masks personal data: emails, phone numbers and passcodes."""
+"""A logging filter that masks personal data: emails, phone numbers, passcodes and link secrets."""
 
 from __future__ import annotations
 
@@ -16,8 +16,13 @@ LINK_SECRET = re.compile(
 )
 
 
+def mask_link_secrets(text: str) -> str:
+    """The text with each secret link's secret written as `[secret]`, its id kept."""
+    return LINK_SECRET.sub(r"\1[secret]", text)
+
+
 def mask_pii(text: str) -> str:
-    text = LINK_SECRET.sub(r"\1[secret]", text)
+    text = mask_link_secrets(text)
     text = EMAIL.sub("[email]", text)
     text = PASSCODE.sub(lambda match: f"{match.group(1)}{match.group(2)}[secret]", text)
     text = PHONE.sub("[phone]", text)

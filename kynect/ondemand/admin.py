@@ -7,7 +7,7 @@ from kynect.accounts.models import User
 from kynect.accounts.selectors import active_memberships
 from kynect.ondemand.models import DoiLicence, Helper
 from kynect.ondemand.selectors import AGENCY_ROLES
-from kynect.ondemand.services.helpers import helper_agency_active_set
+from kynect.ondemand.services.deregistration import helper_agency_active_set
 
 
 @admin.register(DoiLicence)

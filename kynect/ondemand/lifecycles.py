@@ -17,7 +17,7 @@ Offer (the help request's row is locked before its offers):
     pending --accept--> accepted --abandon (passcode not verified by verify_due_at)--> abandoned
     pending --reject--> rejected
     pending --expire (expires_at passed; a miss, for a General offer)--> expired
-    pending --rescind (another helper won, or the request closed)--> rescinded
+    pending --rescind (another helper won, the request closed, or the helper was de-registered)--> rescinded
 
 Helper:
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from kynect.accounts.models import Membership, User
 from kynect.core.audit import audited_read
 from kynect.ondemand.selectors import agency_memberships_managed_by, can_manage_helpers, can_set_agency_active
-from kynect.ondemand.services.helpers import helper_agency_active_set
+from kynect.ondemand.services.deregistration import helper_agency_active_set
 
 PAGE_SIZE = 50
 

@@ -4,6 +4,7 @@ event."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from kynect.core.audit import audited_read, client_ip
@@ -50,6 +52,7 @@ def help_request(request: HttpRequest) -> HttpResponse:
     form = HelpRequestForm(request.POST or None, language=language)
     status = 200
     existing_link = None
+    retry_after = 0
     if request.method == "POST":
         status = 400
         if form.is_valid():
@@ -69,11 +72,19 @@ def help_request(request: HttpRequest) -> HttpResponse:
                 )
             except ValidationError as error:
                 form_errors_add(form, error)
-            except HelpRequestLimitError:
-                status = 429
+            except HelpRequestLimitError as limit:
+                status, retry_after = 429, limit.retry_after_seconds
+                minutes = math.ceil(retry_after / 60)
                 form.add_error(
                     None,
-                    _("Too many requests have come from here. Wait an hour and try again, or call 2-1-1."),
+                    ngettext(
+                        "Too many requests have come from here. Try again in %(count)s minute, or call "
+                        "2-1-1.",
+                        "Too many requests have come from here. Try again in %(count)s minutes, or call "
+                        "2-1-1.",
+                        minutes,
+                    )
+                    % {"count": minutes},
                 )
             except DuplicateHelpRequestError as duplicate:
                 status = 409
@@ -100,8 +111,8 @@ def help_request(request: HttpRequest) -> HttpResponse:
         _help_context(form=form, existing_link=existing_link),
         status=status,
     )
-    if status == 429:
-        response["Retry-After"] = str(settings.ONDEMAND_HELP_REQUEST_CLIENT_WINDOW_SECONDS)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)  # when this client's window ends
     return response
 
 

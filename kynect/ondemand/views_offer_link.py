@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kynect.core import clock
 from kynect.core.ratelimit import rate_limit_hit, rate_limit_key
 from kynect.ondemand.forms_referrals import PasscodeForm
-from kynect.ondemand.models import OFFER_LINK, HelpRequest, Offer
+from kynect.ondemand.models import OFFER_LINK, Helper, HelpRequest, Offer
 from kynect.ondemand.services import offers, verification
 from kynect.ondemand.views_common import secret_page
 from kynect.ondemand.views_desk import (
@@ -61,6 +61,8 @@ def _offer_state(offer: Offer, now: datetime) -> tuple[str, str]:
     passcode is due), "accepted", or "closed" with why."""
     help_request = offer.help_request
     mine = help_request.accepted_helper_id == offer.helper_id
+    if offer.status != Offer.Status.ACCEPTED and offer.helper.status != Helper.Status.REGISTERED:
+        return "closed", str(offers.NOT_REGISTERED)
     if offer.status == Offer.Status.PENDING and offer.expires_at > now:
         if help_request.status == HelpRequest.Status.PENDING:
             return "open", ""
@@ -126,9 +128,10 @@ def offer_link_accept(request: HttpRequest, offer_id: Any, token: str) -> HttpRe
     try:
         offers.offer_accept(offer_id=offer.pk, helper=offer.helper, via=Offer.Via.LINK)
     except offers.OfferClosedError as error:
+        offer = _offer_by_link(offer_id, token)  # as it is now: another tap may have accepted it meanwhile
         if error.code == "accepted" and offer.accepted_via == Offer.Via.LINK:
-            return _to("offer_passcode", offer, token)  # Accept pressed twice
-        return _manage_page(request, _offer_by_link(offer_id, token), token, error=error.message, status=409)
+            return _to("offer_passcode", offer, token)  # Accept pressed twice, or tapped at once
+        return _manage_page(request, offer, token, error=error.message, status=409)
     return _to("offer_passcode", offer, token)
 
 

@@ -127,7 +127,8 @@ def test_an_agent_registers_in_three_steps_at_320px(site: CheckedPage, lang: str
 def test_an_agency_admin_marks_a_kynector_active_and_a_helper_adds_time_off(
     site: CheckedPage, lang: str
 ) -> None:
-    from kynect.ondemand.services.helpers import helper_agency_active_set, helper_start
+    from kynect.ondemand.services.deregistration import helper_agency_active_set
+    from kynect.ondemand.services.helpers import helper_start
     from kynect.ondemand.tests.conftest import register
 
     prefix = "" if lang == "en" else "/es"

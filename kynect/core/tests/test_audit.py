@@ -15,6 +15,7 @@ from django.test import Client, RequestFactory
 
 from kynect.accounts.tests.factories import UserFactory
 from kynect.core.audit import access_event_record, audited_read, client_ip
+from kynect.core.logging import mask_pii
 from kynect.core.models import AccessEvent, AppendOnlyError
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +63,30 @@ def test_records_actor_subject_action_and_request_details(rf: RequestFactory) ->
     assert stored.user_agent == "Mozilla/5.0 (Test)"
     assert stored.path == "/es/referrals/42/"
     assert stored.occurred_at == WHEN
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/ondemand/help/{id}/{secret}/",
+        "/es/ondemand/help/{id}/{secret}/cancel/",
+        "/ondemand/offer/{id}/{secret}/details/",
+    ],
+)
+def test_a_link_secret_in_the_path_is_stored_masked_as_the_access_log_masks_it(
+    rf: RequestFactory, path: str
+) -> None:
+    row_id, secret = "0b0c4f4e-3a8e-4b7b-9d39-5c7a9b1d2e3f", "bSTwg3jnyLCc3mi5XXrxfx0vVTeAYW7d9_Uo_3R19KU"
+    request = rf.get(path.format(id=row_id, secret=secret))
+
+    event = access_event_record(
+        actor=None, subject_type="ondemand.helprequest", subject_id="r", request=request
+    )
+
+    stored = AccessEvent.objects.get(pk=event.pk).path
+    assert secret not in stored
+    assert stored == path.format(id=row_id, secret="[secret]")
+    assert stored == mask_pii(request.path)
 
 
 def test_default_action_is_view_and_request_is_optional() -> None:

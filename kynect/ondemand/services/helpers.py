@@ -1,5 +1,5 @@
-"""Writes for kynect On Demand helpers: registration, contact, schedule, availability, time off, leaving,
-and the active flag of kynectors and agency admins.
+"""Writes for kynect On Demand helpers: registration, contact, schedule, availability and time off
+(de-registering, and the active flag of kynectors and agency admins, are `deregistration`'s).
 
 Registration is the helper's lifecycle (`ondemand.lifecycles.HELPER`): agreeing to the terms, then the
 contact and schedule steps register the helper; a de-registered helper who agrees again starts over.
@@ -20,7 +20,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kynect.accounts.models import Membership, User
+from kynect.accounts.models import User
 from kynect.core import clock
 from kynect.core.geo import UnknownZipCodeError, zip_lookup
 from kynect.core.phones import phone_normalize
@@ -43,7 +43,6 @@ from kynect.ondemand.models import (
 )
 from kynect.ondemand.selectors import (
     HELPER_ROLES,
-    can_set_agency_active,
     helper_memberships,
     helper_problems,
     helper_steps,
@@ -361,52 +360,3 @@ def time_off_remove(*, helper: Helper, time_off_id: Any) -> None:
     deleted, _rows = TimeOff.objects.filter(helper=helper, pk=time_off_id).delete()
     if not deleted:
         raise ValidationError(_("This time off was already removed."))
-
-
-# --- Leaving ---------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def helper_deregister(*, helper: Helper, reason: str) -> bool:
-    """registered → deregistered, with the reason. The helper must go through the three steps again.
-
-    Returns False when the helper was not registered (nothing changes).
-    """
-    if reason not in Helper.DeregistrationReason.values:
-        raise ValueError(f"Unknown de-registration reason {reason!r}")
-    return HELPER.apply(
-        "deregister",
-        instance=helper,
-        now=clock.now(),
-        values={"deregistration_reason": reason},
-        event={"reason": reason},
-    )
-
-
-# --- The active flag for kynectors and agency admins ------------------------------------------------
-
-
-@transaction.atomic
-def helper_agency_active_set(*, actor: User, membership: Membership, active: bool) -> Helper:
-    """An agency admin (for their agency) or a state administrator marks a kynector or agency admin
-    active or not for kynect On Demand. Marking a registered helper inactive de-registers them."""
-    if not can_set_agency_active(actor=actor, membership=membership):
-        raise PermissionDenied
-    role = HELPER_ROLES[membership.role]  # type: ignore[index]
-    helper, _created = Helper.objects.select_for_update(of=("self",)).get_or_create(
-        user_id=membership.user_id, defaults={"role": role, "organization": membership.organization}
-    )
-    if helper.role == Helper.Role.AGENT:
-        raise ValidationError(_("This person registered as an insurance agent; agents need no active flag."))
-    now = clock.now()
-    Helper.objects.filter(pk=helper.pk).update(
-        agency_active=active, agency_active_changed_at=now, agency_active_changed_by=actor, updated_at=now
-    )
-    helper.agency_active, helper.agency_active_changed_at, helper.agency_active_changed_by = (
-        active,
-        now,
-        actor,
-    )
-    if not active:
-        helper_deregister(helper=helper, reason=Helper.DeregistrationReason.DEACTIVATED)
-    return helper

@@ -24,24 +24,28 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kynect.core import clock
 from kynect.ondemand import messages, routing
 from kynect.ondemand.lifecycles import HELP_REQUEST, OFFER
 from kynect.ondemand.models import OFFER_LINK, Helper, HelpRequest, Offer
-from kynect.ondemand.services.helpers import helper_deregister, waiting_requests_nudge
+from kynect.ondemand.services.helpers import waiting_requests_nudge
 from kynect.ondemand.services.verification import offer_accept_settle, offer_passcode_send
 
 logger = logging.getLogger(__name__)
 
-MISSES_WARNING = 2
-MISSES_DEREGISTER = 3  # the On Demand FAQ: three consecutive misses de-register a helper
+NOT_REGISTERED = gettext_lazy(
+    "You are not registered for kynect On Demand, so you cannot accept referrals. Register again to get "
+    "referrals."
+)
 
 
 class OfferClosedError(Exception):
-    """The offer can no longer be answered: another helper took the request, it expired, or it closed."""
+    """The offer can no longer be answered: another helper took the request, it expired, it closed, or the
+    helper is no longer registered."""
 
     def __init__(self, message: str, *, code: str) -> None:
         super().__init__(message)
@@ -201,7 +205,9 @@ def offer_accept(*, offer_id: Any, helper: Helper, via: str, now: datetime | Non
     From the desktop Referral Manager the accept is complete (misses reset, the requester told who
     will call). From a link, the helper must then enter a passcode sent by text message within
     ONDEMAND_VERIFY_MINUTES; `offer_passcode_send` is called here. Raises OfferClosedError when the
-    offer can no longer be accepted, PermissionDenied when it is not this helper's.
+    offer can no longer be accepted or the helper is not registered (de-registration rescinds their
+    offers, but one routed at that same moment may still be pending), PermissionDenied when it is not
+    this helper's.
     """
     now = now or clock.now()
     offer, help_request = _offer_and_request(offer_id)
@@ -209,6 +215,8 @@ def offer_accept(*, offer_id: Any, helper: Helper, via: str, now: datetime | Non
         raise PermissionDenied
     if via not in Offer.Via.values:
         raise ValueError(via)
+    if offer.helper.status != Helper.Status.REGISTERED:
+        raise OfferClosedError(str(NOT_REGISTERED), code="not_registered")
     if via == Offer.Via.LINK and not messages.helper_can_get_texts(helper=offer.helper):
         raise OfferClosedError(
             _(
@@ -222,8 +230,9 @@ def offer_accept(*, offer_id: Any, helper: Helper, via: str, now: datetime | Non
     actor = {"actor_id": helper.user_id}
     if not HELP_REQUEST.apply(
         "accept", instance=help_request, now=now, values={"accepted_helper": helper}, event=actor
-    ):
+    ):  # another accept landed after the reads above: say what became of both
         help_request.refresh_from_db()
+        offer.refresh_from_db()
         raise _closed_message(offer, help_request, now)
     verify_due_at = (
         now + timedelta(minutes=settings.ONDEMAND_VERIFY_MINUTES) if via == Offer.Via.LINK else None
@@ -270,22 +279,3 @@ def offer_reject(*, offer_id: Any, helper: Helper, now: datetime | None = None) 
     help_request_route_locked(help_request=help_request, now=now)
     waiting_requests_nudge(now=now)
     return offer
-
-
-# --- Misses ----------------------------------------------------------------------------------------------
-
-
-def helper_miss(*, helper_id: Any, now: datetime) -> None:
-    """A missed referral: the helper is set unavailable until they switch back; a warning after the
-    second in a row; the third de-registers them (the On Demand FAQ)."""
-    Helper.objects.filter(pk=helper_id).update(
-        consecutive_misses=F("consecutive_misses") + 1, is_available=False, updated_at=now
-    )
-    helper = Helper.objects.select_related("user").get(pk=helper_id)
-    if helper.consecutive_misses >= MISSES_DEREGISTER:
-        if helper_deregister(helper=helper, reason=Helper.DeregistrationReason.MISSED_REFERRALS):
-            messages.helper_missed_notify(helper=helper, deregistered=True)
-    elif helper.consecutive_misses == MISSES_WARNING:
-        messages.helper_missed_notify(helper=helper, deregistered=False)
-    else:
-        messages.helper_unavailable_notify(helper=helper)

@@ -12,7 +12,7 @@ from kynect.core import clock
 from kynect.interop.doi.roster import Roster, RosterProblem, RosterRow
 from kynect.ondemand.models import DoiLicence, Helper
 from kynect.ondemand.selectors import licence_is_eligible
-from kynect.ondemand.services.helpers import helper_deregister
+from kynect.ondemand.services.deregistration import helper_deregister
 
 
 @dataclass

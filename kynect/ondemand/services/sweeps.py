@@ -15,11 +15,11 @@ from kynect.core.codes import codes_close
 from kynect.ondemand import messages
 from kynect.ondemand.lifecycles import HELP_REQUEST, OFFER
 from kynect.ondemand.models import HelpRequest, Offer, OfferPasscode
+from kynect.ondemand.services.deregistration import helper_miss
 from kynect.ondemand.services.helpers import waiting_requests_nudge
 from kynect.ondemand.services.offers import (
     help_request_lock,
     help_request_route_locked,
-    helper_miss,
     offers_rescind,
 )
 

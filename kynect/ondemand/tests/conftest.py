@@ -13,9 +13,9 @@ from kynect.accounts.tests.factories import MembershipFactory
 from kynect.core.geo import KENTUCKY_COUNTIES
 from kynect.notifications.sms import LocmemSmsBackend
 from kynect.ondemand.models import MINUTES_PER_DAY, Helper, Language, Program
+from kynect.ondemand.services.deregistration import helper_agency_active_set
 from kynect.ondemand.services.helpers import (
     WindowSpec,
-    helper_agency_active_set,
     helper_agree_terms,
     helper_contact_update,
     helper_schedule_update,

@@ -4,7 +4,7 @@ pages, bad input, duplicates, rate limits, audit, Spanish."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -111,6 +111,10 @@ def test_the_status_page_opens_only_with_the_secret_link(client):
     events = AccessEvent.objects.filter(subject_type="ondemand.helprequest", subject_id=str(request.pk))
     assert events.count() == 1
     assert events.get().actor_label == "anonymous"
+    # The audit keeps where the view came from, but not the link's secret: the record is no key.
+    secret = status_path.rstrip("/").rsplit("/", 1)[-1]
+    assert events.get().path == f"/ondemand/help/{request.pk}/[secret]/"
+    assert secret not in events.get().path
 
 
 def test_the_status_page_says_who_will_call_once_accepted(client, registered_kynector: Helper):
@@ -221,6 +225,17 @@ def test_the_client_rate_limit(client):
     assert "Too many requests" in response.content.decode()
     assert response["Retry-After"]
     assert HelpRequest.objects.count() == 3
+
+
+def test_the_client_rate_limit_says_when_its_window_ends(client):
+    # The window is the clock hour (16:00 to 17:00 UTC): at 16:40 it ends in 20 minutes, not an hour.
+    with time_machine.travel(OPEN + timedelta(minutes=100), tick=False):
+        for n in range(3):
+            assert post(client, phone=f"50255501{n:02d}").status_code == 302
+        response = post(client, phone="5025550199")
+    assert response.status_code == 429
+    assert response["Retry-After"] == str(20 * 60)
+    assert "Try again in 20 minutes, or call 2-1-1." in response.content.decode()
 
 
 def test_in_spanish_everything_is_spanish(client):

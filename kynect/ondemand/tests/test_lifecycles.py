@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from kynect.accounts.models import Role
 from kynect.accounts.tests.factories import MembershipFactory
 from kynect.ondemand.models import Deregistration, Helper, HelpRequest, HelpRequestEvent, Offer
-from kynect.ondemand.services import help_requests, helpers
+from kynect.ondemand.services import deregistration, help_requests
 from kynect.ondemand.services import offers as offer_services
 from kynect.ondemand.tests.conftest import sending
 from kynect.ondemand.tests.factories import ready_helper
@@ -99,9 +99,11 @@ def test_reassignment_is_recorded_with_the_administrator(traveller):
 
 def test_a_deregistration_is_the_helper_lifecycles_record_and_happens_once(traveller):
     helper = ready_helper()
-    assert helpers.helper_deregister(helper=helper, reason=Helper.DeregistrationReason.HELPER_REQUEST)
+    assert deregistration.helper_deregister(helper=helper, reason=Helper.DeregistrationReason.HELPER_REQUEST)
     assert helper.status == Helper.Status.DEREGISTERED  # the instance is updated: no refresh needed
-    assert not helpers.helper_deregister(helper=helper, reason=Helper.DeregistrationReason.HELPER_REQUEST)
+    assert not deregistration.helper_deregister(
+        helper=helper, reason=Helper.DeregistrationReason.HELPER_REQUEST
+    )
     assert list(Deregistration.objects.filter(helper=helper).values_list("reason", flat=True)) == [
         Helper.DeregistrationReason.HELPER_REQUEST
     ]

@@ -25,8 +25,9 @@ from kynect.ondemand.selectors_oversight import (
     requests_by_status,
 )
 from kynect.ondemand.services import offers, sweeps
+from kynect.ondemand.services.deregistration import helper_deregister
 from kynect.ondemand.services.help_requests import help_request_submit
-from kynect.ondemand.services.helpers import helper_availability_set, helper_deregister
+from kynect.ondemand.services.helpers import helper_availability_set
 from kynect.ondemand.tests.conftest import sending
 from kynect.ondemand.tests.factories import ready_helper
 

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from kynect.accounts.models import Role
 from kynect.accounts.tests.factories import MembershipFactory
+from kynect.interop.doi.roster import Roster, RosterRow
 from kynect.notifications.models import OutboundMessage
 from kynect.notifications.services import sms_opt_out
 from kynect.notifications.sms import LocmemSmsBackend
@@ -21,10 +22,12 @@ from kynect.ondemand.models import CallAttempt, Helper, HelpRequest, Offer
 from kynect.ondemand.selectors import help_request_caller
 from kynect.ondemand.services import help_requests, sweeps, verification
 from kynect.ondemand.services import offers as offer_services
+from kynect.ondemand.services.deregistration import helper_agency_active_set, helper_deregister
 from kynect.ondemand.services.help_requests import help_request_cancel, help_request_submit
 from kynect.ondemand.services.helpers import helper_availability_set
+from kynect.ondemand.services.roster import licence_roster_import
 from kynect.ondemand.tests.conftest import sending
-from kynect.ondemand.tests.factories import ready_helper
+from kynect.ondemand.tests.factories import DoiLicenceFactory, ready_helper
 
 pytestmark = pytest.mark.django_db
 
@@ -487,3 +490,140 @@ def test_helpers_freed_when_another_accepts_are_offered_waiting_requests_at_once
     assert waiting.route_at == OPEN  # the other Mass helper is free: routed on the next turn
     sweep(traveller)
     assert [offer.helper for offer in offers(waiting)] == [mass[1].helper]
+
+
+# --- De-registration ------------------------------------------------------------------------------------
+
+
+def _deregister_by_the_helper(helper: Helper, traveller) -> None:
+    assert helper_deregister(helper=helper, reason=Helper.DeregistrationReason.HELPER_REQUEST)
+
+
+def _deregister_by_an_agency_admin(helper: Helper, traveller) -> None:
+    admin = MembershipFactory.create(role=Role.AGENCY_ADMIN, organization=helper.organization)
+    membership = MembershipFactory.create(
+        user=helper.user, role=Role.KYNECTOR, organization=helper.organization
+    )
+    helper_agency_active_set(actor=admin.user, membership=membership, active=False)
+
+
+def _deregister_by_the_state(helper: Helper, traveller) -> None:
+    state = MembershipFactory.create(role=Role.STATE_ADMIN, organization=None)
+    membership = MembershipFactory.create(
+        user=helper.user, role=Role.KYNECTOR, organization=helper.organization
+    )
+    helper_agency_active_set(actor=state.user, membership=membership, active=False)
+
+
+def _deregister_by_the_roster(helper: Helper, traveller) -> None:
+    licence = DoiLicenceFactory.create(email=helper.user.email)
+    Helper.objects.filter(pk=helper.pk).update(role=Helper.Role.AGENT, licence=licence)
+    row = RosterRow(
+        line=2,
+        npn=licence.npn,
+        licence_number=licence.licence_number,
+        first_name=licence.first_name,
+        last_name=licence.last_name,
+        email=licence.email,
+        phone=licence.phone,
+        status="inactive",
+        lines_of_authority=("Health",),
+        expires_on=licence.expires_on,
+        certification_completed_on=licence.certification_completed_on,
+    )
+    assert licence_roster_import(roster=Roster(rows=[row], problems=[])).deregistered == 1
+
+
+def _deregister_by_a_third_miss(helper: Helper, traveller) -> None:
+    """The helper's earlier link accept is never verified: the third miss, while the offer is pending."""
+    [accepted] = Offer.objects.filter(helper=helper, status=Offer.Status.ACCEPTED)
+    Helper.objects.filter(pk=helper.pk).update(consecutive_misses=2)
+    sweep(traveller, 10)
+    accepted.refresh_from_db()
+    assert accepted.status == Offer.Status.ABANDONED
+
+
+@pytest.mark.parametrize(
+    "deregister",
+    [
+        _deregister_by_the_helper,
+        _deregister_by_an_agency_admin,
+        _deregister_by_the_state,
+        _deregister_by_the_roster,
+        _deregister_by_a_third_miss,
+    ],
+)
+def test_deregistration_by_any_cause_rescinds_the_pending_offer_and_routes_its_request_again(
+    traveller, deregister
+):
+    helper = ready_helper(home=(38.2, -84.87))
+    if deregister is _deregister_by_a_third_miss:
+        earlier = submit(phone="(502) 555-0170")
+        with sending():
+            offer_services.offer_accept(offer_id=offers(earlier)[0].pk, helper=helper, via=Offer.Via.LINK)
+        traveller.shift(timedelta(minutes=1))
+    request = submit()
+    [offer] = offers(request)
+    assert offer.helper == helper
+    others = [ready_helper(home=(37.9 - i / 10, -84.87)) for i in range(4)]
+
+    with sending():
+        deregister(helper, traveller)
+
+    helper.refresh_from_db()
+    offer.refresh_from_db()
+    request.refresh_from_db()
+    assert helper.status == Helper.Status.DEREGISTERED
+    assert offer.status == Offer.Status.RESCINDED
+    assert request.status == HelpRequest.Status.PENDING
+    # Routed again at once, to other helpers: the request does not wait for the offer's 15 minutes.
+    pending = offers(request, status=Offer.Status.PENDING)
+    assert pending
+    assert {o.helper for o in pending} <= set(others)
+    with pytest.raises(offer_services.OfferClosedError) as error:
+        offer_services.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.DESKTOP)
+    assert error.value.code == "not_registered"
+
+
+@pytest.mark.parametrize("via", [Offer.Via.DESKTOP, Offer.Via.LINK])
+def test_accept_refuses_a_helper_who_is_not_registered(traveller, via):
+    helper = ready_helper()
+    request = submit()
+    [offer] = offers(request)
+    # De-registered by a write this offer's routing did not see: the offer is still pending.
+    Helper.objects.filter(pk=helper.pk).update(
+        status=Helper.Status.DEREGISTERED,
+        deregistered_at=OPEN,
+        deregistration_reason=Helper.DeregistrationReason.ADMINISTRATOR,
+        is_available=False,
+    )
+    helper.refresh_from_db()
+    with pytest.raises(offer_services.OfferClosedError) as error:
+        offer_services.offer_accept(offer_id=offer.pk, helper=helper, via=via)
+    assert error.value.code == "not_registered"
+    assert "not registered" in error.value.message
+    request.refresh_from_db()
+    assert request.status == HelpRequest.Status.PENDING
+    assert request.accepted_helper is None
+    assert not OutboundMessage.objects.filter(template="ondemand/offer_passcode").exists()
+
+
+def test_an_accept_that_loses_to_the_same_helpers_other_tap_says_it_was_accepted(traveller, monkeypatch):
+    helper = ready_helper()
+    request = submit()
+    [offer] = offers(request)
+    read_both = offer_services._offer_and_request
+
+    def other_tap_lands_after_the_reads(offer_id: Any) -> tuple[Offer, HelpRequest]:
+        # Where a second transaction can read before the first one's update lands, this tap reads the
+        # offer and request as pending and the helper's other tap then accepts.
+        read = read_both(offer_id)
+        monkeypatch.setattr(offer_services, "_offer_and_request", read_both)
+        with sending():
+            offer_services.offer_accept(offer_id=offer_id, helper=helper, via=Offer.Via.LINK)
+        return read
+
+    monkeypatch.setattr(offer_services, "_offer_and_request", other_tap_lands_after_the_reads)
+    with pytest.raises(offer_services.OfferClosedError) as error:
+        offer_services.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.LINK)
+    assert (error.value.code, error.value.message) == ("accepted", "You already accepted this referral.")

@@ -3,6 +3,7 @@ offers for a helper, and a sweeper that dies mid-batch loses and doubles nothing
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,13 +11,18 @@ from unittest import mock
 
 import pytest
 import time_machine
+from django.test import Client
 
+from kynect.accounts.models import Role
+from kynect.accounts.tests.factories import MembershipFactory
 from kynect.core.tests.concurrency import in_threads, postgresql_only
 from kynect.notifications.models import OutboundMessage
+from kynect.notifications.sms import LocmemSmsBackend
 from kynect.ondemand import messages
 from kynect.ondemand.models import Helper, HelpRequest, Offer
 from kynect.ondemand.services import offers as offer_services
 from kynect.ondemand.services import sweeps
+from kynect.ondemand.services.deregistration import helper_agency_active_set
 from kynect.ondemand.services.help_requests import help_request_submit
 from kynect.ondemand.tests.factories import ready_helper
 
@@ -172,3 +178,63 @@ def test_a_sweeper_killed_mid_batch_and_restarted_loses_and_doubles_nothing():
     assert Offer.objects.filter(kind=Offer.Kind.MASS).values("help_request").distinct().count() == (
         HelpRequest.objects.filter(rounds=2).count()
     )
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_helper_deactivated_while_accepting_either_accepted_first_or_is_refused():
+    helper = ready_helper(home=(38.2, -84.87))
+    others = {ready_helper(home=(37.9 - i / 10, -84.87)).pk for i in range(3)}
+    admin = MembershipFactory.create(role=Role.AGENCY_ADMIN, organization=helper.organization)
+    membership = MembershipFactory.create(
+        user=helper.user, role=Role.KYNECTOR, organization=helper.organization
+    )
+    with time_machine.travel(OPEN, tick=False):
+        request = submit()
+        offer = Offer.objects.get(help_request=request)
+        assert offer.helper == helper
+
+        def work(i: int) -> Any:
+            if i == 0:
+                return helper_agency_active_set(actor=admin.user, membership=membership, active=False)
+            return offer_services.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.DESKTOP)
+
+        deactivated, accepted = in_threads(2, work)
+    assert isinstance(deactivated, Helper), deactivated
+    helper.refresh_from_db()
+    offer.refresh_from_db()
+    request.refresh_from_db()
+    assert helper.status == Helper.Status.DEREGISTERED
+    if isinstance(accepted, Offer):  # the accept came first; the de-registration then found no offer
+        assert offer.status == Offer.Status.ACCEPTED
+        assert (request.status, request.accepted_helper_id) == (HelpRequest.Status.IN_PROGRESS, helper.pk)
+    else:
+        assert isinstance(accepted, offer_services.OfferClosedError), accepted
+        assert accepted.code == "not_registered"
+        assert offer.status == Offer.Status.RESCINDED
+        assert request.status == HelpRequest.Status.PENDING
+        rerouted = set(
+            Offer.objects.filter(help_request=request, status=Offer.Status.PENDING).values_list(
+                "helper_id", flat=True
+            )
+        )
+        assert rerouted == others  # the next round, a Mass one
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_three_link_accepts_by_the_same_helper_at_once_all_go_to_the_passcode(settings):
+    settings.SITE_URL = "https://kynect.example"
+    helper = ready_helper()
+    with time_machine.travel(OPEN, tick=False):
+        submit()
+        body = next(m.body for m in reversed(LocmemSmsBackend.outbox) if m.to == helper.phone)
+        match = re.search(r"https://kynect\.example(/\S*offer/[0-9a-f-]{36}/[\w-]+/)", body)
+        assert match, body
+        path = match.group(1)
+        responses = in_threads(3, lambda i: Client().post(path + "accept/"))
+    assert [(r.status_code, r.get("Location")) for r in responses] == [(302, path + "passcode/")] * 3, [
+        (r.status_code, r.content.decode()) for r in responses
+    ]
+    assert Offer.objects.get(helper=helper).status == Offer.Status.ACCEPTED
+    assert OutboundMessage.objects.filter(template="ondemand/offer_passcode").count() == 1

@@ -22,13 +22,12 @@ from kynect.ondemand.models import (
     MobileVerification,
     ScheduleWindow,
 )
+from kynect.ondemand.services.deregistration import helper_agency_active_set, helper_deregister
 from kynect.ondemand.services.helpers import (
     WindowSpec,
-    helper_agency_active_set,
     helper_agree_terms,
     helper_availability_set,
     helper_contact_update,
-    helper_deregister,
     helper_schedule_update,
     helper_start,
     time_off_add,

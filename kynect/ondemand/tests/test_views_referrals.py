@@ -21,6 +21,7 @@ from kynect.core.tests.digits import ARABIC_INDIC, written_in
 from kynect.notifications.services import sms_opt_out
 from kynect.notifications.sms import LocmemSmsBackend
 from kynect.ondemand.models import CallAttempt, Helper, HelpRequest, Offer
+from kynect.ondemand.services import offers as offer_services
 from kynect.ondemand.services.help_requests import help_request_submit
 from kynect.ondemand.tests.conftest import sending
 from kynect.ondemand.tests.factories import ready_helper
@@ -234,6 +235,41 @@ def test_accept_pressed_twice_goes_to_the_passcode_and_no_texts_means_the_deskto
     assert refused.status_code == 409
     assert "Accept this referral from the Referral Manager on a computer instead." in refused.content.decode()
     assert Offer.objects.get(helper=other).status == Offer.Status.PENDING
+
+
+def test_a_second_tap_that_loses_the_race_to_the_first_goes_to_the_passcode_too(traveller, monkeypatch):
+    helper = helper_with_login()
+    request = submit()
+    path = offer_path(helper)
+    real_accept = offer_services.offer_accept
+
+    def first_tap_wins_meanwhile(**kwargs: Any) -> Offer:
+        # This tap read the offer as pending; the first tap's accept commits before this one's starts.
+        with sending():
+            real_accept(**kwargs)
+        return real_accept(**kwargs)
+
+    monkeypatch.setattr(offer_services, "offer_accept", first_tap_wins_meanwhile)
+    response = Client().post(path + "accept/")
+    assert response.status_code == 302
+    assert response["Location"] == path + "passcode/"
+    request.refresh_from_db()
+    assert request.accepted_helper == helper
+
+
+def test_a_link_tap_after_a_desktop_accept_says_it_was_accepted(traveller):
+    helper = helper_with_login()
+    request = submit()
+    path = offer_path(helper)
+    with sending():
+        signed_in(helper).post(f"/ondemand/referrals/offers/{Offer.objects.get(helper=helper).pk}/accept/")
+    response = Client().post(path + "accept/")
+    text = response.content.decode()
+    assert "You already accepted this referral." in text
+    assert "You accepted this referral." in text
+    assert "closed" not in text.lower()
+    request.refresh_from_db()
+    assert request.accepted_helper == helper
 
 
 def test_customer_details_expire_after_five_minutes_and_resend_opens_them_again(traveller):
@@ -563,3 +599,55 @@ def test_spanish_pages(traveller):
     text = Client().get(spanish).content.decode()
     assert 'lang="es"' in text
     assert "Aceptar" in text
+
+
+def test_a_helper_the_state_administrator_deregisters_cannot_accept_their_offer_nor_see_the_resident(
+    traveller,
+):
+    helper = ready_helper(role=Helper.Role.AGENCY_ADMIN, home=(38.2, -84.87))
+    membership = MembershipFactory.create(
+        user=helper.user, role=Role.AGENCY_ADMIN, organization=helper.organization
+    )
+    next_helper = helper_with_login(home=(37.9, -84.87))
+    request = submit()
+    offer = Offer.objects.get(help_request=request)
+    assert (offer.helper, offer.kind) == (helper, Offer.Kind.GENERAL)
+    state = Client()
+    state.force_login(MembershipFactory.create(role=Role.STATE_ADMIN, organization=None).user)
+    with sending():
+        response = state.post(f"/ondemand/helpers/{membership.pk}/active/")  # no "active": not active
+    assert response.status_code == 302
+    helper.refresh_from_db()
+    assert helper.status == Helper.Status.DEREGISTERED
+    offer.refresh_from_db()
+    assert offer.status == Offer.Status.RESCINDED
+    assert Offer.objects.get(help_request=request, status=Offer.Status.PENDING).helper == next_helper
+
+    client = signed_in(helper)
+    response = client.post(f"/ondemand/referrals/offers/{offer.pk}/accept/", follow=True)
+    assert "You are not registered for kynect On Demand" in response.content.decode()
+    request.refresh_from_db()
+    assert (request.status, request.accepted_helper) == (HelpRequest.Status.PENDING, None)
+    detail = client.get(f"/ondemand/referrals/{request.pk}/")
+    assert detail.status_code == 404
+    assert "Maria Lopez" not in detail.content.decode()
+    assert audits(request) == 0
+    # The offer's link says why too, and its Accept is refused the same way.
+    link = offer_path(helper)
+    assert "You are not registered for kynect On Demand" in Client().get(link).content.decode()
+    refused = Client().post(link + "accept/")
+    assert refused.status_code == 409
+    assert "You are not registered for kynect On Demand" in refused.content.decode()
+    request.refresh_from_db()
+    assert request.accepted_helper is None
+
+
+def test_the_audit_of_customer_details_by_link_keeps_no_secret(traveller):
+    helper = helper_with_login()
+    client = Client()
+    request, path = accepted_by_link(client, helper)
+    assert client.get(path + "details/").status_code == 200
+    secret = path.rstrip("/").rsplit("/", 1)[-1]
+    [event] = AccessEvent.objects.filter(subject_type=AUDIT_SUBJECT, subject_id=str(request.pk))
+    assert secret not in event.path
+    assert event.path == path.replace(secret, "[secret]") + "details/"
