@@ -21,7 +21,8 @@ from kynect.directory.search import search_index_update
 from kynect.directory.taxonomy import kynect_taxonomies_load
 from kynect.directory.tests.factories import listed_service
 from kynect.ondemand.models import HelpRequest
-from kynect.ondemand.services.helpers import helper_agency_active_set, helper_start
+from kynect.ondemand.services.deregistration import helper_agency_active_set
+from kynect.ondemand.services.helpers import helper_start
 from kynect.ondemand.tests.conftest import register
 from kynect.ondemand.tests.factories import DoiLicenceFactory
 from tests.e2e.conftest import CheckedPage
