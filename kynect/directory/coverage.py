@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from kynect.core.geo import UnknownZipCodeError, county_lookup, zip_lookup
+from kynect.core.geo import County, UnknownZipCodeError, county_lookup, zip_lookup
 
 STATEWIDE_NAMES = frozenset({"kentucky", "ky", "statewide", "state of kentucky", "all of kentucky"})
 _COUNTY_NAME = re.compile(r"(?P<name>.+?)(?:\s+county)?(?:\s*,\s*(?:ky|kentucky))?")
@@ -23,9 +23,9 @@ STATEWIDE_TAG = "areaky0"
 WHERE_IT_IS_TAG = "areanone0"
 
 
-def _place_tag(key: str) -> str:
+def _county_tag(county: County) -> str:
     # Tags end in a digit so that no stemmer changes them.
-    return f"area{key}0"
+    return "area" + "".join(ch for ch in county.name.lower() if ch.isalnum()) + "0"
 
 
 def _postcode_tag(postcode: str) -> str:
@@ -41,7 +41,7 @@ def area_tag(name: str) -> str | None:
     county = county_lookup(match["name"]) if match else None
     if county is None:
         return None
-    return _place_tag("".join(ch for ch in county.name.lower() if ch.isalnum()))
+    return _county_tag(county)
 
 
 def coverage_tags(*, area_names: Iterable[str], postcodes: Iterable[str]) -> list[str]:
@@ -62,5 +62,5 @@ def covering_tags(postcode: str, *, in_circle: bool) -> tuple[str, ...]:
         county = None
     if county is not None:
         # Only a Kentucky postcode lies in a county or the state that a service area can name.
-        tags += [STATEWIDE_TAG, _place_tag("".join(ch for ch in county.name.lower() if ch.isalnum()))]
+        tags += [STATEWIDE_TAG, _county_tag(county)]
     return tuple(tags)
