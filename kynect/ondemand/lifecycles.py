@@ -18,6 +18,7 @@ Offer (the help request's row is locked before its offers):
     pending --reject--> rejected
     pending --expire (expires_at passed; a miss, for a General offer)--> expired
     pending --rescind (another helper won, the request closed, or the helper was de-registered)--> rescinded
+    accepted --withdraw (the helper was de-registered before entering the passcode)--> rescinded
 
 Helper:
 
@@ -140,6 +141,7 @@ OFFER = Lifecycle(
             sets={"responded_at": None, "remind_at": None, "link_key": ""},
         ),
         Transition("abandon", (_Offer.ACCEPTED,), _Offer.ABANDONED, sets={"counted_miss": True}),
+        Transition("withdraw", (_Offer.ACCEPTED,), _Offer.RESCINDED, sets={"verify_due_at": None}),
     ],
 )
 

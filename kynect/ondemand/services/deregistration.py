@@ -3,7 +3,9 @@ consecutive misses, a licence that no longer qualifies, their agency admin or a 
 them not active, or the helper leaving.
 
 A de-registered helper takes no more referrals: their pending offers are rescinded in the same transaction
-and those requests are routed again at once, to other helpers.
+and those requests are routed again at once, to other helpers. A link accept whose passcode they have not
+entered yet is withdrawn the same way: without the passcode they never saw the resident's details, and a
+de-registered helper must not see them now.
 
 Locking: the help requests of the helper's pending offers are locked before the helper's row is written,
 the order of every offer transition (an accept locks the request, then writes the helper's misses), so a
@@ -22,9 +24,10 @@ from django.utils.translation import gettext as _
 
 from kynect.accounts.models import Membership, User
 from kynect.core import clock
+from kynect.core.codes import codes_close
 from kynect.ondemand import messages
-from kynect.ondemand.lifecycles import HELPER, OFFER
-from kynect.ondemand.models import Helper, HelpRequest, Offer
+from kynect.ondemand.lifecycles import HELP_REQUEST, HELPER, OFFER
+from kynect.ondemand.models import Helper, HelpRequest, Offer, OfferPasscode
 from kynect.ondemand.selectors import HELPER_ROLES, can_set_agency_active
 from kynect.ondemand.services.offers import help_request_lock, help_request_route_locked
 
@@ -32,19 +35,26 @@ MISSES_WARNING = 2
 MISSES_DEREGISTER = 3  # the On Demand FAQ: three consecutive misses de-register a helper
 
 
+def _unverified_accept() -> Q:
+    """A link accept still waiting for its passcode (a desktop accept needs none)."""
+    return Q(status=Offer.Status.ACCEPTED, accepted_via=Offer.Via.LINK, verified_at__isnull=True)
+
+
 def _offered_requests_lock(offers_to: Q) -> list[HelpRequest]:
-    """The help requests with a pending offer to the helper `offers_to` names, locked for the transaction."""
-    request_ids = Offer.objects.filter(offers_to, status=Offer.Status.PENDING).values_list(
-        "help_request_id", flat=True
-    )
+    """The help requests with a pending offer, or an accept still waiting for its passcode, to the helper
+    `offers_to` names, locked for the transaction."""
+    request_ids = Offer.objects.filter(
+        offers_to, Q(status=Offer.Status.PENDING) | _unverified_accept()
+    ).values_list("help_request_id", flat=True)
     locked = (help_request_lock(request_id) for request_id in sorted(request_ids))
     return [help_request for help_request in locked if help_request is not None]
 
 
 @transaction.atomic
 def helper_deregister(*, helper: Helper, reason: str, now: datetime | None = None) -> bool:
-    """registered → deregistered, with the reason; the helper's pending offers are rescinded and their
-    requests routed again. The helper must go through the three steps again.
+    """registered → deregistered, with the reason; the helper's pending offers are rescinded, their link
+    accepts not yet verified by passcode withdrawn, and those requests routed again. The helper must go
+    through the three steps again.
 
     Returns False when the helper was not registered (nothing changes).
     """
@@ -61,12 +71,19 @@ def helper_deregister(*, helper: Helper, reason: str, now: datetime | None = Non
     ):
         return False
     for help_request in offered:
-        OFFER.apply_all(
-            "rescind",
-            queryset=Offer.objects.filter(help_request=help_request, helper=helper),
+        theirs = Offer.objects.filter(help_request=help_request, helper=helper)
+        OFFER.apply_all("rescind", queryset=theirs, now=now, event={"help_request": help_request})
+        withdrawn = OFFER.apply_all(
+            "withdraw",
+            queryset=theirs.filter(_unverified_accept()),
             now=now,
             event={"help_request": help_request},
         )
+        if withdrawn:
+            codes_close(owned=OfferPasscode.objects.filter(offer__in=theirs), now=now)
+            HELP_REQUEST.apply(
+                "return", instance=help_request, now=now, where=Q(accepted_helper_id=helper.pk)
+            )
         help_request_route_locked(help_request=help_request, now=now)
     return True
 

@@ -585,6 +585,56 @@ def test_deregistration_by_any_cause_rescinds_the_pending_offer_and_routes_its_r
     assert error.value.code == "not_registered"
 
 
+def test_deregistration_withdraws_a_link_accept_still_waiting_for_its_passcode(traveller):
+    helper = ready_helper(home=(38.2, -84.87))
+    request = submit()
+    [offer] = offers(request)
+    with sending():
+        offer_services.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.LINK)
+    code = last_passcode()
+    others = [ready_helper(home=(37.9 - i / 10, -84.87)) for i in range(4)]
+
+    with sending():
+        _deregister_by_the_state(helper, traveller)
+
+    offer.refresh_from_db()
+    request.refresh_from_db()
+    helper.refresh_from_db()
+    assert offer.status == Offer.Status.RESCINDED
+    assert offer.verify_due_at is None
+    assert request.status == HelpRequest.Status.PENDING
+    assert request.accepted_helper is None
+    assert helper.consecutive_misses == 0  # withdrawn by the state, not missed by the helper
+    pending = offers(request, status=Offer.Status.PENDING)
+    assert pending
+    assert {o.helper for o in pending} <= set(others)
+    # The passcode the helper was sent no longer opens the resident's details.
+    with pytest.raises(verification.PasscodeError) as closed:
+        verification.offer_passcode_verify(offer_id=offer.pk, code=code)
+    assert closed.value.code == "closed"
+    assert not verification.offer_details_open(offer=offer)
+    transitions = list(offer.events.values_list("transition", flat=True))
+    assert transitions[-1] == "withdraw"
+
+
+def test_deregistration_leaves_a_verified_accept_with_its_helper(traveller):
+    helper = ready_helper()
+    request = submit()
+    [offer] = offers(request)
+    with sending():
+        offer_services.offer_accept(offer_id=offer.pk, helper=helper, via=Offer.Via.LINK)
+    verification.offer_passcode_verify(offer_id=offer.pk, code=last_passcode())
+
+    with sending():
+        _deregister_by_the_helper(helper, traveller)
+
+    offer.refresh_from_db()
+    request.refresh_from_db()
+    assert offer.status == Offer.Status.ACCEPTED
+    assert request.status == HelpRequest.Status.IN_PROGRESS
+    assert request.accepted_helper == helper
+
+
 @pytest.mark.parametrize("via", [Offer.Via.DESKTOP, Offer.Via.LINK])
 def test_accept_refuses_a_helper_who_is_not_registered(traveller, via):
     helper = ready_helper()
