@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.http import HttpRequest
 
 from kynect.accounts.models import ApiToken, Invitation, Membership, Organization, User
+from kynect.core.names import name_validate
 
 
 class MembershipInline(admin.TabularInline):
@@ -12,8 +14,19 @@ class MembershipInline(admin.TabularInline):
     fields = ("organization", "role", "is_active")
 
 
+class UserAdminForm(UserChangeForm):
+    """A person's names are checked in the admin as everywhere else they are typed (`kynect.core.names`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("first_name", "last_name"):
+            if name in self.fields:
+                self.fields[name].validators.append(name_validate)
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    form = UserAdminForm
     ordering = ("email",)
     list_display = ("email", "first_name", "last_name", "is_active", "is_staff")
     search_fields = ("email", "first_name", "last_name")

@@ -20,6 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from kynect.core.names import name_validate
 from kynect.core.phones import phone_normalize
 
 COLUMNS = (
@@ -102,6 +103,11 @@ def _row(line: int, values: dict[str, str]) -> tuple[RosterRow | None, list[Rost
     for field, limit in MAX_LENGTHS.items():
         if len(values[field]) > limit:
             problem(field, f"longer than {limit} characters")
+    for field in ("first_name", "last_name"):
+        try:
+            name_validate(values[field])
+        except ValidationError:
+            problem(field, "has a hidden control or text-direction character")
     npn = values["npn"]
     if npn and not re.fullmatch(r"[0-9]{1,10}", npn):
         problem("npn", "not a National Producer Number (1 to 10 digits)")

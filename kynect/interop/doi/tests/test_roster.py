@@ -54,6 +54,8 @@ def test_health_lines_of_authority(lines, health):
         ("1,DOI-1,Ann,Agent,,,Active,Health,31/12/2027,", "licence_expiry", "not a date"),
         ("1,DOI-1,Ann,Agent,,,Active,Health,,yesterday", "certification_completed_on", "not a date"),
         ("1,DOI-1,,Agent,,,Active,Health,,", "first_name", "missing"),
+        ("1,DOI-1,Ann\x1b[2J,Agent,,,Active,Health,,", "first_name", "hidden control"),
+        ("1,DOI-1,Ann,\u202eAgent,,,Active,Health,,", "last_name", "text-direction character"),
         ("1,DOI-1,Ann,Agent,,,Active", "", "has 7 values, the header 10"),
     ],
 )
