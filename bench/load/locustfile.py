@@ -179,6 +179,7 @@ class TextMessages:
                 continue
             cls.seen.add(name)
             try:
+                written = (SMS_FOLDER / name).stat().st_mtime
                 message = json.loads((SMS_FOLDER / name).read_text())
             except (OSError, ValueError):
                 cls.seen.discard(name)  # still being written: read it next time
@@ -189,16 +190,17 @@ class TextMessages:
             elif "passcode" in message["body"].lower() or "código" in message["body"].lower():
                 code = PASSCODE.search(message["body"])
                 if code:
-                    cls.passcodes.setdefault(message["to"], []).append((time.time(), code.group(1)))
+                    cls.passcodes.setdefault(message["to"], []).append((written, code.group(1)))
 
     @classmethod
     def passcode_after(cls, phone: str, moment: float, wait: float) -> str | None:
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             cls.scan()
-            for received, code in cls.passcodes.get(phone, []):
-                if received >= moment:
-                    return code
+            # The newest one: a helper who accepted earlier offers has had earlier passcodes.
+            codes = sorted(item for item in cls.passcodes.get(phone, []) if item[0] >= moment)
+            if codes:
+                return codes[-1][1]
             gevent.sleep(0.5)
         return None
 
