@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .stamps
 
-.PHONY: run test lint typecheck pytest setup vendor system-packages messages compilemessages clean
+.PHONY: run test lint typecheck pytest setup vendor system-packages messages compilemessages clean load-setup
 
 run: setup
 	DJANGO_ENV=demo $(PY) manage.py migrate --noinput -v0
@@ -48,6 +48,14 @@ $(STAMPS)/vendor: $(STAMPS)/node
 
 system-packages:
 	@bin/ensure-system-packages
+
+# locust, for the cluster's load test (bench/load/), in its own environment: never in $(VENV).
+load-setup: .venv-load/bin/locust
+
+.venv-load/bin/locust: requirements/load.lock
+	@test -x .venv-load/bin/python || $(PYTHON) -m venv .venv-load
+	.venv-load/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/load.lock
+	@touch $@
 
 messages:
 	$(PY) manage.py makemessages -l es --ignore=.venv --ignore=node_modules --ignore=static --ignore=staticfiles --ignore='*/tests/*' --ignore=tests --ignore=docs --ignore=bench

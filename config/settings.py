@@ -277,6 +277,9 @@ EMAIL_BACKEND = os.environ.get(
     if IS_TEST
     else "django.core.mail.backends.console.EmailBackend",
 )
+# Where django.core.mail.backends.filebased.EmailBackend writes messages (the cluster's load test counts
+# them there by their X-Kynect-Message-Id header).
+EMAIL_FILE_PATH = os.environ.get("DJANGO_EMAIL_FILE_PATH", str(BASE_DIR / "var" / "email"))
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "kynect <no-reply@kynect.example>")
 SMS_BACKEND = os.environ.get(
     "SMS_BACKEND",
