@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
@@ -65,7 +66,8 @@ class PiiMaskingFilter(logging.Filter):
 # The fields a record can carry about the work in hand, in the order the text format prints them.
 CONTEXT_FIELDS = ("request_id", "worker", "task_id", "task", "sweep", "job")
 
-_context: ContextVar[Mapping[str, str]] = ContextVar("kynect_log_context", default={})
+_NO_CONTEXT: Mapping[str, str] = MappingProxyType({})
+_context: ContextVar[Mapping[str, str]] = ContextVar("kynect_log_context", default=_NO_CONTEXT)
 
 
 def log_context_start(**fields: str) -> Token[Mapping[str, str]]:
@@ -137,7 +139,8 @@ def _utc_time(record: logging.LogRecord) -> str:
 
 
 class TextFormatter(logging.Formatter):
-    """`2026-12-07T19:03:11.201+00:00 INFO kynect.ondemand.services.offers [request_id=3f2a…] Offer … accepted`."""
+    """`2026-12-07T19:03:11.201+00:00 INFO kynect.ondemand.services.offers [request_id=3f2a…] Offer …`:
+    the time in UTC, the level, the logger, the context fields that are set, and the message."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s %(context_text)s%(message)s")

@@ -73,7 +73,7 @@ def test_new_ids_differ() -> None:
     assert request_id_accept("") != request_id_accept("")
 
 
-def test_records_logged_while_handling_carry_the_id_and_the_response_returns_it(log_entries: LogEntries) -> None:
+def test_records_logged_while_handling_carry_the_id_and_the_response_has_it(log_entries: LogEntries) -> None:
     request = RequestFactory().get("/", headers={"X-Request-ID": "lb-abc0123456"})
 
     response = RequestIdMiddleware(respond_logging)(request)
