@@ -14,6 +14,10 @@ from gunicorn.glogging import Logger
 
 from kynect.core.logging import JsonFormatter, LogContextFilter, PiiMaskingFilter, mask_pii
 
+# Atoms gunicorn writes itself (time, status, sizes, durations, process id) hold no personal data, and a
+# duration such as 0.012345 would otherwise be masked as a code.
+SERVER_ATOMS = frozenset({"t", "s", "b", "B", "T", "D", "M", "L", "p"})
+
 
 def _log_format() -> str:
     """The LOG_FORMAT setting. Gunicorn sets up its logger before it loads the application, so the
@@ -37,7 +41,7 @@ class PiiMaskingLogger(Logger):
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> Any:
         atoms = super().atoms(resp, req, environ, request_time)
         for key, value in atoms.items():
-            if isinstance(value, str):
+            if isinstance(value, str) and key not in SERVER_ATOMS:
                 atoms[key] = mask_pii(value)
         return atoms
 

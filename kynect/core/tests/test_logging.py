@@ -412,7 +412,7 @@ def gunicorn_access(request_id: str, log_format: str, monkeypatch: pytest.Monkey
     monkeypatch.setattr(settings, "LOG_FORMAT", log_format)
     config = Config()
     config.set("accesslog", "-")
-    config.set("access_log_format", '"%(m)s %(U)s" %(s)s request_id=%({x-request-id}o)s')
+    config.set("access_log_format", '"%(m)s %(U)s" %(s)s %(L)ss request_id=%({x-request-id}o)s')
     logger = PiiMaskingLogger(config)
     stream = io.StringIO()
     gunicorn_handlers(logger.access_log, stream)
@@ -432,13 +432,13 @@ def test_the_access_log_in_json_carries_the_request_id(monkeypatch: pytest.Monke
     entry = json.loads(lines[0])
     assert entry["logger"] == "gunicorn.access"
     assert entry["request_id"] == "abcdef0123456789"
-    assert entry["message"].startswith(f'"GET {MASKED_HELP_PATH}" 200')
+    assert entry["message"] == f'"GET {MASKED_HELP_PATH}" 200 0.005000s request_id=abcdef0123456789'
 
 
 def test_the_access_log_in_text_carries_the_request_id(monkeypatch: pytest.MonkeyPatch) -> None:
     lines = gunicorn_access("abcdef0123456789", "text", monkeypatch)
 
-    assert lines == [f'"GET {MASKED_HELP_PATH}" 200 request_id=abcdef0123456789']
+    assert lines == [f'"GET {MASKED_HELP_PATH}" 200 0.005000s request_id=abcdef0123456789']
 
 
 def test_the_gunicorn_error_log_masks_and_formats(monkeypatch: pytest.MonkeyPatch) -> None:
