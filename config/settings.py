@@ -335,10 +335,10 @@ LOGGING: dict[str, Any] = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
-        # Django gives these loggers handlers of its own that print without the masking filter; with
-        # none, their records reach the root handler above like every other record.
+        # Django gives `django` and runserver's `django.server` handlers of their own that print without
+        # the masking filter. Configuring `django` drops them (dictConfig resets a configured logger's
+        # children), so their records reach the root handler above like every other record.
         "django": {"handlers": [], "propagate": True},
-        "django.server": {"handlers": [], "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         # The worker loop starts a task worker each turn; its start and stop lines are noise.
         "django_tasks": {"level": "WARNING"},

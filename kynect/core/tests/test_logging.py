@@ -387,7 +387,7 @@ def test_the_logging_setting_formats_by_log_format(settings: Any) -> None:
     assert settings.LOGGING["formatters"]["json"]["()"] == "kynect.core.logging.JsonFormatter"
     # Django's own handlers would print without the filters; these loggers reach the root handler.
     assert settings.LOGGING["loggers"]["django"] == {"handlers": [], "propagate": True}
-    assert settings.LOGGING["loggers"]["django.server"] == {"handlers": [], "propagate": True}
+    assert logging.getLogger("django").handlers == []
     assert logging.getLogger("django.server").handlers == []
 
 
@@ -459,3 +459,24 @@ def test_the_gunicorn_error_log_masks_and_formats(monkeypatch: pytest.MonkeyPatc
     assert entry["logger"] == "gunicorn.error"
     assert entry["message"] == "Error handling request /x?email=[email]"
     assert "RuntimeError: boom for [email]" in entry["exception"]
+
+
+@pytest.mark.parametrize("logger_name", ["django.server", "django.request", "django.security.csrf"])
+def test_djangos_loggers_reach_the_masking_console_handler(
+    logger_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """runserver's request lines (django.server) had a handler of their own that printed paths unmasked."""
+    [console] = [
+        handler
+        for handler in logging.getLogger().handlers
+        if type(handler) is logging.StreamHandler
+        and any(isinstance(f, PiiMaskingFilter) for f in handler.filters)
+    ]
+    stream = io.StringIO()
+    monkeypatch.setattr(console, "stream", stream)
+
+    logging.getLogger(logger_name).warning('"GET /share/?email=maria@example.org HTTP/1.1" 404 179')
+
+    assert stream.getvalue().endswith(
+        f' WARNING {logger_name} "GET /share/?email=[email] HTTP/1.1" 404 179\n'
+    )
