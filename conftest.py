@@ -14,7 +14,7 @@ from django.utils import translation
 from hypothesis import settings
 
 from kynect.notifications.sms import LocmemSmsBackend
-from tests.log_scan import log_leaks
+from tests.log_scan import Leak, log_leaks
 
 # Tests never assert wall-clock time: a busy machine must not fail a property test.
 settings.register_profile("kynect", deadline=None)
@@ -34,23 +34,29 @@ def _english() -> Iterator[None]:
         yield
 
 
+LOG_LEAKS = pytest.StashKey[list[Leak]]()
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """In the controller (or the only process), scan every process's log file of this run; fail the run
-    and list each leak, or remove the files when there is none."""
+    """In the controller (or the only process), scan every process's log file of this run: a leak fails
+    the run (listed by `pytest_terminal_summary`) and keeps the files; a clean run removes them."""
     if hasattr(session.config, "workerinput"):
         return
     log_dir = Path(django_settings.LOGGING["handlers"]["leak_scan"]["filename"]).parent
     for handler in logging.getLogger().handlers:
         handler.flush()
     leaks = log_leaks(sorted(log_dir.glob("*.log")))
-    if not leaks:
+    session.config.stash[LOG_LEAKS] = leaks
+    if leaks:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    else:
         shutil.rmtree(log_dir, ignore_errors=True)
-        return
-    session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.ensure_newline()
-        reporter.write_sep("=", f"personal data in the logs: {len(leaks)} line(s)", red=True)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    leaks = config.stash.get(LOG_LEAKS, [])
+    if leaks:
+        terminalreporter.section(f"personal data in the logs: {len(leaks)} line(s)", red=True)
         for leak in leaks:
-            reporter.write_line(str(leak))
+            terminalreporter.write_line(str(leak))

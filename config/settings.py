@@ -337,8 +337,9 @@ LOGGING: dict[str, Any] = {
     "loggers": {
         # Django gives `django` and runserver's `django.server` handlers of their own that print without
         # the masking filter. Configuring `django` drops them (dictConfig resets a configured logger's
-        # children), so their records reach the root handler above like every other record.
-        "django": {"handlers": [], "propagate": True},
+        # children), so their records reach the root handler above like every other record. INFO,
+        # whatever DJANGO_LOG_LEVEL says: Django's DEBUG lines print template contexts.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         # The worker loop starts a task worker each turn; its start and stop lines are noise.
         "django_tasks": {"level": "WARNING"},

@@ -270,3 +270,18 @@ def test_an_unknown_log_format_is_refused() -> None:
     result = run_django(LOG_FORMAT="xml")
 
     assert_refused(result, "LOG_FORMAT must be json or text, not 'xml'")
+
+
+def test_debug_level_leaves_djangos_own_debug_lines_out() -> None:
+    code = """
+import logging
+import django
+django.setup()
+logging.getLogger("django.template").debug("Exception while resolving variable 'name' in {'name': 'x'}")
+logging.getLogger("kynect.settings_test").debug("kynect's own debug line")
+"""
+    result = run_django(code, DJANGO_LOG_LEVEL="DEBUG")
+
+    assert result.returncode == 0, result.stderr
+    assert "kynect's own debug line" in result.stderr
+    assert "resolving variable" not in result.stderr

@@ -386,7 +386,7 @@ def test_the_logging_setting_formats_by_log_format(settings: Any) -> None:
     assert handler["filters"] == ["log_context", "mask_pii"]
     assert settings.LOGGING["formatters"]["json"]["()"] == "kynect.core.logging.JsonFormatter"
     # Django's own handlers would print without the filters; these loggers reach the root handler.
-    assert settings.LOGGING["loggers"]["django"] == {"handlers": [], "propagate": True}
+    assert settings.LOGGING["loggers"]["django"] == {"handlers": [], "level": "INFO", "propagate": True}
     assert logging.getLogger("django").handlers == []
     assert logging.getLogger("django.server").handlers == []
 
