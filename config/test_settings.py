@@ -29,10 +29,10 @@ LOGGING["handlers"]["leak_scan"] = {
     "filters": ["log_context", "mask_pii"],
     "formatter": "json",
 }
-# DEBUG: what any logger would write if an operator turned DJANGO_LOG_LEVEL down to DEBUG. Left
-# out: Django's SQL log (it prints query parameters, and only runs with DEBUG on, which production
-# refuses) stays at WARNING above; and the test tools factory_boy and Faker, which production never
-# runs (factory_boy prints the arguments a test gives its factories).
+# DEBUG: what the loggers write when an operator turns DJANGO_LOG_LEVEL down to DEBUG, so Django's own
+# stay at INFO and its SQL log at WARNING, as config.settings keeps them. Also left out: the test tools
+# factory_boy and Faker, which production never runs (factory_boy prints the arguments a test gives its
+# factories).
 LOGGING["root"] = {"handlers": ["console", "leak_scan"], "level": "DEBUG"}
 LOGGING["loggers"]["factory"] = {"level": "INFO"}
 LOGGING["loggers"]["faker"] = {"level": "INFO"}
