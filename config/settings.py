@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -154,6 +155,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "kynect.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -311,16 +313,36 @@ ONDEMAND_MOBILE_CODES_PER_DAY = env_int("ONDEMAND_MOBILE_CODES_PER_DAY", 10)
 
 # --- Logging --------------------------------------------------------------------------------------
 
-LOGGING = {
+# "json" (one JSON object a line, for a log collector) or "text" (readable lines); docs/guides/logging.md.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if IS_PRODUCTION else "text")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
+
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"mask_pii": {"()": "kynect.core.logging.PiiMaskingFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        "log_context": {"()": "kynect.core.logging.LogContextFilter"},
+        "mask_pii": {"()": "kynect.core.logging.PiiMaskingFilter"},
+    },
+    "formatters": {
+        "text": {"()": "kynect.core.logging.TextFormatter"},
+        "json": {"()": "kynect.core.logging.JsonFormatter"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["mask_pii"], "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["log_context", "mask_pii"],
+            "formatter": LOG_FORMAT,
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django gives `django` and runserver's `django.server` handlers of their own that print without
+        # the masking filter. Configuring `django` drops them (dictConfig resets a configured logger's
+        # children), so their records reach the root handler above like every other record. INFO,
+        # whatever DJANGO_LOG_LEVEL says: Django's DEBUG lines print template contexts.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         # The worker loop starts a task worker each turn; its start and stop lines are noise.
         "django_tasks": {"level": "WARNING"},

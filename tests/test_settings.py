@@ -26,6 +26,8 @@ CONTROLLED = (
     "DJANGO_SSL_REDIRECT",
     "DJANGO_SESSION_IDLE_MINUTES",
     "DATABASE_URL",
+    "LOG_FORMAT",
+    "DJANGO_LOG_LEVEL",
 )
 
 GOOD_SECRET = "k" * 20 + "-production-secret-of-more-than-fifty-characters"
@@ -229,3 +231,57 @@ def test_test_environment_uses_immediate_tasks() -> None:
     assert (
         settings_in(DJANGO_ENV="test")["TASKS_BACKEND"] == "django_tasks.backends.immediate.ImmediateBackend"
     )
+
+
+LOG_A_WARNING = """
+import logging
+import django
+django.setup()
+logging.getLogger("kynect.settings_test").warning("Texted %s", "502-555-0123")
+"""
+
+
+def test_production_logs_one_json_object_a_line() -> None:
+    result = run_django(LOG_A_WARNING, **GOOD_PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    entry = json.loads(result.stderr.strip().splitlines()[-1])
+    assert entry["level"] == "WARNING"
+    assert entry["logger"] == "kynect.settings_test"
+    assert entry["message"] == "Texted [phone]"
+    assert entry["request_id"] is None
+
+
+def test_the_demo_logs_readable_text() -> None:
+    result = run_django(LOG_A_WARNING)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1].endswith(" WARNING kynect.settings_test Texted [phone]")
+
+
+def test_log_format_overrides_the_environment_default() -> None:
+    result = run_django(LOG_A_WARNING, **GOOD_PRODUCTION, LOG_FORMAT="text")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1].endswith(" WARNING kynect.settings_test Texted [phone]")
+
+
+def test_an_unknown_log_format_is_refused() -> None:
+    result = run_django(LOG_FORMAT="xml")
+
+    assert_refused(result, "LOG_FORMAT must be json or text, not 'xml'")
+
+
+def test_debug_level_leaves_djangos_own_debug_lines_out() -> None:
+    code = """
+import logging
+import django
+django.setup()
+logging.getLogger("django.template").debug("Exception while resolving variable 'name' in {'name': 'x'}")
+logging.getLogger("kynect.settings_test").debug("kynect's own debug line")
+"""
+    result = run_django(code, DJANGO_LOG_LEVEL="DEBUG")
+
+    assert result.returncode == 0, result.stderr
+    assert "kynect's own debug line" in result.stderr
+    assert "resolving variable" not in result.stderr

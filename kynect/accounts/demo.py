@@ -34,10 +34,12 @@ ORGANIZATIONS = {
 }
 
 DEMO_STATE_ADMIN_EMAIL = "state-admin@example.org"
+DEMO_RESIDENT_EMAIL = "resident@example.org"
+DEMO_RESIDENT_PHONE = "+15025550110"  # fictional: 555-01xx numbers are reserved for fiction
 
 # email, first name, last name, role, organization key (None: no organization)
 USERS = [
-    ("resident@example.org", "Rosa", "Resident", Role.RESIDENT, None),
+    (DEMO_RESIDENT_EMAIL, "Rosa", "Resident", Role.RESIDENT, None),
     ("partner@example.org", "Paul", "Partner", Role.PARTNER_USER, "partner"),
     ("partner-admin@example.org", "Pam", "Partner-Admin", Role.PARTNER_ADMIN, "partner"),
     ("specialist@example.org", "Sam", "Specialist", Role.REFERRAL_SPECIALIST, "united_way"),
@@ -70,6 +72,7 @@ def demo_accounts_seed() -> int:
                 last_name=last_name,
                 is_staff=role == Role.STATE_ADMIN,
                 is_superuser=role == Role.STATE_ADMIN,
+                phone=DEMO_RESIDENT_PHONE if email == DEMO_RESIDENT_EMAIL else "",
             )
             created_users += 1
         Membership.objects.get_or_create(

@@ -39,6 +39,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from kynect.core import clock
+from kynect.core.logging import log_context
 from kynect.core.models import RecurringJob, RecurringJobRun
 
 logger = logging.getLogger(__name__)
@@ -219,10 +220,11 @@ def recurring_run_due(*, now: datetime | None = None, worker_id: str = "") -> in
     A job whose row another worker holds is skipped, not waited for."""
     succeeded = 0
     for name, job in sorted(_jobs.items()):
-        try:
-            succeeded += _run_if_due(job, now=now or clock.now(), worker_id=worker_id)
-        except Exception:
-            logger.exception("Recurring job %s could not be claimed", name)
+        with log_context(job=name):
+            try:
+                succeeded += _run_if_due(job, now=now or clock.now(), worker_id=worker_id)
+            except Exception:
+                logger.exception("Recurring job %s could not be claimed", name)
     return succeeded
 
 

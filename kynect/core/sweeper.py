@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from kynect.core import clock
+from kynect.core.logging import log_context
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +47,10 @@ def sweep_once(*, now: datetime | None = None) -> dict[str, int]:
     """Run every handler once. A failing handler is logged and does not stop the others."""
     results: dict[str, int] = {}
     for name, handler in sorted(_handlers.items()):
-        try:
-            results[name] = handler(now=now or clock.now())
-        except Exception:
-            logger.exception("Sweep handler %s failed", name)
-            results[name] = -1
+        with log_context(sweep=name):
+            try:
+                results[name] = handler(now=now or clock.now())
+            except Exception:
+                logger.exception("Sweep handler %s failed", name)
+                results[name] = -1
     return results

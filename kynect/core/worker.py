@@ -15,6 +15,7 @@ from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Worker
 
 from kynect.core import clock, recurring, sweeper
+from kynect.core.logging import log_context
 from kynect.core.models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,10 @@ class WorkerLoop:
         return swept + periods + self.run_tasks()
 
     def run(self, *, once: bool = False) -> None:
+        with log_context(worker=self.worker_id):
+            self._run(once=once)
+
+    def _run(self, *, once: bool) -> None:
         logger.info(
             "Worker %s started with sweep handlers: %s", self.worker_id, ", ".join(sweeper.handlers())
         )

@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from kynect.core import recurring
+from kynect.core.logging import log_context_current
 from kynect.core.models import RecurringJob, RecurringJobRun, WorkerHeartbeat
 from kynect.core.worker import WorkerLoop
 
@@ -477,3 +478,16 @@ def test_state_administrators_read_jobs_and_runs_in_the_admin_and_change_nothing
     assert client.get(reverse("admin:core_recurringjob_add")).status_code == 403
     assert client.post(reverse("admin:core_recurringjob_delete", args=[name])).status_code == 403
     assert RecurringJob.objects.filter(name=name).exists()
+
+
+@pytest.mark.django_db
+def test_a_job_logs_with_its_name(register_job):
+    seen: list[dict[str, str]] = []
+    name = register_job(lambda *, period, due_at: seen.append(log_context_current()), schedule=FIRST_OF_MONTH)
+    with at(datetime(2026, 11, 20, tzinfo=UTC)):
+        recurring.recurring_jobs_sync()
+    with at(datetime(2026, 12, 1, 7, 30, tzinfo=UTC)):
+        assert recurring.recurring_run_due() == 1
+
+    assert seen == [{"job": name}]
+    assert log_context_current() == {}

@@ -21,6 +21,7 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from kynect.core import sweeper
+from kynect.core.logging import log_context_current
 from kynect.core.models import WorkerHeartbeat
 from kynect.core.worker import HEARTBEAT_EVERY, WorkerLoop
 
@@ -34,6 +35,11 @@ DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 @task()
 def add_numbers(a: int, b: int) -> int:
     return a + b
+
+
+@task()
+def log_context_of_task() -> dict[str, str]:
+    return log_context_current()
 
 
 @pytest.fixture
@@ -162,6 +168,26 @@ def test_turn_sweeps_and_runs_tasks(sweep_probe) -> None:
     result.refresh()
     assert result.status == TaskResultStatus.SUCCESSFUL
     assert result.return_value == 42
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("database_tasks")
+def test_the_worker_logs_with_its_id_and_the_sweep_or_task_in_hand(sweep_probe) -> None:
+    seen = sweep_probe(log_context_current)
+    result = log_context_of_task.enqueue()
+    loop = WorkerLoop(interval=0)
+
+    loop.run(once=True)
+
+    assert seen[0]["worker"] == loop.worker_id
+    assert seen[0]["sweep"].startswith("tests.worker_probe.")
+    result.refresh()
+    assert result.return_value == {
+        "worker": loop.worker_id,
+        "task_id": str(result.id),
+        "task": log_context_of_task.module_path,
+    }
+    assert log_context_current() == {}
 
 
 @pytest.mark.django_db
