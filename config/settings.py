@@ -294,6 +294,8 @@ OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 6)
 SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 BENEFITS_URL = os.environ.get("BENEFITS_URL", "https://kynect.ky.gov/benefits")
 HSDS_SPEC_DIR = BASE_DIR / os.environ.get("HSDS_SPEC_DIR", "../shared/hsds")  # an absolute value wins
+# Tests that need the official HSDS files are skipped without them, unless this is on (CI turns it on).
+HSDS_SPEC_REQUIRED = env_bool("HSDS_SPEC_REQUIRED", False)
 
 # --- kynect On Demand ----------------------------------------------------------------------------
 
