@@ -7,6 +7,7 @@ secure cookies.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -86,6 +87,17 @@ SESSION_IDLE_MINUTES = env_int("DJANGO_SESSION_IDLE_MINUTES", 30)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = True  # the expiry counts from the last request: an idle timeout
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Proxies (load balancers) whose X-Forwarded-For is believed: addresses or CIDR networks, comma-separated.
+# Requests from anywhere else are taken to come from their REMOTE_ADDR (kynect.core.audit.client_ip).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES must list IP addresses or networks (like 10.0.0.0/8), not {_proxy!r}."
+        ) from exc
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
