@@ -1,11 +1,11 @@
-"""Fixtures shared by every test: outboxes emptied, a fast way to make users, the test language; and the
+"""Fixtures shared by every test: outboxes emptied, the test language, the official HSDS files; and the
 scan of the session's logs for the demo people's personal data."""
 
 from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,11 @@ from django.utils import translation
 from hypothesis import settings
 
 from kynect.notifications.sms import LocmemSmsBackend
+from tests.hsds_spec import hsds_spec_dir_checked, hsds_spec_skip_folded
 from tests.log_scan import Leak, log_leaks
+
+# `pytester` runs pytest inside a test, for the tests of these fixtures.
+pytest_plugins = ["pytester"]
 
 # Tests never assert wall-clock time: a busy machine must not fail a property test.
 settings.register_profile("kynect", deadline=None)
@@ -60,3 +64,20 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
         terminalreporter.section(f"personal data in the logs: {len(leaks)} line(s)", red=True)
         for leak in leaks:
             terminalreporter.write_line(str(leak))
+
+
+@pytest.fixture(scope="session")
+def hsds_spec_dir() -> Path:
+    """The folder of the official HSDS 3.0 files; a test that asks for it is skipped without them."""
+    return hsds_spec_dir_checked(
+        spec_dir=Path(django_settings.HSDS_SPEC_DIR), required=django_settings.HSDS_SPEC_REQUIRED
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report: pytest.TestReport = yield
+    hsds_spec_skip_folded(report)
+    return report

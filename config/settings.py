@@ -7,6 +7,7 @@ secure cookies.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,17 @@ SESSION_IDLE_MINUTES = env_int("DJANGO_SESSION_IDLE_MINUTES", 30)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = True  # the expiry counts from the last request: an idle timeout
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Proxies (load balancers) whose X-Forwarded-For is believed: addresses or CIDR networks, comma-separated.
+# Requests from anywhere else are taken to come from their REMOTE_ADDR (kynect.core.audit.client_ip).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES must list IP addresses or networks (like 10.0.0.0/8), not {_proxy!r}."
+        ) from exc
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -299,6 +311,8 @@ OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 6)
 SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 BENEFITS_URL = os.environ.get("BENEFITS_URL", "https://kynect.ky.gov/benefits")
 HSDS_SPEC_DIR = BASE_DIR / os.environ.get("HSDS_SPEC_DIR", "../shared/hsds")  # an absolute value wins
+# Tests that need the official HSDS files are skipped without them, unless this is on (CI turns it on).
+HSDS_SPEC_REQUIRED = env_bool("HSDS_SPEC_REQUIRED", False)
 
 # --- kynect On Demand ----------------------------------------------------------------------------
 

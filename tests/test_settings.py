@@ -28,6 +28,7 @@ CONTROLLED = (
     "DATABASE_URL",
     "LOG_FORMAT",
     "DJANGO_LOG_LEVEL",
+    "TRUSTED_PROXIES",
 )
 
 GOOD_SECRET = "k" * 20 + "-production-secret-of-more-than-fifty-characters"
@@ -172,6 +173,20 @@ def test_malformed_boolean_is_refused() -> None:
     result = run_django(DJANGO_ENV="demo", DJANGO_DEBUG="maybe")
 
     assert_refused(result, "DJANGO_DEBUG must be true or false")
+
+
+def test_trusted_proxies_that_are_not_addresses_are_refused() -> None:
+    result = run_django(DJANGO_ENV="demo", TRUSTED_PROXIES="127.0.0.1, balancer.internal")
+
+    assert_refused(result, "TRUSTED_PROXIES must list IP addresses or networks", "'balancer.internal'")
+
+
+def test_trusted_proxies_are_read_as_a_list() -> None:
+    code = "import django; django.setup(); from django.conf import settings; print(settings.TRUSTED_PROXIES)"
+    result = run_django(code, DJANGO_ENV="demo", TRUSTED_PROXIES="127.0.0.1, 10.0.0.0/8,")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['127.0.0.1', '10.0.0.0/8']"
 
 
 def test_demo_is_the_default_environment_and_needs_no_configuration() -> None:

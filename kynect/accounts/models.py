@@ -183,6 +183,7 @@ class ApiScope(models.TextChoices):
         "hsds.read",
         _("Read the HSDS API with a rate limit of its own, and export the whole directory"),
     )
+    METRICS_READ = "metrics.read", _("Read the operational metrics for Prometheus at /metrics")
 
 
 class ApiToken(BaseModel):

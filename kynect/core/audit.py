@@ -6,9 +6,12 @@ records the access in one call; `access_event_record` is for services that recor
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import ipaddress
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, TypeVar
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -22,9 +25,52 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
 def client_ip(request: HttpRequest) -> str | None:
-    """The client address as the web server saw it (a proxy's forwarded header is not trusted)."""
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address: what every rate limit per address and every AccessEvent uses.
+
+    `REMOTE_ADDR`, unless the request came from a proxy listed in `TRUSTED_PROXIES`: then the proxies'
+    `X-Forwarded-For` is walked from the right, past the trusted proxies, and the first address that is
+    not one is the client (the leftmost, if every hop is trusted). Anyone can send the header, so it is
+    read only from a trusted proxy, and only as far as the hops that trusted proxies added; entries that
+    are not IP addresses are ignored.
+    """
+    remote = _ip_address(request.META.get("REMOTE_ADDR", ""))
+    if remote is None:
+        return None
+    trusted = _networks(tuple(settings.TRUSTED_PROXIES))
+    client = remote
+    if _is_trusted(remote, trusted):
+        for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+            address = _ip_address(hop)
+            if address is None:
+                continue
+            client = address
+            if not _is_trusted(address, trusted):
+                break
+    return str(client)
+
+
+def _ip_address(text: str) -> IpAddress | None:
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped  # ::ffff:192.0.2.1 is 192.0.2.1
+    return address
+
+
+@lru_cache(maxsize=8)
+def _networks(entries: Sequence[str]) -> tuple[IpNetwork, ...]:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def _is_trusted(address: IpAddress, trusted: Sequence[IpNetwork]) -> bool:
+    return any(address.version == network.version and address in network for network in trusted)
 
 
 def access_event_record(

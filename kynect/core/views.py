@@ -3,7 +3,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from kynect.core.selectors import health_report
+from kynect.core.selectors import database_ready, health_report
 
 
 @require_safe
@@ -25,6 +25,7 @@ def help_page(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
+    """The whole platform: 503 when the database does not answer or no worker is alive (for monitoring)."""
     report = health_report()
     return JsonResponse(
         {
@@ -42,5 +43,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
                 else None,
             },
         },
-        status=200 if report.database_ok else 503,
+        status=200 if report.status == "ok" else 503,
+    )
+
+
+@never_cache
+@require_safe
+def healthz_live(request: HttpRequest) -> JsonResponse:
+    """Liveness: this process answers. It asks nothing of the database, so a database outage does not
+    get every app server restarted."""
+    return JsonResponse({"status": "alive"})
+
+
+@never_cache
+@require_safe
+def healthz_ready(request: HttpRequest) -> JsonResponse:
+    """Readiness: this app server can serve requests, because the database answers. The worker is not
+    asked: pages work without it, so a dead worker must not take the app servers out of the balancer."""
+    ready = database_ready()
+    return JsonResponse(
+        {"status": "ready" if ready else "not ready", "database": {"ok": ready}}, status=200 if ready else 503
     )

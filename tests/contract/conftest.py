@@ -1,5 +1,5 @@
-"""Contract-test fixtures: the official HSDS 3.0 schemas (read from settings.HSDS_SPEC_DIR, never
-copied) and a small directory built with the ORM."""
+"""Contract-test fixtures: the official HSDS 3.0 schemas (read from settings.HSDS_SPEC_DIR through the
+`hsds_spec_dir` fixture, never copied) and a small directory built with the ORM."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
@@ -27,23 +26,22 @@ from kynect.directory.search import search_index_update
 SPEC_BASE = "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/"
 
 
-def _spec_dir() -> Path:
-    return Path(settings.HSDS_SPEC_DIR)
-
-
-def _local_file(uri: str) -> Path:
+def _local_file(spec_dir: Path, uri: str) -> Path:
     name = uri.rsplit("/", 1)[-1]
-    compiled = _spec_dir() / "compiled" / name
+    compiled = spec_dir / "compiled" / name
     if "/compiled/" in uri and compiled.exists():
         return compiled
-    return _spec_dir() / name
+    return spec_dir / name
 
 
-def _retrieve(uri: str) -> Resource:
-    path = _local_file(uri)
-    if not path.exists():
-        raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
-    return Resource.from_contents(json.loads(path.read_text()), default_specification=DRAFT202012)
+def _retriever(spec_dir: Path) -> Callable[[str], Resource]:
+    def retrieve(uri: str) -> Resource:
+        path = _local_file(spec_dir, uri)
+        if not path.exists():
+            raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
+        return Resource.from_contents(json.loads(path.read_text()), default_specification=DRAFT202012)
+
+    return retrieve
 
 
 def _closed(schema: Any) -> Any:
@@ -67,6 +65,7 @@ def _closed(schema: Any) -> Any:
 
 @dataclass
 class HsdsSchemas:
+    spec_dir: Path
     registry: Registry
 
     def validator(self, name: str, *, closed: bool = True) -> Draft202012Validator:
@@ -97,7 +96,7 @@ class HsdsSchemas:
 
     def page(self) -> dict[str, Any]:
         """The Page envelope from openapi.json, closed, with `contents` required to be an array."""
-        openapi = json.loads((_spec_dir() / "openapi.json").read_text())
+        openapi = json.loads((self.spec_dir / "openapi.json").read_text())
         page = copy.deepcopy(openapi["components"]["schemas"]["Page"])
         page["properties"]["contents"] = {"type": "array"}
         page["required"] = list(page["properties"])
@@ -112,10 +111,11 @@ class HsdsSchemas:
 
 
 @pytest.fixture(scope="session")
-def hsds_schemas() -> HsdsSchemas:
-    if not (_spec_dir() / "openapi.json").exists():
-        pytest.fail(f"HSDS_SPEC_DIR ({_spec_dir()}) holds no openapi.json")
-    return HsdsSchemas(registry=Registry(retrieve=_retrieve))  # type: ignore[call-arg]
+def hsds_schemas(hsds_spec_dir: Path) -> HsdsSchemas:
+    return HsdsSchemas(
+        spec_dir=hsds_spec_dir,
+        registry=Registry(retrieve=_retriever(hsds_spec_dir)),  # type: ignore[call-arg]
+    )
 
 
 @dataclass

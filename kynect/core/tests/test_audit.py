@@ -14,7 +14,7 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client, RequestFactory
 
 from kynect.accounts.tests.factories import UserFactory
-from kynect.core.audit import access_event_record, audited_read, client_ip
+from kynect.core.audit import access_event_record, audited_read
 from kynect.core.logging import mask_pii
 from kynect.core.models import AccessEvent, AppendOnlyError
 
@@ -221,11 +221,6 @@ def test_no_view_records_access_by_hand() -> None:
         if "access_event_record" in path.read_text(encoding="utf-8")
     ]
     assert by_hand == []
-
-
-def test_client_ip_ignores_forwarded_headers(rf: RequestFactory) -> None:
-    assert client_ip(rf.get("/", REMOTE_ADDR="192.0.2.7", HTTP_X_FORWARDED_FOR="10.0.0.1")) == "192.0.2.7"
-    assert client_ip(rf.get("/", REMOTE_ADDR="")) is None
 
 
 def test_saving_an_existing_event_is_refused(event: AccessEvent) -> None:

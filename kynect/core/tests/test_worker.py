@@ -315,7 +315,7 @@ def test_healthz_reports_a_stale_worker(client: Client) -> None:
     with time_machine.travel(NOW, tick=False):
         response = client.get("/healthz")
 
-    assert response.status_code == 200
+    assert response.status_code == 503
     body = response.json()
     assert body["status"] == "degraded"
     assert body["database"] == {"ok": True}
@@ -327,7 +327,7 @@ def test_healthz_reports_a_stale_worker(client: Client) -> None:
 def test_healthz_without_a_worker(client: Client) -> None:
     response = client.get("/healthz")
 
-    assert response.status_code == 200
+    assert response.status_code == 503
     assert response.json() == {
         "status": "degraded",
         "database": {"ok": True},

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.forms.models import model_to_dict
 
@@ -26,12 +25,15 @@ DATA = Path(__file__).parent / "data"
 MIXED_ROWS = DATA / "mixed_rows"
 
 
-def _official_csv() -> Path:
-    return Path(settings.HSDS_SPEC_DIR) / "examples" / "csv"
+@pytest.fixture
+def official_csv(hsds_spec_dir: Path) -> Path:
+    """The official tabular datapackage."""
+    return hsds_spec_dir / "examples" / "csv"
 
 
-def _official_json(name: str) -> Path:
-    return Path(settings.HSDS_SPEC_DIR) / "examples" / name
+@pytest.fixture
+def official_examples(hsds_spec_dir: Path) -> Path:
+    return hsds_spec_dir / "examples"
 
 
 def _run(path: Path, report: Path, *args: str) -> str:
@@ -77,10 +79,10 @@ def _write_json(path: Path, document: Any) -> Path:
     return path
 
 
-def test_official_datapackage_loads_with_its_flaws_reported(tmp_path):
+def test_official_datapackage_loads_with_its_flaws_reported(tmp_path, official_csv):
     report = tmp_path / "report.csv"
     before = _row_counts()
-    _run(_official_csv(), report)
+    _run(official_csv, report)
 
     location_warnings = _problems(report, "warning", "locations.csv")
     assert any(
@@ -93,12 +95,12 @@ def test_official_datapackage_loads_with_its_flaws_reported(tmp_path):
     term_fields = {(line, field) for line, field, _ in _problems(report, "warning", "taxonomy_terms.csv")}
     assert {("2", "parent_id"), ("2", "taxonomy_id")} <= term_fields
 
-    descriptor = json.loads((_official_csv() / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor = json.loads((official_csv / "datapackage.json").read_text(encoding="utf-8"))
     for resource in descriptor["resources"]:
         if resource["name"] not in ENTITY_MODELS:
             continue
         errors = _problems(report, "error", resource["path"])
-        expected = _csv_row_count(_official_csv() / resource["path"]) - len(errors)
+        expected = _csv_row_count(official_csv / resource["path"]) - len(errors)
         added = ENTITY_MODELS[resource["name"]]._default_manager.count() - before[resource["name"]]
         assert added == expected, resource["name"]
 
@@ -111,12 +113,12 @@ def test_official_datapackage_loads_with_its_flaws_reported(tmp_path):
     assert service.imported_at is not None
 
 
-def test_second_import_changes_nothing(tmp_path):
+def test_second_import_changes_nothing(tmp_path, official_csv):
     preexisting = sum(_row_counts().values())
-    first = hsds_import(path=_official_csv(), report_path=tmp_path / "first.csv")
+    first = hsds_import(path=official_csv, report_path=tmp_path / "first.csv")
     before = _snapshot()
 
-    second = hsds_import(path=_official_csv(), report_path=tmp_path / "second.csv")
+    second = hsds_import(path=official_csv, report_path=tmp_path / "second.csv")
 
     assert (
         sum(counts.created for counts in first.counts.values()) == sum(_row_counts().values()) - preexisting
@@ -126,10 +128,10 @@ def test_second_import_changes_nothing(tmp_path):
     assert _snapshot() == before
 
 
-def test_zip_of_the_package_imports(tmp_path):
+def test_zip_of_the_package_imports(tmp_path, official_csv):
     archive = tmp_path / "package.zip"
     with zipfile.ZipFile(archive, "w") as bundle:
-        for file in _official_csv().iterdir():
+        for file in official_csv.iterdir():
             bundle.write(file, arcname=f"hsds/{file.name}")
 
     _run(archive, tmp_path / "report.csv")
@@ -139,9 +141,9 @@ def test_zip_of_the_package_imports(tmp_path):
     assert hsds.Location.objects.get().latitude is None
 
 
-def test_official_service_full_json_imports(tmp_path):
+def test_official_service_full_json_imports(tmp_path, official_examples):
     report = tmp_path / "report.csv"
-    _run(_official_json("service_full.json"), report)
+    _run(official_examples / "service_full.json", report)
 
     service = hsds.Service.objects.get()
     assert service.organization.name == "Example Organization Inc."
@@ -163,8 +165,8 @@ def test_official_service_full_json_imports(tmp_path):
     )
 
 
-def test_official_service_list_json_imports(tmp_path):
-    hsds_import(path=_official_json("service_list.json"), report_path=tmp_path / "report.csv")
+def test_official_service_list_json_imports(tmp_path, official_examples):
+    hsds_import(path=official_examples / "service_list.json", report_path=tmp_path / "report.csv")
 
     service = hsds.Service.objects.get()
     assert service.id == uuid.UUID("ac148810-d857-441c-9679-408f346de14b")
@@ -351,10 +353,10 @@ def test_report_in_a_folder_that_does_not_exist_is_a_command_error_and_writes_no
     assert _row_counts() == before
 
 
-def _official_package_copy(tmp_path: Path) -> Path:
+def _official_package_copy(tmp_path: Path, official_csv: Path) -> Path:
     package = tmp_path / "package"
     package.mkdir()
-    for file in _official_csv().iterdir():
+    for file in official_csv.iterdir():
         (package / file.name).write_bytes(file.read_bytes())
     return package
 
@@ -381,8 +383,8 @@ OFFICIAL_ORGANIZATION = "d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610"
     ],
     ids=["4 of 23 fields", "2 extra fields"],
 )
-def test_a_row_with_the_wrong_number_of_fields_is_an_error_and_skipped(tmp_path, fields, said):
-    package = _official_package_copy(tmp_path)
+def test_a_row_with_the_wrong_number_of_fields_is_an_error_and_skipped(tmp_path, official_csv, fields, said):
+    package = _official_package_copy(tmp_path, official_csv)
     line = _append_line(package / "services.csv", ",".join(fields))
     report = tmp_path / "report.csv"
 
@@ -398,8 +400,10 @@ def test_a_row_with_the_wrong_number_of_fields_is_an_error_and_skipped(tmp_path,
     assert service_counts[1:] == ["1", "0", "0", "1", "0", "1"]  # created updated unchanged skipped ...
 
 
-def test_a_cut_short_row_of_an_existing_service_overwrites_nothing_even_in_a_full_feed(tmp_path):
-    package = _official_package_copy(tmp_path)
+def test_a_cut_short_row_of_an_existing_service_overwrites_nothing_even_in_a_full_feed(
+    tmp_path, official_csv
+):
+    package = _official_package_copy(tmp_path, official_csv)
     hsds_import(path=package, report_path=tmp_path / "1.csv")
     service = hsds.Service.objects.get()
     assert service.url

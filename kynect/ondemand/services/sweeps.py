@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
 from kynect.core.codes import codes_close
 from kynect.ondemand import messages
+from kynect.ondemand.deadlines import DEADLINES
 from kynect.ondemand.lifecycles import HELP_REQUEST, OFFER
 from kynect.ondemand.models import HelpRequest, Offer, OfferPasscode
 from kynect.ondemand.services.deregistration import helper_miss
@@ -26,16 +27,14 @@ from kynect.ondemand.services.offers import (
 SWEEP_BATCH = 200
 
 
-def _due_ids(query: QuerySet[Any], field: str, now: datetime) -> list[Any]:
-    return list(
-        query.filter(**{f"{field}__lte": now}).order_by(field).values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
+def _due_ids(name: str, now: datetime) -> list[Any]:
+    return list(DEADLINES[name].due(now=now).values_list("pk", flat=True)[:SWEEP_BATCH])
 
 
 def offers_expire_sweep(*, now: datetime) -> int:
     """Pending offers past `expires_at`: expired; a General one is a miss; the round may end."""
     done = 0
-    for offer_id in _due_ids(Offer.objects.filter(status=Offer.Status.PENDING), "expires_at", now):
+    for offer_id in _due_ids("ondemand.offers_expire", now):
         done += _offer_expire(offer_id, now)
     return done
 
@@ -69,9 +68,7 @@ def _offer_expire(offer_id: Any, now: datetime) -> int:
 def offers_remind_sweep(*, now: datetime) -> int:
     """General offers 5 minutes before they expire: a reminder by the helper's channels."""
     done = 0
-    for offer_id in _due_ids(
-        Offer.objects.filter(status=Offer.Status.PENDING, reminded_at__isnull=True), "remind_at", now
-    ):
+    for offer_id in _due_ids("ondemand.offers_remind", now):
         with transaction.atomic():
             reminded = Offer.objects.filter(
                 pk=offer_id,
@@ -90,9 +87,7 @@ def offers_remind_sweep(*, now: datetime) -> int:
 def offers_abandon_sweep(*, now: datetime) -> int:
     """Link accepts whose passcode was not verified in time: the request goes back to routing; a miss."""
     done = 0
-    for offer_id in _due_ids(
-        Offer.objects.filter(status=Offer.Status.ACCEPTED, verified_at__isnull=True), "verify_due_at", now
-    ):
+    for offer_id in _due_ids("ondemand.offers_abandon", now):
         with transaction.atomic():
             request_id = Offer.objects.filter(pk=offer_id).values_list("help_request_id", flat=True).first()
             help_request = help_request_lock(request_id, skip_locked=True)
@@ -117,9 +112,7 @@ def offers_abandon_sweep(*, now: datetime) -> int:
 def help_requests_route_sweep(*, now: datetime) -> int:
     """Waiting requests whose `route_at` has come: routed (oldest first)."""
     done = 0
-    for request_id in _due_ids(
-        HelpRequest.objects.filter(status=HelpRequest.Status.PENDING), "route_at", now
-    ):
+    for request_id in _due_ids("ondemand.requests_route", now):
         with transaction.atomic():
             help_request = help_request_lock(request_id, skip_locked=True)
             if help_request is None or help_request.route_at is None or help_request.route_at > now:
@@ -133,10 +126,7 @@ def help_requests_sla_sweep(*, now: datetime) -> int:
     """Open requests with no contact logged by `sla_due_at`: escalated to the helper's agency admin (if
     any) and the state administrators, once."""
     done = 0
-    due = HelpRequest.objects.filter(
-        status__in=HelpRequest.OPEN_STATUSES, first_contact_at__isnull=True, escalated_at__isnull=True
-    )
-    for request_id in _due_ids(due, "sla_due_at", now):
+    for request_id in _due_ids("ondemand.requests_sla", now):
         with transaction.atomic():
             escalated = HelpRequest.objects.filter(
                 pk=request_id,
@@ -155,9 +145,7 @@ def help_requests_sla_sweep(*, now: datetime) -> int:
 def help_requests_unserved_sweep(*, now: datetime) -> int:
     """Pending requests past the waiting limit: Unserved, with a message pointing to other help."""
     done = 0
-    for request_id in _due_ids(
-        HelpRequest.objects.filter(status=HelpRequest.Status.PENDING), "unserved_at", now
-    ):
+    for request_id in _due_ids("ondemand.requests_unserved", now):
         with transaction.atomic():
             help_request = help_request_lock(request_id, skip_locked=True)
             if help_request is None:
@@ -172,6 +160,7 @@ def help_requests_unserved_sweep(*, now: datetime) -> int:
     return done
 
 
+# Named as their deadlines in DEADLINES.
 SWEEPS = {
     "ondemand.offers_expire": offers_expire_sweep,
     "ondemand.offers_remind": offers_remind_sweep,
