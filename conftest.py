@@ -49,7 +49,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     log_dir = Path(django_settings.LOGGING["handlers"]["leak_scan"]["filename"]).parent
     for handler in logging.getLogger().handlers:
-        handler.flush()
+        # This process's own scan file; a handler a test left on a stream it closed is not ours to flush.
+        if isinstance(handler, logging.FileHandler) and Path(handler.baseFilename).parent == log_dir:
+            handler.flush()
     leaks = log_leaks(sorted(log_dir.glob("*.log")))
     session.config.stash[LOG_LEAKS] = leaks
     if leaks:
