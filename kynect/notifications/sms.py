@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
+import os
 import sys
 import uuid
 from dataclasses import dataclass
@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
 from kynect.core import clock
+from kynect.notifications.files import record_append
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class SmsMessage:
     to: str
     body: str
     from_number: str
+    message_id: str = ""  # the outbox message's id, for the local backends' records
 
 
 class SmsDeliveryError(Exception):
@@ -58,15 +60,26 @@ class ConsoleSmsBackend(BaseSmsBackend):
 
 
 class FileSmsBackend(BaseSmsBackend):
-    """Writes each message as one JSON file in SMS_FILE_PATH."""
+    """Appends each message as one JSON line to `messages.jsonl` in SMS_FILE_PATH, naming the outbox
+    message, so that deliveries can be counted per message across every process that sends."""
+
+    FILE_NAME = "messages.jsonl"
 
     def send(self, message: SmsMessage) -> str:
-        folder = Path(settings.SMS_FILE_PATH)
-        folder.mkdir(parents=True, exist_ok=True)
-        message_id = f"file-{uuid.uuid4()}"
-        record = {"id": message_id, "to": message.to, "from": message.from_number, "body": message.body}
-        (folder / f"{clock.now():%Y%m%dT%H%M%S}-{message_id}.json").write_text(json.dumps(record))
-        return message_id
+        provider_id = f"file-{uuid.uuid4()}"
+        record_append(
+            Path(settings.SMS_FILE_PATH) / self.FILE_NAME,
+            {
+                "id": provider_id,
+                "message_id": message.message_id,
+                "at": clock.now().isoformat(),
+                "pid": os.getpid(),
+                "to": message.to,
+                "from": message.from_number,
+                "body": message.body,
+            },
+        )
+        return provider_id
 
 
 class LocmemSmsBackend(BaseSmsBackend):

@@ -17,7 +17,7 @@ from django.conf import settings as django_settings
 from django.test import RequestFactory
 
 from kynect.core import clock
-from kynect.notifications.delivery import message_deliver
+from kynect.notifications.delivery import messages_deliver
 from kynect.notifications.models import OutboundMessage
 from kynect.notifications.sms import (
     BaseSmsBackend,
@@ -33,25 +33,62 @@ from kynect.notifications.sms import (
 MESSAGE = SmsMessage(to="+15025550123", body="Your appointment is tomorrow.", from_number="+15025550100")
 
 
-def test_the_file_backend_writes_one_json_file_per_message(settings, tmp_path):
+def deliver(message_id: str) -> str:
+    """Send one message now, as the worker's sender would; its status afterwards."""
+    return messages_deliver(message_ids=[message_id])[message_id]
+
+
+def read_records(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_the_file_backend_appends_one_json_line_per_message(settings, tmp_path):
     folder = tmp_path / "sms" / "outbox"  # created on first use
     settings.SMS_FILE_PATH = str(folder)
     backend = FileSmsBackend()
-    first = backend.send(MESSAGE)
+    first = backend.send(SmsMessage(**{**MESSAGE.__dict__, "message_id": "outbox-1"}))
     second = backend.send(SmsMessage(to="+18592882338", body="Second", from_number="+15025550100"))
 
     assert first.startswith("file-")
     assert first != second
-    files = sorted(folder.glob("*.json"))
-    assert len(files) == 2
-    records = {record["id"]: record for record in (json.loads(path.read_text()) for path in files)}
-    assert records[first] == {
-        "id": first,
+    assert [path.name for path in folder.iterdir()] == ["messages.jsonl"]
+    records = read_records(folder / "messages.jsonl")
+    assert [record["id"] for record in records] == [first, second]
+    assert {key: records[0][key] for key in ("message_id", "to", "from", "body", "pid")} == {
+        "message_id": "outbox-1",
         "to": "+15025550123",
         "from": "+15025550100",
         "body": "Your appointment is tomorrow.",
+        "pid": os.getpid(),
     }
-    assert records[second]["body"] == "Second"
+    assert records[1]["body"] == "Second"
+
+
+APPENDING_PROCESS = """
+import sys
+from pathlib import Path
+from kynect.notifications.files import record_append
+path, writer = Path(sys.argv[1]), sys.argv[2]
+for number in range(100):
+    record_append(path, {"message_id": f"{writer}-{number}", "body": writer * 70000})
+"""
+
+
+def test_records_appended_by_several_processes_at_once_are_whole_lines(tmp_path):
+    # Each line is longer than a file buffer, so it would be split into several writes if not written whole.
+    path = tmp_path / "messages.jsonl"
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", APPENDING_PROCESS, str(path), f"w{writer}"],
+            cwd=Path(django_settings.BASE_DIR),
+        )
+        for writer in range(4)
+    ]
+    assert [writer.wait(timeout=120) for writer in writers] == [0, 0, 0, 0]
+    records = read_records(path)  # a line cut by another process's write would not parse
+    assert sorted(record["message_id"] for record in records) == sorted(
+        f"w{writer}-{number}" for writer in range(4) for number in range(100)
+    )
 
 
 def test_the_console_backend_prints_the_message(capsys):
@@ -103,10 +140,10 @@ def test_delivery_uses_the_configured_backend(settings, tmp_path):
         body="Hello from the file backend",
         next_attempt_at=clock.now(),
     )
-    assert message_deliver(message_id=str(message.pk)) == OutboundMessage.Status.SENT
+    assert deliver(str(message.pk)) == OutboundMessage.Status.SENT
 
-    (path,) = tmp_path.glob("*.json")
-    record = json.loads(path.read_text())
+    (record,) = read_records(tmp_path / "messages.jsonl")
+    assert record["message_id"] == str(message.pk)
     assert record["body"] == "Hello from the file backend"
     assert record["from"] == django_settings.SMS_FROM_NUMBER
     message.refresh_from_db()
