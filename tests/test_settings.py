@@ -172,6 +172,12 @@ def test_malformed_boolean_is_refused() -> None:
     assert_refused(result, "DJANGO_DEBUG must be true or false")
 
 
+def test_an_outbox_rate_below_one_message_a_second_is_refused() -> None:
+    result = run_django(DJANGO_ENV="demo", OUTBOX_SMS_PER_SECOND="0")
+
+    assert_refused(result, "OUTBOX_SMS_PER_SECOND must be 1 or more, not 0")
+
+
 def test_demo_is_the_default_environment_and_needs_no_configuration() -> None:
     report = settings_in()
 

@@ -75,18 +75,19 @@ def channel_rate(channel: str) -> int:
     return int(settings.OUTBOX_EMAIL_PER_SECOND)
 
 
-_pools: dict[str, ThreadPoolExecutor] = {}
+_pools: dict[tuple[str, int], ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
 
 
 def _pool(channel: str) -> ThreadPoolExecutor:
     """The process's pool of provider calls for `channel`: at most OUTBOX_SENDERS_PER_CHANNEL at once."""
+    size = settings.OUTBOX_SENDERS_PER_CHANNEL
     with _pools_lock:
-        if channel not in _pools:
-            _pools[channel] = ThreadPoolExecutor(
-                max_workers=settings.OUTBOX_SENDERS_PER_CHANNEL, thread_name_prefix=f"outbox-{channel}"
+        if (channel, size) not in _pools:
+            _pools[channel, size] = ThreadPoolExecutor(
+                max_workers=size, thread_name_prefix=f"outbox-{channel}"
             )
-        return _pools[channel]
+        return _pools[channel, size]
 
 
 @dataclass(frozen=True)
@@ -98,10 +99,11 @@ class SentBatch:
     rate_limited_until: datetime | None = None
 
 
-def _claim(
-    *, channel: str, limit: int, now: datetime, message_ids: Iterable[str] | None
+def messages_claim(
+    *, channel: str, limit: int, now: datetime, message_ids: Iterable[str] | None = None
 ) -> tuple[list[OutboundMessage], datetime | None]:
-    """Claim up to `limit` of the channel's due messages, within the channel's rate for this second.
+    """Claim up to `limit` of the channel's due messages, within the channel's rate for this second;
+    returns them, and when the next second starts if some had to wait for it.
 
     Lock: the due rows, FOR UPDATE SKIP LOCKED, for the length of the claim's transaction, so that senders
     claiming at once take different rows and never wait for each other.
@@ -128,7 +130,10 @@ def _claim(
             return [], waiting
         OUTBOUND_MESSAGE.apply_all("claim", queryset=OutboundMessage.objects.filter(pk__in=ids), now=now)
     # Read after the claim committed: `attempts` is the count including this attempt.
-    return list(OutboundMessage.objects.filter(pk__in=ids).order_by("next_attempt_at")), waiting
+    claimed = OutboundMessage.objects.filter(
+        pk__in=ids, status=OutboundMessage.Status.SENDING, claimed_at=now
+    )
+    return list(claimed.order_by("next_attempt_at")), waiting
 
 
 def messages_send(*, channel: str, limit: int, message_ids: Iterable[str] | None = None) -> SentBatch:
@@ -139,7 +144,7 @@ def messages_send(*, channel: str, limit: int, message_ids: Iterable[str] | None
     called and marked sent as soon as the provider accepts it. A worker killed in between leaves the claim
     to go stale; the sweep releases it and the message is sent again (at least once, ADR 0034).
     """
-    messages, rate_limited_until = _claim(
+    messages, rate_limited_until = messages_claim(
         channel=channel, limit=limit, now=clock.now(), message_ids=message_ids
     )
     statuses: dict[str, str] = {}
