@@ -86,7 +86,7 @@ def test_records_appended_by_several_processes_at_once_are_whole_lines(tmp_path)
     ]
     assert [writer.wait(timeout=120) for writer in writers] == [0, 0, 0, 0]
     records = read_records(path)  # a line cut by another process's write would not parse
-    assert sorted(record["message_id"] for record in records) == sorted(
+    assert sorted(str(record["message_id"]) for record in records) == sorted(
         f"w{writer}-{number}" for writer in range(4) for number in range(100)
     )
 
