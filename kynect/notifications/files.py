@@ -1,5 +1,5 @@
-"""Appending records to a JSON-lines file, safely from several processes at once: the local SMS and email
-backends keep one line per message handed to them, so a benchmark or a test can count deliveries."""
+"""Appending records to a JSON-lines file, safely from several processes at once: the JSON-lines email
+backend keeps one line per email handed to it, so a benchmark or a test can count deliveries."""
 
 from __future__ import annotations
 

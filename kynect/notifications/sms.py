@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import sys
 import uuid
@@ -16,7 +17,6 @@ from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
 from kynect.core import clock
-from kynect.notifications.files import record_append
 
 
 @dataclass(frozen=True)
@@ -60,25 +60,28 @@ class ConsoleSmsBackend(BaseSmsBackend):
 
 
 class FileSmsBackend(BaseSmsBackend):
-    """Appends each message as one JSON line to `messages.jsonl` in SMS_FILE_PATH, naming the outbox
-    message, so that deliveries can be counted per message across every process that sends."""
-
-    FILE_NAME = "messages.jsonl"
+    """Writes each message as one JSON file in SMS_FILE_PATH, naming the outbox message, the process and
+    the time, so that deliveries can be counted per message across every process that sends. A file
+    appears whole (written under a temporary name, then renamed) and its name is unique, so processes
+    writing at once, or one killed while writing, never leave a mixed or partial record."""
 
     def send(self, message: SmsMessage) -> str:
+        folder = Path(settings.SMS_FILE_PATH)
+        folder.mkdir(parents=True, exist_ok=True)
         provider_id = f"file-{uuid.uuid4()}"
-        record_append(
-            Path(settings.SMS_FILE_PATH) / self.FILE_NAME,
-            {
-                "id": provider_id,
-                "message_id": message.message_id,
-                "at": clock.now().isoformat(),
-                "pid": os.getpid(),
-                "to": message.to,
-                "from": message.from_number,
-                "body": message.body,
-            },
-        )
+        record = {
+            "id": provider_id,
+            "message_id": message.message_id,
+            "at": clock.now().isoformat(),
+            "pid": os.getpid(),
+            "to": message.to,
+            "from": message.from_number,
+            "body": message.body,
+        }
+        path = folder / f"{clock.now():%Y%m%dT%H%M%S}-{provider_id}.json"
+        partial = path.with_name(f"{path.name}.partial")
+        partial.write_text(json.dumps(record))
+        os.replace(partial, path)
         return provider_id
 
 

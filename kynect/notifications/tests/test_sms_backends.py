@@ -38,11 +38,7 @@ def deliver(message_id: str) -> str:
     return messages_deliver(message_ids=[message_id])[message_id]
 
 
-def read_records(path: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
-
-
-def test_the_file_backend_appends_one_json_line_per_message(settings, tmp_path):
+def test_the_file_backend_writes_each_message_whole_in_a_json_file_of_its_own(settings, tmp_path):
     folder = tmp_path / "sms" / "outbox"  # created on first use
     settings.SMS_FILE_PATH = str(folder)
     backend = FileSmsBackend()
@@ -51,44 +47,17 @@ def test_the_file_backend_appends_one_json_line_per_message(settings, tmp_path):
 
     assert first.startswith("file-")
     assert first != second
-    assert [path.name for path in folder.iterdir()] == ["messages.jsonl"]
-    records = read_records(folder / "messages.jsonl")
-    assert [record["id"] for record in records] == [first, second]
-    assert {key: records[0][key] for key in ("message_id", "to", "from", "body", "pid")} == {
+    files = sorted(folder.iterdir())
+    assert [path.suffix for path in files] == [".json", ".json"]  # no temporary file left behind
+    records = {record["id"]: record for record in (json.loads(path.read_text()) for path in files)}
+    assert {key: records[first][key] for key in ("message_id", "to", "from", "body", "pid")} == {
         "message_id": "outbox-1",
         "to": "+15025550123",
         "from": "+15025550100",
         "body": "Your appointment is tomorrow.",
         "pid": os.getpid(),
     }
-    assert records[1]["body"] == "Second"
-
-
-APPENDING_PROCESS = """
-import sys
-from pathlib import Path
-from kynect.notifications.files import record_append
-path, writer = Path(sys.argv[1]), sys.argv[2]
-for number in range(100):
-    record_append(path, {"message_id": f"{writer}-{number}", "body": writer * 70000})
-"""
-
-
-def test_records_appended_by_several_processes_at_once_are_whole_lines(tmp_path):
-    # Each line is longer than a file buffer, so it would be split into several writes if not written whole.
-    path = tmp_path / "messages.jsonl"
-    writers = [
-        subprocess.Popen(
-            [sys.executable, "-c", APPENDING_PROCESS, str(path), f"w{writer}"],
-            cwd=Path(django_settings.BASE_DIR),
-        )
-        for writer in range(4)
-    ]
-    assert [writer.wait(timeout=120) for writer in writers] == [0, 0, 0, 0]
-    records = read_records(path)  # a line cut by another process's write would not parse
-    assert sorted(str(record["message_id"]) for record in records) == sorted(
-        f"w{writer}-{number}" for writer in range(4) for number in range(100)
-    )
+    assert records[second]["body"] == "Second"
 
 
 def test_the_console_backend_prints_the_message(capsys):
@@ -142,7 +111,8 @@ def test_delivery_uses_the_configured_backend(settings, tmp_path):
     )
     assert deliver(str(message.pk)) == OutboundMessage.Status.SENT
 
-    (record,) = read_records(tmp_path / "messages.jsonl")
+    (path,) = tmp_path.glob("*.json")
+    record = json.loads(path.read_text())
     assert record["message_id"] == str(message.pk)
     assert record["body"] == "Hello from the file backend"
     assert record["from"] == django_settings.SMS_FROM_NUMBER
