@@ -45,14 +45,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     value = os.environ.get(name)
     if value is None or value == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from exc
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be {minimum} or more, not {number}.")
+    return number
 
 
 # --- Security -------------------------------------------------------------------------------------
@@ -305,6 +308,15 @@ SMS_INBOUND_SECRET = os.environ.get("SMS_INBOUND_SECRET", "" if IS_PRODUCTION el
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 6)
+# What each provider takes, in messages a second across every worker (ADR 0034): a short code's usual
+# 100 text messages a second, and an email service's sending rate of the same order.
+OUTBOX_SMS_PER_SECOND = env_int("OUTBOX_SMS_PER_SECOND", 100, minimum=1)
+OUTBOX_EMAIL_PER_SECOND = env_int("OUTBOX_EMAIL_PER_SECOND", 100, minimum=1)
+# Provider calls in flight at once per channel in each worker.
+OUTBOX_SENDERS_PER_CHANNEL = env_int("OUTBOX_SENDERS_PER_CHANNEL", 10, minimum=1)
+# Send a message from the process that wrote it as soon as its transaction commits, instead of leaving
+# it to the worker's senders: in tests, where no worker runs.
+OUTBOX_SEND_ON_COMMIT = env_bool("OUTBOX_SEND_ON_COMMIT", IS_TEST)
 
 # --- Product settings -----------------------------------------------------------------------------
 

@@ -189,6 +189,12 @@ def test_trusted_proxies_are_read_as_a_list() -> None:
     assert result.stdout.strip() == "['127.0.0.1', '10.0.0.0/8']"
 
 
+def test_an_outbox_rate_below_one_message_a_second_is_refused() -> None:
+    result = run_django(DJANGO_ENV="demo", OUTBOX_SMS_PER_SECOND="0")
+
+    assert_refused(result, "OUTBOX_SMS_PER_SECOND must be 1 or more, not 0")
+
+
 def test_demo_is_the_default_environment_and_needs_no_configuration() -> None:
     report = settings_in()
 

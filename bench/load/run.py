@@ -6,7 +6,7 @@
    API token and an On Demand intake token (both without per-token limits, as for trusted partners).
 2. Starts the cluster (`bin/run-cluster start`) with DJANGO_ENV=demo (no TLS on loopback), service hours
    round the clock, offers lasting --offer-minutes with a reminder a minute before (so that offers expire
-   during the run), the file SMS backend and Django's file email backend, both writing into one folder
+   during the run), the file SMS backend and the JSON-lines email backend, both writing into one folder
    shared by every process.
 3. Runs locust headless (bench/load/locustfile.py, from the .venv-load environment) for --duration
    seconds with --users simulated users. A third of the way in, it `kill -9`s worker1 and app1 (the gunicorn
@@ -17,9 +17,8 @@
    delivered files:
    - every offer that expired did so exactly once (one `expire` event), and none is left pending past
      its expiry;
-   - every message was delivered exactly once: each email by its X-Kynect-Message-Id header; each text
-     message by recipient (the file SMS backend does not record the outbox row), the files to a
-     number matching the outbox rows sent to it;
+   - every message was delivered exactly once: each email and each text message by the outbox message
+     id its delivery record names, against the outbox rows marked sent;
    - no help request was lost or doubled: each answered 201 exists and ends offered or waiting; each
      whose app server died before answering was sent again by the client, and each phone number has at
      most one request;
@@ -41,7 +40,6 @@ import csv
 import json
 import os
 import random
-import re
 import secrets
 import shutil
 import signal
@@ -66,7 +64,6 @@ LOCUST = ROOT / ".venv-load" / "bin" / "locust"
 RUN_CLUSTER = ROOT / "bin" / "run-cluster"
 CLUSTER_DIR = ROOT / "var" / "cluster"
 OUT = CLUSTER_DIR / "load"
-MESSAGE_ID = re.compile(r"^X-Kynect-Message-Id: (\S+)$", re.MULTILINE)
 KINDS = (
     "search (en)",
     "search (es)",
@@ -97,7 +94,7 @@ def cluster_env(options: argparse.Namespace, database: str, secret_key: str) -> 
         "DJANGO_LOG_LEVEL": "WARNING",
         "SMS_BACKEND": "kynect.notifications.sms.FileSmsBackend",
         "SMS_FILE_PATH": str(OUT / "sms"),
-        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "DJANGO_EMAIL_BACKEND": "kynect.notifications.email.JsonLinesEmailBackend",
         "DJANGO_EMAIL_FILE_PATH": str(OUT / "email"),
         "ONDEMAND_SERVICE_HOURS": ALWAYS_OPEN,
         "ONDEMAND_OFFER_MINUTES": str(options.offer_minutes),
@@ -242,61 +239,63 @@ def offers_check(stopped_at: datetime) -> tuple[dict[str, int], bool]:
     return numbers, ok
 
 
+def _sent_ids(channel: str) -> set[str]:
+    from kynect.notifications.models import OutboundMessage
+
+    sent = OutboundMessage.objects.filter(channel=channel, status=OutboundMessage.Status.SENT)
+    return {str(pk) for pk in sent.values_list("pk", flat=True)}
+
+
+def _delivery_problems(
+    label: str, sent: set[str], delivered: Counter[str]
+) -> tuple[dict[str, int], list[str]]:
+    """Deliveries counted per outbox message id against the rows marked sent."""
+    twice = [pk for pk, count in delivered.items() if count > 1]
+    unsent = [pk for pk in delivered if pk not in sent]
+    lost = [pk for pk in sent if pk not in delivered]
+    numbers = {
+        f"{label} sent (outbox)": len(sent),
+        f"{label} delivered (distinct message ids)": len(delivered),
+        f"{label} delivered more than once": len(twice),
+        f"{label} delivered but not marked sent": len(unsent),
+        f"{label} marked sent but not delivered": len(lost),
+    }
+    problems = [
+        f"{label} {what}: message {pk}"
+        for what, ids in (
+            ("delivered more than once", twice),
+            ("delivered but not marked sent", unsent),
+            ("marked sent but not delivered", lost),
+        )
+        for pk in ids[:10]
+    ]
+    return numbers, problems
+
+
 def messages_check() -> tuple[dict[str, int], list[str], bool]:
     from kynect.notifications.models import OutboundMessage
 
-    problems: list[str] = []
     by_status = Counter(OutboundMessage.objects.values_list("status", flat=True))
-    sent_email = {
-        str(pk)
-        for pk in OutboundMessage.objects.filter(
-            channel=OutboundMessage.Channel.EMAIL, status=OutboundMessage.Status.SENT
-        ).values_list("pk", flat=True)
-    }
-    delivered_email: Counter[str] = Counter()
-    for path in (OUT / "email").glob("*"):
-        delivered_email.update(MESSAGE_ID.findall(path.read_text(errors="replace")))
-    email_twice = [pk for pk, count in delivered_email.items() if count > 1]
-    email_unsent = [pk for pk in delivered_email if pk not in sent_email]
-    email_lost = [pk for pk in sent_email if pk not in delivered_email]
-
-    sent_sms = Counter(
-        OutboundMessage.objects.filter(
-            channel=OutboundMessage.Channel.SMS, status=OutboundMessage.Status.SENT
-        ).values_list("recipient", flat=True)
+    # JsonLinesEmailBackend: one line per email; FileSmsBackend: one file per text message. Both name the
+    # outbox message they delivered.
+    email_file = OUT / "email" / "messages.jsonl"
+    email_lines = email_file.read_text().splitlines() if email_file.exists() else []
+    delivered_email = Counter(json.loads(line)["message_id"] for line in email_lines if line)
+    sms_files = (OUT / "sms").glob("*.json")
+    delivered_sms = Counter(json.loads(path.read_text())["message_id"] for path in sms_files)
+    email_numbers, email_problems = _delivery_problems(
+        "emails", _sent_ids(OutboundMessage.Channel.EMAIL), delivered_email
     )
-    delivered_sms: Counter[str] = Counter()
-    for path in (OUT / "sms").glob("*.json"):
-        delivered_sms[json.loads(path.read_text())["to"]] += 1
-    sms_more = {to: count for to, count in delivered_sms.items() if count > sent_sms.get(to, 0)}
-    sms_fewer = {to: count for to, count in sent_sms.items() if delivered_sms.get(to, 0) < count}
-    for label, values in (
-        ("email delivered more than once", email_twice),
-        ("email delivered but not marked sent", email_unsent),
-        ("email marked sent but not delivered", email_lost),
-    ):
-        problems += [f"{label}: message {pk}" for pk in values[:10]]
-    problems += [
-        f"text messages to one number: {count} delivered, {sent_sms.get(to, 0)} sent"
-        for to, count in list(sms_more.items())[:10]
-    ]
-    problems += [
-        f"text messages to one number: {delivered_sms.get(to, 0)} delivered, {count} sent"
-        for to, count in list(sms_fewer.items())[:10]
-    ]
+    sms_numbers, sms_problems = _delivery_problems(
+        "text messages", _sent_ids(OutboundMessage.Channel.SMS), delivered_sms
+    )
+    problems = email_problems + sms_problems
     numbers = {
         **{f"outbox rows {status}": count for status, count in sorted(by_status.items())},
-        "emails sent (outbox)": len(sent_email),
-        "emails delivered (distinct X-Kynect-Message-Id)": len(delivered_email),
-        "emails delivered more than once": len(email_twice),
-        "emails delivered but not marked sent": len(email_unsent),
-        "emails marked sent but not delivered": len(email_lost),
-        "text messages sent (outbox)": sum(sent_sms.values()),
-        "text messages delivered (files)": sum(delivered_sms.values()),
-        "numbers with more texts delivered than sent": len(sms_more),
-        "numbers with fewer texts delivered than sent": len(sms_fewer),
+        **email_numbers,
+        **sms_numbers,
     }
-    ok = not (email_twice or email_unsent or email_lost or sms_more or sms_fewer)
+    ok = not problems
     ok = ok and by_status.get(OutboundMessage.Status.SENDING, 0) == 0
     return numbers, problems, ok
 

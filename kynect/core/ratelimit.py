@@ -37,6 +37,18 @@ def _seconds_left(now: datetime, start: datetime, window_seconds: int) -> int:
     return max(math.ceil((start + timedelta(seconds=window_seconds) - now).total_seconds()), 1)
 
 
+def _count(*, key: str, uses: int, start: datetime, window_seconds: int) -> int:
+    """Add `uses` to the window's count in one atomic increment; returns the count after it."""
+    with transaction.atomic():
+        bucket, _created = RateLimitBucket.objects.get_or_create(
+            key=key,
+            window_start=start,
+            defaults={"count": 0, "expires_at": start + timedelta(seconds=window_seconds)},
+        )
+        RateLimitBucket.objects.filter(pk=bucket.pk).update(count=F("count") + uses)
+        return RateLimitBucket.objects.values_list("count", flat=True).get(pk=bucket.pk)
+
+
 def rate_limit_hit(*, key: str, limit: int, window_seconds: int) -> RateLimitResult:
     """Count one use of `key`; the result says whether this use is within the limit.
 
@@ -45,16 +57,30 @@ def rate_limit_hit(*, key: str, limit: int, window_seconds: int) -> RateLimitRes
     """
     now = clock.now()
     start = _window_start(now, window_seconds)
-    with transaction.atomic():
-        bucket, _created = RateLimitBucket.objects.get_or_create(
-            key=key,
-            window_start=start,
-            defaults={"count": 0, "expires_at": start + timedelta(seconds=window_seconds)},
-        )
-        RateLimitBucket.objects.filter(pk=bucket.pk).update(count=F("count") + 1)
-        count = RateLimitBucket.objects.values_list("count", flat=True).get(pk=bucket.pk)
+    count = _count(key=key, uses=1, start=start, window_seconds=window_seconds)
     retry_after = _seconds_left(now, start, window_seconds)
     return RateLimitResult(allowed=count <= limit, count=count, retry_after_seconds=retry_after)
+
+
+@dataclass(frozen=True)
+class RateLimitTaken:
+    granted: int
+    window_ends_at: datetime
+
+
+def rate_limit_take(*, key: str, wanted: int, limit: int, window_seconds: int) -> RateLimitTaken:
+    """Ask for `wanted` uses of `key` at once; `granted` says how many fit in the current window (0 to
+    `wanted`), for a caller that does work in batches (the outbox's senders).
+
+    Like `rate_limit_hit`, one atomic increment: callers at the same moment share the window and together
+    get at most `limit`. Uses asked for but not granted still count, which only matters in a window already
+    full.
+    """
+    now = clock.now()
+    start = _window_start(now, window_seconds)
+    count = _count(key=key, uses=wanted, start=start, window_seconds=window_seconds)
+    granted = max(0, min(wanted, limit - (count - wanted)))
+    return RateLimitTaken(granted=granted, window_ends_at=start + timedelta(seconds=window_seconds))
 
 
 def rate_limit_reset(*, key: str) -> None:

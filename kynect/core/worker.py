@@ -1,5 +1,5 @@
 """The background worker: django-tasks' database worker, the deadline sweeper and the recurring jobs, in
-one loop."""
+one loop; beside it, in threads of their own, the side loops apps register (the outbox's senders)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django_tasks_db.management.commands.db_worker import Worker
 
 from kynect.core import clock, recurring, sweeper
@@ -22,6 +23,38 @@ logger = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = timedelta(seconds=5)
 TASKS_PER_TURN = 50
+
+# One pass of a side loop: does a piece of work and returns how many seconds to wait before the next.
+SidePass = Callable[[], float]
+_side_loops: dict[str, SidePass] = {}
+
+
+def side_loop_register(name: str, one_pass: SidePass) -> None:
+    """Run `one_pass` again and again in a thread of its own in every worker, beside the main loop, so
+    that its work (sending the outbox) neither waits for tasks and sweeps nor holds them up."""
+    existing = _side_loops.get(name)
+    if existing is not None and existing is not one_pass:
+        raise ValueError(f"A side loop named {name!r} is already registered.")
+    _side_loops[name] = one_pass
+
+
+def side_loops() -> dict[str, SidePass]:
+    return dict(_side_loops)
+
+
+def _side_loop_run(name: str, one_pass: SidePass, stopping: threading.Event, error_wait: float) -> None:
+    try:
+        while not stopping.is_set():
+            close_old_connections()
+            try:
+                wait = one_pass()
+            except Exception:
+                logger.exception("Side loop %s failed", name)
+                wait = error_wait
+            if wait > 0:
+                stopping.wait(wait)
+    finally:
+        connection.close()
 
 
 @dataclass
@@ -35,6 +68,7 @@ class WorkerLoop:
     started_at: datetime = field(default_factory=clock.now)
     _last_beat: datetime | None = None
     _task_worker: Worker | None = None
+    _side_threads: list[threading.Thread] = field(default_factory=list)
 
     def beat(self, *, force: bool = False) -> None:
         now = clock.now()
@@ -86,14 +120,31 @@ class WorkerLoop:
         )
         self.beat(force=True)
         recurring.recurring_jobs_sync()
+        if not once:
+            self._side_threads = [
+                threading.Thread(
+                    target=_side_loop_run,
+                    args=(name, one_pass, self.stopping, max(self.interval, 0.1)),
+                    name=name,
+                    daemon=True,
+                )
+                for name, one_pass in sorted(_side_loops.items())
+            ]
+            for thread in self._side_threads:
+                thread.start()
         try:
             while not self.stopping.is_set():
                 did = self.turn()
                 if once:
+                    for one_pass in _side_loops.values():
+                        one_pass()
                     break
                 if not did:
                     self.stopping.wait(self.interval)
         finally:
+            self.stopping.set()
+            for thread in self._side_threads:
+                thread.join()
             WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
             close_old_connections()
             logger.info("Worker %s stopped", self.worker_id)

@@ -7,4 +7,4 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
-        from kynect.notifications import sweeps  # noqa: F401  (registers the outbox sweep)
+        from kynect.notifications import worker  # noqa: F401  (registers the outbox sweep and senders)

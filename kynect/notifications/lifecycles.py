@@ -1,5 +1,6 @@
 """The lifecycle of an outbox message (DESIGN §5.5): every status change is one of these transitions,
-applied by `kynect.core.lifecycle` as one conditional UPDATE, so two workers never both send a message.
+applied by `kynect.core.lifecycle` as one conditional UPDATE, so two workers never both send a message
+(a batch is claimed with `apply_all` on rows locked with SKIP LOCKED, `notifications.delivery`).
 
     pending --claim--> sending --sent--> sent
     sending --suppress (the number opted out)--> suppressed
@@ -36,9 +37,7 @@ OUTBOUND_MESSAGE = Lifecycle(
         ),
         Transition("suppress", (_Status.SENDING,), _Status.SUPPRESSED, sets={"next_attempt_at": None}),
         Transition("fail", (_Status.SENDING,), _Status.FAILED, sets={"next_attempt_at": None}),
-        Transition("retry", (_Status.SENDING,), _Status.PENDING, sets={"enqueued_at": None}),
-        Transition(
-            "release", (_Status.SENDING,), _Status.PENDING, sets={"next_attempt_at": NOW, "enqueued_at": None}
-        ),
+        Transition("retry", (_Status.SENDING,), _Status.PENDING),
+        Transition("release", (_Status.SENDING,), _Status.PENDING, sets={"next_attempt_at": NOW}),
     ],
 )

@@ -27,14 +27,15 @@ class OutboundMessage(BaseModel):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
-    enqueued_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=255, blank=True)
     provider_message_id = models.CharField(max_length=100, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
+        indexes = [
+            models.Index(fields=["status", "channel", "next_attempt_at"], name="outbox_due_by_channel")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(status="pending") | models.Q(next_attempt_at__isnull=False),

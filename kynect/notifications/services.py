@@ -1,4 +1,4 @@
-"""Writing to the outbox (delivery is `delivery`), its sweep, and the SMS opt-out list."""
+"""Writing to the outbox (sending is `delivery`), its sweep, and the SMS opt-out list."""
 
 from __future__ import annotations
 
@@ -8,30 +8,28 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import translation
 
 from kynect.core import clock
 from kynect.core.phones import phone_normalize
-from kynect.notifications.delivery import message_language, message_render
+from kynect.notifications.delivery import message_language, message_render, messages_deliver
 from kynect.notifications.lifecycles import OUTBOUND_MESSAGE
 from kynect.notifications.models import OutboundMessage, SmsOptOut
-from kynect.notifications.tasks import send_message, send_messages
 
 logger = logging.getLogger(__name__)
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "PARAR"}
 START_WORDS = {"START", "UNSTOP", "YES", "INICIAR"}
+# Longer than any provider call: a claim this old belongs to a worker that died (ADR 0034).
 STALE_CLAIM = timedelta(minutes=5)
-LOST_ENQUEUE = timedelta(minutes=2)
 
 
-def _enqueue_on_commit(message_id: str) -> None:
-    def enqueue() -> None:
-        OutboundMessage.objects.filter(pk=message_id).update(enqueued_at=clock.now())
-        send_message.enqueue(message_id=message_id)
-
-    transaction.on_commit(enqueue)
+def _send_on_commit(message_ids: list[str]) -> None:
+    """The worker's senders find committed messages by themselves; with OUTBOX_SEND_ON_COMMIT (tests),
+    this process sends them as soon as the transaction commits."""
+    if settings.OUTBOX_SEND_ON_COMMIT:
+        transaction.on_commit(lambda: messages_deliver(message_ids=message_ids))
 
 
 def message_queue(
@@ -63,7 +61,7 @@ def message_queue(
     )
     message.full_clean()
     message.save()
-    _enqueue_on_commit(str(message.pk))
+    _send_on_commit([str(message.pk)])
     return message
 
 
@@ -80,8 +78,7 @@ class MessageSpec:
 
 def messages_queue(specs: Sequence[MessageSpec]) -> list[OutboundMessage]:
     """Write several messages to the outbox at once, as `message_queue` does one: each distinct
-    rendering (template, channel, language and context) is done once, the rows are inserted together,
-    and one task sends them all once the transaction commits."""
+    rendering (template, channel, language and context) is done once and the rows are inserted together."""
     rendered: dict[tuple[str, str, str, str], tuple[str, str]] = {}
     rows: list[OutboundMessage] = []
     now = clock.now()
@@ -114,13 +111,7 @@ def messages_queue(specs: Sequence[MessageSpec]) -> list[OutboundMessage]:
     if not rows:
         return []
     OutboundMessage.objects.bulk_create(rows)
-    ids = [str(row.pk) for row in rows]
-
-    def enqueue() -> None:
-        OutboundMessage.objects.filter(pk__in=ids).update(enqueued_at=clock.now())
-        send_messages.enqueue(message_ids=ids)
-
-    transaction.on_commit(enqueue)
+    _send_on_commit([str(row.pk) for row in rows])
     return rows
 
 
@@ -149,20 +140,12 @@ def sms_queue(
 
 
 def outbox_sweep(*, now: datetime) -> int:
-    """Release stale claims and enqueue messages that are due (retries, or an enqueue lost in a crash)."""
+    """Release stale claims (their worker died, ADR 0034): the messages are due again at once, and the
+    senders send them with the others."""
     with transaction.atomic():
-        released = OUTBOUND_MESSAGE.apply_all(
+        return OUTBOUND_MESSAGE.apply_all(
             "release", queryset=OutboundMessage.objects.filter(claimed_at__lt=now - STALE_CLAIM), now=now
         )
-    due = list(
-        OutboundMessage.objects.filter(status=OutboundMessage.Status.PENDING, next_attempt_at__lte=now)
-        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - LOST_ENQUEUE))
-        .values_list("pk", flat=True)[:500]
-    )
-    for message_id in due:
-        with transaction.atomic():
-            _enqueue_on_commit(str(message_id))
-    return released + len(due)
 
 
 def sms_opt_out(*, phone: str, source: str = "inbound_sms") -> SmsOptOut:

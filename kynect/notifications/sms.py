@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import sys
 import uuid
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ class SmsMessage:
     to: str
     body: str
     from_number: str
+    message_id: str = ""  # the outbox message's id, for the local backends' records
 
 
 class SmsDeliveryError(Exception):
@@ -58,15 +60,29 @@ class ConsoleSmsBackend(BaseSmsBackend):
 
 
 class FileSmsBackend(BaseSmsBackend):
-    """Writes each message as one JSON file in SMS_FILE_PATH."""
+    """Writes each message as one JSON file in SMS_FILE_PATH, naming the outbox message, the process and
+    the time, so that deliveries can be counted per message across every process that sends. A file
+    appears whole (written under a temporary name, then renamed) and its name is unique, so processes
+    writing at once, or one killed while writing, never leave a mixed or partial record."""
 
     def send(self, message: SmsMessage) -> str:
         folder = Path(settings.SMS_FILE_PATH)
         folder.mkdir(parents=True, exist_ok=True)
-        message_id = f"file-{uuid.uuid4()}"
-        record = {"id": message_id, "to": message.to, "from": message.from_number, "body": message.body}
-        (folder / f"{clock.now():%Y%m%dT%H%M%S}-{message_id}.json").write_text(json.dumps(record))
-        return message_id
+        provider_id = f"file-{uuid.uuid4()}"
+        record = {
+            "id": provider_id,
+            "message_id": message.message_id,
+            "at": clock.now().isoformat(),
+            "pid": os.getpid(),
+            "to": message.to,
+            "from": message.from_number,
+            "body": message.body,
+        }
+        path = folder / f"{clock.now():%Y%m%dT%H%M%S}-{provider_id}.json"
+        partial = path.with_name(f"{path.name}.partial")
+        partial.write_text(json.dumps(record))
+        os.replace(partial, path)
+        return provider_id
 
 
 class LocmemSmsBackend(BaseSmsBackend):

@@ -14,6 +14,7 @@ from kynect.core.ratelimit import (
     rate_limit_hit,
     rate_limit_key,
     rate_limit_reset,
+    rate_limit_take,
 )
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +33,20 @@ def test_hits_are_allowed_up_to_the_limit_then_refused() -> None:
     assert [result.allowed for result in results] == [True, True, True, False, False]
     assert {result.retry_after_seconds for result in results} == {45}
     assert RateLimitBucket.objects.get(key=key).count == 5
+
+
+def test_a_batch_gets_what_is_left_of_the_window_and_the_next_window_starts_afresh() -> None:
+    with time_machine.travel(START, tick=False) as traveller:
+        taken = [
+            rate_limit_take(key="outbox:sms", wanted=wanted, limit=10, window_seconds=1)
+            for wanted in (4, 4, 4, 4)
+        ]
+        assert [take.granted for take in taken] == [4, 4, 2, 0]
+        assert {take.window_ends_at for take in taken} == {START + timedelta(seconds=1)}
+        traveller.shift(timedelta(seconds=1))
+        assert rate_limit_take(key="outbox:sms", wanted=12, limit=10, window_seconds=1).granted == 10
+        # Another key has its own allowance.
+        assert rate_limit_take(key="outbox:email", wanted=3, limit=10, window_seconds=1).granted == 3
 
 
 def test_window_rolls_over() -> None:

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import translation
 
 from kynect.core import clock, sweeper
-from kynect.notifications.delivery import message_deliver
+from kynect.notifications.delivery import messages_deliver, messages_send
 from kynect.notifications.models import OutboundMessage, SmsOptOut
 from kynect.notifications.services import (
     email_queue,
@@ -37,6 +37,11 @@ pytestmark = pytest.mark.django_db
 TEST_TEMPLATES = Path(__file__).resolve().parent / "templates"
 PHONE = "+15025550123"
 T0 = datetime(2026, 3, 2, 15, 0, 10, tzinfo=UTC)
+
+
+def deliver(message_id: str) -> str:
+    """Send one message now, as the worker's sender would; its status afterwards."""
+    return messages_deliver(message_ids=[message_id])[message_id]
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +81,6 @@ def test_messages_wait_for_the_commit_then_are_sent(django_capture_on_commit_cal
         assert mail.outbox == []
         assert LocmemSmsBackend.outbox == []
         assert set(rows.values_list("status", flat=True)) == {OutboundMessage.Status.PENDING}
-        assert set(rows.values_list("enqueued_at", flat=True)) == {None}
     assert len(callbacks) == 2
 
     assert len(mail.outbox) == 1
@@ -96,7 +100,6 @@ def test_messages_wait_for_the_commit_then_are_sent(django_capture_on_commit_cal
     for message in (email, sms):
         assert message.status == OutboundMessage.Status.SENT
         assert message.sent_at is not None
-        assert message.enqueued_at is not None
         assert message.attempts == 1
         assert message.next_attempt_at is None
         assert message.last_error == ""
@@ -179,15 +182,15 @@ def test_a_spanish_message_is_sent_as_rendered(django_capture_on_commit_callback
 
 def test_delivering_a_sent_message_again_sends_nothing():
     message = queue_sms()
-    assert message_deliver(message_id=str(message.pk)) == OutboundMessage.Status.SENT
-    assert message_deliver(message_id=str(message.pk)) == OutboundMessage.Status.SENT
+    assert deliver(str(message.pk)) == OutboundMessage.Status.SENT
+    assert deliver(str(message.pk)) == OutboundMessage.Status.SENT
     assert len(LocmemSmsBackend.outbox) == 1
     assert reload(message).attempts == 1
 
 
 def test_two_deliveries_of_the_same_email_send_it_once():
     message = queue_email()
-    results = [message_deliver(message_id=str(message.pk)) for _ in range(2)]
+    results = [deliver(str(message.pk)) for _ in range(2)]
     assert results == [OutboundMessage.Status.SENT, OutboundMessage.Status.SENT]
     assert len(mail.outbox) == 1
 
@@ -197,7 +200,7 @@ def test_a_message_claimed_by_another_worker_is_not_sent_again():
     OutboundMessage.objects.filter(pk=message.pk).update(
         status=OutboundMessage.Status.SENDING, claimed_at=clock.now()
     )
-    assert message_deliver(message_id=str(message.pk)) == OutboundMessage.Status.SENDING
+    assert deliver(str(message.pk)) == OutboundMessage.Status.SENDING
     assert LocmemSmsBackend.outbox == []
 
 
@@ -205,13 +208,13 @@ def test_a_message_not_yet_due_is_not_sent(time_machine):
     time_machine.move_to(T0, tick=False)
     message = queue_sms()
     OutboundMessage.objects.filter(pk=message.pk).update(next_attempt_at=T0 + timedelta(seconds=30))
-    assert message_deliver(message_id=str(message.pk)) == OutboundMessage.Status.PENDING
+    assert deliver(str(message.pk)) == OutboundMessage.Status.PENDING
     assert LocmemSmsBackend.outbox == []
     assert reload(message).attempts == 0
 
 
 def test_delivering_a_missing_message_reports_it():
-    assert message_deliver(message_id=str(uuid.uuid4())) == "missing"
+    assert deliver(str(uuid.uuid4())) == "missing"
 
 
 # --- Retries ----------------------------------------------------------------------------------------
@@ -222,7 +225,7 @@ def test_a_failed_send_goes_back_to_pending_with_backoff_and_no_personal_data(ti
     message = queue_sms(to="(502) 555-0123")
     error = SmsDeliveryError("Provider refused +15025550123, (502) 555-0123, for ana@example.org")
     with patch("kynect.notifications.sms.LocmemSmsBackend.send", side_effect=error) as send:
-        status = message_deliver(message_id=str(message.pk))
+        status = deliver(str(message.pk))
     assert send.call_count == 1
     assert status == OutboundMessage.Status.PENDING
 
@@ -231,7 +234,6 @@ def test_a_failed_send_goes_back_to_pending_with_backoff_and_no_personal_data(ti
     assert message.attempts == 1
     assert message.next_attempt_at == T0 + timedelta(seconds=30)
     assert message.next_attempt_at > clock.now()
-    assert message.enqueued_at is None  # the sweep picks it up when it is due
     assert message.sent_at is None
     assert message.last_error.startswith("SmsDeliveryError")
     for personal in ("+15025550123", "5025550123", "555-0123", "ana@example.org"):
@@ -246,7 +248,7 @@ def test_a_failed_email_keeps_the_address_out_of_the_error(time_machine):
         "django.core.mail.backends.locmem.EmailBackend.send_messages",
         side_effect=SMTPException("550 mailbox ana.lopez@example.org unavailable"),
     ):
-        assert message_deliver(message_id=str(message.pk)) == OutboundMessage.Status.PENDING
+        assert deliver(str(message.pk)) == OutboundMessage.Status.PENDING
     message = reload(message)
     assert message.last_error.startswith("SMTPException")
     assert "ana.lopez" not in message.last_error
@@ -263,17 +265,17 @@ def test_retries_back_off_exponentially_then_fail_for_good(time_machine):
         "kynect.notifications.sms.LocmemSmsBackend.send", side_effect=SmsDeliveryError("boom")
     ) as send:
         for attempt in range(1, max_attempts):
-            assert message_deliver(message_id=str(message.pk)) == OutboundMessage.Status.PENDING
+            assert deliver(str(message.pk)) == OutboundMessage.Status.PENDING
             message = reload(message)
             assert message.attempts == attempt
             assert message.next_attempt_at is not None
             delay = message.next_attempt_at - clock.now()
             delays.append(delay)
             # Not due yet: a delivery now claims nothing and sends nothing.
-            assert message_deliver(message_id=str(message.pk)) == OutboundMessage.Status.PENDING
+            assert deliver(str(message.pk)) == OutboundMessage.Status.PENDING
             assert send.call_count == attempt
             time_machine.shift(delay)
-        assert message_deliver(message_id=str(message.pk)) == OutboundMessage.Status.FAILED
+        assert deliver(str(message.pk)) == OutboundMessage.Status.FAILED
         assert send.call_count == max_attempts
 
     assert delays[0] == timedelta(seconds=30)
@@ -287,7 +289,7 @@ def test_retries_back_off_exponentially_then_fail_for_good(time_machine):
 
     # A failed message is not tried again.
     time_machine.shift(timedelta(days=1))
-    assert message_deliver(message_id=str(message.pk)) == OutboundMessage.Status.FAILED
+    assert deliver(str(message.pk)) == OutboundMessage.Status.FAILED
     assert LocmemSmsBackend.outbox == []
 
 
@@ -295,9 +297,9 @@ def test_a_retry_that_succeeds_is_sent_and_clears_the_error(time_machine):
     time_machine.move_to(T0, tick=False)
     message = queue_sms()
     with patch("kynect.notifications.sms.LocmemSmsBackend.send", side_effect=SmsDeliveryError("down")):
-        message_deliver(message_id=str(message.pk))
+        deliver(str(message.pk))
     time_machine.shift(timedelta(seconds=30))
-    assert message_deliver(message_id=str(message.pk)) == OutboundMessage.Status.SENT
+    assert deliver(str(message.pk)) == OutboundMessage.Status.SENT
     message = reload(message)
     assert message.status == OutboundMessage.Status.SENT
     assert message.attempts == 2
@@ -313,53 +315,33 @@ def test_the_outbox_sweep_is_registered():
     assert sweeper.handlers()["notifications.outbox"] is outbox_sweep
 
 
-def test_the_sweep_enqueues_a_message_whose_enqueue_was_lost(django_capture_on_commit_callbacks):
-    message = queue_sms()  # its on-commit enqueue never runs: the test's transaction never commits
-    assert reload(message).enqueued_at is None
-    with django_capture_on_commit_callbacks(execute=True):
-        handled = outbox_sweep(now=clock.now())
-    assert handled == 1
-    message = reload(message)
-    assert message.status == OutboundMessage.Status.SENT
-    assert message.enqueued_at is not None
+def test_the_sender_finds_a_committed_message_by_itself():
+    message = queue_sms()  # its on-commit send never runs: the test's transaction never commits
+    assert reload(message).status == OutboundMessage.Status.PENDING
+    assert messages_send(channel=OutboundMessage.Channel.SMS, limit=10).statuses == {
+        str(message.pk): OutboundMessage.Status.SENT
+    }
+    assert reload(message).status == OutboundMessage.Status.SENT
     assert len(LocmemSmsBackend.outbox) == 1
 
 
-def test_the_sweep_sends_a_retry_once_it_is_due(time_machine, django_capture_on_commit_callbacks):
+def test_the_sender_sends_a_retry_once_it_is_due(time_machine):
     time_machine.move_to(T0, tick=False)
     message = queue_sms()
     with patch("kynect.notifications.sms.LocmemSmsBackend.send", side_effect=SmsDeliveryError("down")):
-        message_deliver(message_id=str(message.pk))
+        deliver(str(message.pk))
 
-    with django_capture_on_commit_callbacks(execute=True):
-        assert outbox_sweep(now=clock.now()) == 0  # backing off: not due yet
+    assert messages_send(channel=OutboundMessage.Channel.SMS, limit=10).statuses == {}  # backing off
     assert reload(message).status == OutboundMessage.Status.PENDING
 
     time_machine.shift(timedelta(seconds=31))
-    with django_capture_on_commit_callbacks(execute=True):
-        assert outbox_sweep(now=clock.now()) == 1
-    assert reload(message).status == OutboundMessage.Status.SENT
+    assert messages_send(channel=OutboundMessage.Channel.SMS, limit=10).statuses == {
+        str(message.pk): OutboundMessage.Status.SENT
+    }
     assert len(LocmemSmsBackend.outbox) == 1
 
 
-def test_the_sweep_leaves_a_recently_enqueued_message_alone(time_machine, django_capture_on_commit_callbacks):
-    time_machine.move_to(T0, tick=False)
-    message = queue_sms()
-    OutboundMessage.objects.filter(pk=message.pk).update(enqueued_at=T0)
-    time_machine.shift(timedelta(minutes=1))
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        assert outbox_sweep(now=clock.now()) == 0
-    assert callbacks == []
-    assert reload(message).status == OutboundMessage.Status.PENDING
-
-    # Enqueued long ago and still pending: the queued task was lost, so it is enqueued again.
-    time_machine.shift(timedelta(minutes=2))
-    with django_capture_on_commit_callbacks(execute=True):
-        assert outbox_sweep(now=clock.now()) == 1
-    assert reload(message).status == OutboundMessage.Status.SENT
-
-
-def test_the_sweep_releases_stale_claims_but_not_fresh_ones(time_machine, django_capture_on_commit_callbacks):
+def test_the_sweep_releases_stale_claims_but_not_fresh_ones(time_machine):
     time_machine.move_to(T0, tick=False)
     common = {
         "channel": OutboundMessage.Channel.SMS,
@@ -373,41 +355,24 @@ def test_the_sweep_releases_stale_claims_but_not_fresh_ones(time_machine, django
     fresh = OutboundMessage.objects.create(body="fresh", claimed_at=clock.now(), **common)
     time_machine.shift(timedelta(minutes=2))  # the stale claim is 6 minutes old, the fresh one 2
 
-    with django_capture_on_commit_callbacks(execute=True):
-        handled = outbox_sweep(now=clock.now())
-
-    assert handled == 2  # one claim released, then that message enqueued
+    assert outbox_sweep(now=clock.now()) == 1
     stale = reload(stale)
-    assert stale.status == OutboundMessage.Status.SENT
-    assert stale.attempts == 2
+    assert stale.status == OutboundMessage.Status.PENDING
+    assert stale.next_attempt_at == clock.now()
     fresh_before = fresh.claimed_at
     fresh = reload(fresh)
     assert fresh.status == OutboundMessage.Status.SENDING
     assert fresh.claimed_at == fresh_before
+
+    # The released message is due again: the next batch sends it, and only it.
+    messages_send(channel=OutboundMessage.Channel.SMS, limit=10)
+    stale = reload(stale)
+    assert stale.status == OutboundMessage.Status.SENT
+    assert stale.attempts == 2
     assert [sms.body for sms in LocmemSmsBackend.outbox] == ["stale"]
 
 
-def test_the_sweep_releases_a_stale_claim_for_the_next_round(time_machine):
-    time_machine.move_to(T0, tick=False)
-    message = OutboundMessage.objects.create(
-        channel=OutboundMessage.Channel.SMS,
-        recipient=PHONE,
-        template="test/hello",
-        body="stale",
-        status=OutboundMessage.Status.SENDING,
-        claimed_at=clock.now(),
-        enqueued_at=clock.now(),
-        attempts=1,
-    )
-    time_machine.shift(timedelta(minutes=6))
-    outbox_sweep(now=clock.now())  # the test transaction never commits: the enqueue waits
-    message = reload(message)
-    assert message.status == OutboundMessage.Status.PENDING
-    assert message.next_attempt_at == clock.now()
-    assert message.enqueued_at is None
-
-
-def test_the_sweep_ignores_sent_failed_and_suppressed_messages(django_capture_on_commit_callbacks):
+def test_the_sweep_and_the_sender_ignore_sent_failed_and_suppressed_messages():
     for status in (
         OutboundMessage.Status.SENT,
         OutboundMessage.Status.FAILED,
@@ -420,9 +385,8 @@ def test_the_sweep_ignores_sent_failed_and_suppressed_messages(django_capture_on
             body=status,
             status=status,
         )
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        assert outbox_sweep(now=clock.now() + timedelta(days=1)) == 0
-    assert callbacks == []
+    assert outbox_sweep(now=clock.now() + timedelta(days=1)) == 0
+    assert messages_send(channel=OutboundMessage.Channel.SMS, limit=10).statuses == {}
     assert LocmemSmsBackend.outbox == []
 
 
@@ -448,7 +412,7 @@ def test_a_stop_reply_suppresses_later_texts(body, django_capture_on_commit_call
 def test_an_opt_out_received_after_queuing_still_suppresses_the_text():
     sms = queue_sms()
     inbound_sms_handle(from_number=PHONE, body="STOP")
-    assert message_deliver(message_id=str(sms.pk)) == OutboundMessage.Status.SUPPRESSED
+    assert deliver(str(sms.pk)) == OutboundMessage.Status.SUPPRESSED
     assert LocmemSmsBackend.outbox == []
 
 

@@ -17,7 +17,7 @@ from django.conf import settings as django_settings
 from django.test import RequestFactory
 
 from kynect.core import clock
-from kynect.notifications.delivery import message_deliver
+from kynect.notifications.delivery import messages_deliver
 from kynect.notifications.models import OutboundMessage
 from kynect.notifications.sms import (
     BaseSmsBackend,
@@ -33,23 +33,29 @@ from kynect.notifications.sms import (
 MESSAGE = SmsMessage(to="+15025550123", body="Your appointment is tomorrow.", from_number="+15025550100")
 
 
-def test_the_file_backend_writes_one_json_file_per_message(settings, tmp_path):
+def deliver(message_id: str) -> str:
+    """Send one message now, as the worker's sender would; its status afterwards."""
+    return messages_deliver(message_ids=[message_id])[message_id]
+
+
+def test_the_file_backend_writes_each_message_whole_in_a_json_file_of_its_own(settings, tmp_path):
     folder = tmp_path / "sms" / "outbox"  # created on first use
     settings.SMS_FILE_PATH = str(folder)
     backend = FileSmsBackend()
-    first = backend.send(MESSAGE)
+    first = backend.send(SmsMessage(**{**MESSAGE.__dict__, "message_id": "outbox-1"}))
     second = backend.send(SmsMessage(to="+18592882338", body="Second", from_number="+15025550100"))
 
     assert first.startswith("file-")
     assert first != second
-    files = sorted(folder.glob("*.json"))
-    assert len(files) == 2
+    files = sorted(folder.iterdir())
+    assert [path.suffix for path in files] == [".json", ".json"]  # no temporary file left behind
     records = {record["id"]: record for record in (json.loads(path.read_text()) for path in files)}
-    assert records[first] == {
-        "id": first,
+    assert {key: records[first][key] for key in ("message_id", "to", "from", "body", "pid")} == {
+        "message_id": "outbox-1",
         "to": "+15025550123",
         "from": "+15025550100",
         "body": "Your appointment is tomorrow.",
+        "pid": os.getpid(),
     }
     assert records[second]["body"] == "Second"
 
@@ -103,10 +109,11 @@ def test_delivery_uses_the_configured_backend(settings, tmp_path):
         body="Hello from the file backend",
         next_attempt_at=clock.now(),
     )
-    assert message_deliver(message_id=str(message.pk)) == OutboundMessage.Status.SENT
+    assert deliver(str(message.pk)) == OutboundMessage.Status.SENT
 
     (path,) = tmp_path.glob("*.json")
     record = json.loads(path.read_text())
+    assert record["message_id"] == str(message.pk)
     assert record["body"] == "Hello from the file backend"
     assert record["from"] == django_settings.SMS_FROM_NUMBER
     message.refresh_from_db()

@@ -328,16 +328,15 @@ def test_the_outbox_never_stores_the_secret_link():
 
 
 def test_cancelling_wipes_the_link_key_and_withdraws_an_unsent_confirmation():
-    from kynect.notifications.delivery import message_deliver
+    from kynect.notifications.delivery import messages_deliver
 
     with time_machine.travel(OPEN, tick=False):
         submitted = submit()  # not committed in this test: the confirmation is still waiting to send
         help_request_cancel(help_request=submitted.help_request)
         request = HelpRequest.objects.get()
         assert request.link_key == ""
-        assert (
-            message_deliver(message_id=str(request.confirmation_message_id)) == OutboundMessage.Status.FAILED
-        )
+        message_id = str(request.confirmation_message_id)
+        assert messages_deliver(message_ids=[message_id]) == {message_id: OutboundMessage.Status.FAILED}
     assert not LocmemSmsBackend.outbox
     # The link still opens the (cancelled) request: it is checked against the hash.
     assert help_request_by_link(request_id=str(request.pk), token=submitted.token) == request
