@@ -26,11 +26,20 @@ SIX_DIGITS = re.compile(r"(?<![\w\-])\d{6}(?![\w\-])")
 LINK_SECRET = re.compile(
     r"(/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/)[A-Za-z0-9_\-]{20,}"
 )
+# The account links: an invitation's signed token (/accounts/invitations/<token>/) and a password reset's
+# token (/accounts/reset/<uid>/<token>/; Django then moves the token into the session and redirects to
+# /accounts/reset/<uid>/set-password/, which holds no secret).
+ACCOUNT_LINK_SECRETS = (
+    re.compile(r"(/invitations/)[A-Za-z0-9_\-:]{20,}"),
+    re.compile(r"(/reset/[A-Za-z0-9_\-]+/)(?!set-password/)[A-Za-z0-9_\-]{20,}"),
+)
 
 
 def mask_link_secrets(text: str) -> str:
     """The text with each secret link's secret written as `[secret]`, its id kept."""
-    return LINK_SECRET.sub(r"\1[secret]", text)
+    for pattern in (LINK_SECRET, *ACCOUNT_LINK_SECRETS):
+        text = pattern.sub(r"\1[secret]", text)
+    return text
 
 
 def mask_pii(text: str) -> str:

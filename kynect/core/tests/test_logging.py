@@ -212,6 +212,29 @@ def test_link_secrets_in_paths_are_masked() -> None:
     assert masked == "Not Found: /ondemand/offer/9738644d-b692-4888-9cf2-a41e0b419435/[secret]/accept/"
 
 
+def test_invitation_and_password_reset_tokens_in_paths_are_masked() -> None:
+    import uuid
+
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from kynect.accounts.models import Invitation, User
+    from kynect.accounts.services import invitation_token
+
+    invitation = invitation_token(invitation=Invitation(pk=uuid.uuid4()))
+    user = User(pk=4207, email="maria@example.org", password="x")
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    reset = default_token_generator.make_token(user)
+    invitation_path = f"/es/accounts/invitations/{invitation}/"
+    reset_path = f"/accounts/reset/{uid}/{reset}/"
+
+    assert mask_pii(f"GET {invitation_path}") == "GET /es/accounts/invitations/[secret]/"
+    assert mask_pii(f"GET {reset_path}") == f"GET /accounts/reset/{uid}/[secret]/"
+    # Django's own next step holds no secret, and stays readable.
+    assert mask_pii(f"GET /accounts/reset/{uid}/set-password/") == f"GET /accounts/reset/{uid}/set-password/"
+
+
 def test_the_access_log_masks_link_secrets() -> None:
     from types import SimpleNamespace
 
