@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from ninja import Query, Router
@@ -36,11 +36,14 @@ from kynect.directory.hsds_api_limits import (
     page_size,
 )
 from kynect.directory.models import Organization, Taxonomy, TaxonomyTerm
+from kynect.directory.search import COUNT_CAP
 
 HSDS_VERSION = "3.0"
 HSDS_PROFILE = "https://openreferral.org/specification/3.0"
 MAX_SEARCH = 200  # characters; SQLite refuses LIKE patterns past 50,000 bytes
 NDJSON_CHUNK = 200
+# Sent, as "true", with a list whose search matched more than it lists (ADR 0035).
+TRUNCATED_HEADER = "X-Search-Truncated"
 ZIP_CODE = r"^[0-9]{5}(?:-[0-9]{4})?$"  # ASCII digits only: other Unicode digits are not ZIP codes
 
 router = Router(tags=["HSDS 3.0"])
@@ -161,6 +164,15 @@ def _declared(ok: dict[str, Any], *errors: int) -> dict[str, Any]:
 LIST = _declared(
     {
         "description": "A page of records; with format=ndjson, every record, one JSON object a line",
+        "headers": {
+            TRUNCATED_HEADER: {
+                "description": (
+                    f"A search with words or a proximity lists its first {COUNT_CAP} matches, best or nearest"
+                    " first. This header, 'true', says that more matched: narrow the search to see them."
+                ),
+                "schema": {"type": "string", "enum": ["true"]},
+            }
+        },
         "content": {
             "application/json": {"schema": _PAGE},
             "application/x-ndjson": {"schema": _RECORD},
@@ -179,7 +191,7 @@ def _in_order(records: QuerySet[M], ids: list[Any], many: Many[M]) -> list[dict[
 
 
 def _page(found: selectors.Found[M], *, page: int, per_page: int, many: Many[M]) -> dict[str, Any]:
-    total = found.ids.count()
+    total = len(found.ids) if isinstance(found.ids, list) else found.ids.count()
     total_pages = math.ceil(total / per_page)
     start = (page - 1) * per_page
     contents = (
@@ -202,7 +214,7 @@ def _ndjson(found: selectors.Found[M], many: Many[M], *, chunk: int) -> Streamin
     (a server-side one on PostgreSQL), so memory stays bounded however large the directory."""
 
     def lines() -> Iterator[str]:
-        ids = found.ids.iterator(chunk_size=NDJSON_CHUNK)
+        ids = iter(found.ids) if isinstance(found.ids, list) else found.ids.iterator(chunk_size=NDJSON_CHUNK)
         while batch := list(itertools.islice(ids, chunk)):
             for item in _in_order(found.records, batch, many):
                 yield json.dumps(item, ensure_ascii=False) + "\n"
@@ -212,6 +224,7 @@ def _ndjson(found: selectors.Found[M], many: Many[M], *, chunk: int) -> Streamin
 
 def _listing(
     request: HttpRequest,
+    response: HttpResponse,
     found: selectors.Found[M],
     *,
     page: int,
@@ -220,6 +233,9 @@ def _listing(
     many: Many[M],
     nesting: Nesting = FLAT,
 ) -> dict[str, Any] | StreamingHttpResponse:
+    """A page of `found`, or with format=ndjson all of it; `response` carries the headers of the page."""
+    if found.truncated:
+        response[TRUNCATED_HEADER] = "true"
     if format in (None, "", "json"):
         return _page(found, page=page, per_page=page_size(request, per_page, nesting), many=many)
     if format == "ndjson":
@@ -229,7 +245,10 @@ def _listing(
                 "format=ndjson exports every record and needs an API token (Authorization: Bearer). "
                 "Without one, read the pages with page and per_page.",
             )
-        return _ndjson(found, many, chunk=min(NDJSON_CHUNK, nesting.cap))
+        stream = _ndjson(found, many, chunk=min(NDJSON_CHUNK, nesting.cap))
+        if found.truncated:
+            stream[TRUNCATED_HEADER] = "true"
+        return stream
     raise HttpError(400, "format must be 'json' or 'ndjson'.")
 
 
@@ -278,6 +297,7 @@ def about(request: HttpRequest) -> dict[str, str]:
 @router.get("/services", summary="Paginated list of services", url_name="hsds-services", openapi_extra=LIST)
 def services(
     request: HttpRequest,
+    response: HttpResponse,
     search: str | None = SEARCH,
     taxonomy_term_id: uuid.UUID | None = None,
     taxonomy_id: uuid.UUID | None = None,
@@ -302,7 +322,9 @@ def services(
         ser.services_full_many if full else ser.services_minimal_many if minimal else ser.services_list_many
     )
     nesting = FULL if full else FLAT
-    return _listing(request, found, page=page, per_page=per_page, format=format, many=many, nesting=nesting)
+    return _listing(
+        request, response, found, page=page, per_page=per_page, format=format, many=many, nesting=nesting
+    )
 
 
 @router.get("/services/{id}", summary="A fully nested service", url_name="hsds-service", openapi_extra=ONE)
@@ -319,6 +341,7 @@ def service(request: HttpRequest, id: uuid.UUID) -> Any:
 )
 def service_at_locations(
     request: HttpRequest,
+    response: HttpResponse,
     search: str | None = SEARCH,
     taxonomy_term_id: uuid.UUID | None = None,
     taxonomy_id: uuid.UUID | None = None,
@@ -361,7 +384,9 @@ def service_at_locations(
     )
     many = ser.service_at_locations_full_many if full else ser.service_at_locations_list_many
     nesting = FULL if full else FLAT
-    return _listing(request, found, page=page, per_page=per_page, format=format, many=many, nesting=nesting)
+    return _listing(
+        request, response, found, page=page, per_page=per_page, format=format, many=many, nesting=nesting
+    )
 
 
 @router.get(
@@ -383,6 +408,7 @@ def service_at_location(request: HttpRequest, id: uuid.UUID) -> Any:
 )
 def organizations(
     request: HttpRequest,
+    response: HttpResponse,
     search: str | None = SEARCH,
     full: bool = False,
     full_service: bool = False,
@@ -398,7 +424,9 @@ def organizations(
         return ser.organizations_list_many(chunk)
 
     nesting = (FULL_SERVICE if full_service else FULL) if full else FLAT
-    return _listing(request, found, page=page, per_page=per_page, format=format, many=many, nesting=nesting)
+    return _listing(
+        request, response, found, page=page, per_page=per_page, format=format, many=many, nesting=nesting
+    )
 
 
 @router.get(
@@ -417,13 +445,16 @@ def organization(request: HttpRequest, id: uuid.UUID, full_service: bool = False
 )
 def taxonomies(
     request: HttpRequest,
+    response: HttpResponse,
     search: str | None = SEARCH,
     page: int = PAGE,
     per_page: int = PER_PAGE,
     format: str | None = FORMAT,
 ) -> Any:
     found = selectors.taxonomy_list(search=_text(search, "search"))
-    return _listing(request, found, page=page, per_page=per_page, format=format, many=ser.taxonomies_many)
+    return _listing(
+        request, response, found, page=page, per_page=per_page, format=format, many=ser.taxonomies_many
+    )
 
 
 @router.get("/taxonomies/{id}", summary="A taxonomy", url_name="hsds-taxonomy", openapi_extra=ONE)
@@ -439,6 +470,7 @@ def taxonomy(request: HttpRequest, id: uuid.UUID) -> Any:
 )
 def taxonomy_terms(
     request: HttpRequest,
+    response: HttpResponse,
     search: str | None = SEARCH,
     taxonomy_id: uuid.UUID | None = None,
     parent_id: uuid.UUID | None = None,
@@ -450,7 +482,9 @@ def taxonomy_terms(
     found = selectors.taxonomy_term_list(
         search=_text(search, "search"), taxonomy_id=taxonomy_id, parent_id=parent_id, top_only=top_only
     )
-    return _listing(request, found, page=page, per_page=per_page, format=format, many=ser.taxonomy_terms_many)
+    return _listing(
+        request, response, found, page=page, per_page=per_page, format=format, many=ser.taxonomy_terms_many
+    )
 
 
 @router.get(

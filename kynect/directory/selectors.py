@@ -8,6 +8,7 @@ services are, with their status, so that a feed consumer can keep its copy in st
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -24,7 +25,7 @@ from kynect.directory.models import (
     Taxonomy,
     TaxonomyTerm,
 )
-from kynect.directory.search import Origin, SearchQuery, keyword_words, search_backend
+from kynect.directory.search import COUNT_CAP, Origin, SearchQuery, SortOrder, keyword_words, search_backend
 from kynect.directory.search.index import term_tag
 
 M = TypeVar("M", bound=Model)
@@ -51,11 +52,16 @@ def visible_services() -> QuerySet[Service]:
 
 @dataclass(frozen=True)
 class Found(Generic[M]):
-    """What a list endpoint shows: `ids`, the primary keys of the matching records in order (a lazy
-    query, counted and sliced in SQL), and `records`, the query the records themselves are read from."""
+    """What a list endpoint shows: `ids`, the primary keys of the matching records in order, and
+    `records`, the query the records themselves are read from.
 
-    ids: QuerySet[Any, Any]
+    `ids` is a lazy query (counted and sliced in SQL) when every match is listed, or a list when the
+    search ranks or orders by distance: such a search answers its first COUNT_CAP matches, as the search
+    page does, and `truncated` says that more matched (ADR 0035)."""
+
+    ids: QuerySet[Any, Any] | list[Any]
     records: QuerySet[M]
+    truncated: bool = False
 
 
 def _plain(rows: QuerySet[M], *ordering: str) -> Found[M]:
@@ -77,47 +83,70 @@ def _taxonomy_tags(
     return groups
 
 
-def _matching_entries(
+class _NothingMatchesError(Exception):
+    """The filters can match nothing: text with no word to look for, or a taxonomy without terms."""
+
+
+def _search_query(
     *,
     search: str | None,
     taxonomy_term_id: uuid.UUID | None = None,
     taxonomy_id: uuid.UUID | None = None,
+    organization_id: uuid.UUID | None = None,
     modified_after: datetime | None = None,
     proximity: Proximity | None = None,
     postcode: str | None = None,
-) -> tuple[QuerySet[SearchEntry], bool] | None:
-    """The search index's entries matching the filters, through the search page's backend, and whether
-    they are ranked (a `rank` with words; a `nearness` with a circle); None when no filter asks the
-    index. `postcode`: the listings that cover it (see `coverage`)."""
+) -> SearchQuery | None:
+    """The search page's query for the API's filters; None when no filter asks the index (the lists
+    then read the tables). `postcode`: the listings that cover it (see `coverage`). With a circle the
+    nearest come first, then the best match; with words alone, the best match first."""
     words = keyword_words(search) if search else ()
     tags = _taxonomy_tags(taxonomy_term_id=taxonomy_term_id, taxonomy_id=taxonomy_id)
     if postcode:
         tags.append(covering_tags(postcode, in_circle=proximity is not None))
     if not (search or tags or modified_after or proximity):
         return None
-    query = SearchQuery(
+    if (search and not words) or not all(tags):
+        raise _NothingMatchesError
+    return SearchQuery(
         words=words,
         tag_groups=tuple(tags),
         origin=Origin(proximity.latitude, proximity.longitude) if proximity else None,
         radius_miles=proximity.metres / METRES_PER_MILE if proximity else None,
         modified_after=modified_after,
+        organization_id=organization_id,
         unlisted=True,
+        sort=SortOrder.DISTANCE if proximity else SortOrder.RELEVANCE,
     )
-    entries, _ordering = search_backend().filtered(query)
-    if (search and not words) or not all(tags):
-        # Text with no word to look for, or a taxonomy without terms, matches nothing.
-        entries = entries.none()
-    return entries, bool(words)
 
 
-def _grouped(entries: QuerySet[SearchEntry], key: str, name: str, *, ranked: bool) -> QuerySet[Any, Any]:
-    """The distinct `key` ids of the entries, best match first when `ranked`, then by `name`."""
-    groups = entries.values(key).annotate(sort_name=Min(name))
-    if ranked:
-        groups = groups.annotate(best=Min("rank")).order_by("best", "sort_name", key)
-    else:
-        groups = groups.order_by("sort_name", key)
-    return groups.values_list(key, flat=True)
+def _ordered(query: SearchQuery) -> bool:
+    """Whether the search orders its matches by relevance or distance, and so answers the first
+    COUNT_CAP of them; other filters list every match, by name."""
+    return bool(query.words) or query.origin is not None
+
+
+def _first_entries(query: SearchQuery) -> tuple[list[SearchEntry], bool]:
+    """The first COUNT_CAP entries the search page's backend finds, in its order, and whether more
+    matched."""
+    rows = search_backend().matches(query)
+    entry_ids = [row[0] for row in rows[:COUNT_CAP]]
+    by_id = SearchEntry.every.in_bulk(entry_ids)
+    return [by_id[pk] for pk in entry_ids if pk in by_id], len(rows) > COUNT_CAP
+
+
+def _each_once(values: Iterable[Any]) -> list[Any]:
+    return list(dict.fromkeys(values))
+
+
+def _grouped(entries: QuerySet[SearchEntry], key: str, name: str) -> QuerySet[Any, Any]:
+    """The distinct `key` ids of the entries, by `name`."""
+    return (
+        entries.values(key)
+        .annotate(sort_name=Min(name))
+        .order_by("sort_name", key)
+        .values_list(key, flat=True)
+    )
 
 
 def service_list(
@@ -130,20 +159,27 @@ def service_list(
 ) -> Found[Service]:
     """Services by name; with `search`, best match first (the best of their listings)."""
     services = visible_services()
-    matching = _matching_entries(
-        search=search,
-        taxonomy_term_id=taxonomy_term_id,
-        taxonomy_id=taxonomy_id,
-        modified_after=modified_after,
-    )
-    if matching is None:
+    try:
+        query = _search_query(
+            search=search,
+            taxonomy_term_id=taxonomy_term_id,
+            taxonomy_id=taxonomy_id,
+            organization_id=organization_id,
+            modified_after=modified_after,
+        )
+    except _NothingMatchesError:
+        return Found(ids=[], records=services)
+    if query is None:
         if organization_id is not None:
             services = services.filter(organization_id=organization_id)
         return _plain(services, "name", "id")
-    entries, ranked = matching
-    if organization_id is not None:
-        entries = entries.filter(organization_id=organization_id)
-    return Found(ids=_grouped(entries, "service_id", "name", ranked=ranked), records=services)
+    if _ordered(query):
+        entries, truncated = _first_entries(query)
+        return Found(
+            ids=_each_once(entry.service_id for entry in entries), records=services, truncated=truncated
+        )
+    matching, _ordering = search_backend().filtered(query)
+    return Found(ids=_grouped(matching, "service_id", "name"), records=services)
 
 
 def visible_service_at_locations() -> QuerySet[ServiceAtLocation]:
@@ -169,31 +205,42 @@ def service_at_location_list(
     location lies inside the circle. `proximity` alone (without a postcode) is the circle only.
     """
     rows = visible_service_at_locations()
-    matching = _matching_entries(
-        search=search,
-        taxonomy_term_id=taxonomy_term_id,
-        taxonomy_id=taxonomy_id,
-        modified_after=modified_after,
-        proximity=proximity,
-        postcode=postcode,
-    )
-    if matching is None:
+    try:
+        query = _search_query(
+            search=search,
+            taxonomy_term_id=taxonomy_term_id,
+            taxonomy_id=taxonomy_id,
+            organization_id=organization_id,
+            modified_after=modified_after,
+            proximity=proximity,
+            postcode=postcode,
+        )
+    except _NothingMatchesError:
+        return Found(ids=[], records=rows)
+    if query is None:
         if organization_id is not None:
             rows = rows.filter(service__organization_id=organization_id)
         return _plain(rows, "service__name", "id")
-    entries, ranked = matching
-    entries = entries.filter(location__isnull=False)
-    if organization_id is not None:
-        entries = entries.filter(organization_id=organization_id)
-    ordering = ["nearness"] if proximity is not None else []
-    if ranked:
-        ordering.append("rank")
+    if _ordered(query):
+        entries, truncated = _first_entries(query)
+        row_of: dict[tuple[uuid.UUID, uuid.UUID | None], uuid.UUID] = {
+            (service_id, location_id): pk
+            for pk, service_id, location_id in rows.filter(
+                service_id__in={entry.service_id for entry in entries},
+                location_id__in={entry.location_id for entry in entries},
+            ).values_list("pk", "service_id", "location_id")
+        }
+        # An entry of a service without a location has no row.
+        found = (row_of.get((entry.service_id, entry.location_id)) for entry in entries)
+        return Found(ids=_each_once(pk for pk in found if pk is not None), records=rows, truncated=truncated)
+    matching, _ordering = search_backend().filtered(query)
     at = visible_service_at_locations().filter(
         service_id=OuterRef("service_id"), location_id=OuterRef("location_id")
     )
     ids = (
-        entries.annotate(row=Subquery(at.values("pk")[:1]))
-        .order_by(*ordering, "name", "id")
+        matching.filter(location__isnull=False)
+        .annotate(row=Subquery(at.values("pk")[:1]))
+        .order_by("name", "id")
         .values_list("row", flat=True)
     )
     return Found(ids=ids, records=rows)
@@ -203,12 +250,15 @@ def organization_list(*, search: str | None = None) -> Found[Organization]:
     """Organizations by name; with `search`, those with a listing that matches (in its organization's
     name, or its service's name, description or categories), best match first."""
     organizations = Organization.objects.all()
-    matching = _matching_entries(search=search)
-    if matching is None:
+    try:
+        query = _search_query(search=search)
+    except _NothingMatchesError:
+        return Found(ids=[], records=organizations)
+    if query is None:
         return _plain(organizations, "name", "id")
-    entries, ranked = matching
+    entries, truncated = _first_entries(query)
     return Found(
-        ids=_grouped(entries, "organization_id", "organization_name", ranked=ranked), records=organizations
+        ids=_each_once(entry.organization_id for entry in entries), records=organizations, truncated=truncated
     )
 
 

@@ -19,7 +19,8 @@ from kynect.accounts.models import ApiScope
 from kynect.accounts.tokens import api_token_create
 from kynect.core.geo import haversine_miles, zip_lookup
 from kynect.directory import models as m
-from kynect.directory.search import search_index_update
+from kynect.directory.hsds_api import TRUNCATED_HEADER
+from kynect.directory.search import COUNT_CAP, search_index_update
 from tests.contract.conftest import Directory, HsdsSchemas
 
 BASE = "/api/hsds"
@@ -216,6 +217,72 @@ def test_search_pages_are_exact(directory: Directory, many_services: Callable[[i
     assert [json.loads(line)["id"] for line in lines] == [item["id"] for item in everything["contents"]]
 
 
+def _bulk_services(directory: Directory, count: int) -> None:
+    """`count` services named "Bulk NNN", each at its own place in Frankfort, classified as veteran."""
+    services = m.Service.objects.bulk_create(
+        m.Service(organization=directory.org, name=f"Bulk {i:03}", description="More of the same")
+        for i in range(count)
+    )
+    places = m.Location.objects.bulk_create(
+        m.Location(location_type="physical", latitude=38.2 + i / 100_000, longitude=-84.87)
+        for i in range(count)
+    )
+    m.ServiceAtLocation.objects.bulk_create(
+        m.ServiceAtLocation(service=service, location=place)
+        for service, place in zip(services, places, strict=True)
+    )
+    m.Attribute.objects.bulk_create(
+        m.Attribute(link_entity="service", link_id=service.id, taxonomy_term=directory.veteran)
+        for service in services
+    )
+    search_index_update(service_ids=[service.id for service in services])
+
+
+def test_a_ranked_or_nearest_first_search_lists_its_first_matches(directory: Directory) -> None:
+    _bulk_services(directory, COUNT_CAP + 10)
+    client = Client()
+
+    # Words: the first COUNT_CAP matches, best first, and a header saying that more matched.
+    response = client.get(f"{BASE}/services", {"search": "bulk", "per_page": 500})
+    body = response.json()
+    assert response[TRUNCATED_HEADER] == "true"
+    assert body["total_items"] == COUNT_CAP
+    assert body["total_pages"] == 1
+    assert len(body["contents"]) == COUNT_CAP
+    assert _names(body)[:2] == ["Bulk 000", "Bulk 001"]  # equal ranks: by name
+    past = get("/services", search="bulk", per_page=500, page=2)
+    assert past["empty"] is True
+    streamed = export("/services", search="bulk")
+    assert streamed[TRUNCATED_HEADER] == "true"
+    assert len(streamed.getvalue().decode().splitlines()) == COUNT_CAP
+
+    # A proximity: the nearest COUNT_CAP, nearest first.
+    response = client.get(
+        f"{BASE}/service_at_locations", {"postcode": "40601", "proximity": 100_000, "per_page": 500}
+    )
+    assert response[TRUNCATED_HEADER] == "true"
+    near = response.json()
+    assert near["total_items"] == COUNT_CAP
+    origin = zip_lookup("40601")
+    miles = [
+        haversine_miles(
+            origin.latitude, origin.longitude, item["location"]["latitude"], item["location"]["longitude"]
+        )
+        for item in near["contents"]
+    ]
+    assert miles == sorted(miles)
+
+    # Filters that neither rank nor measure a distance list every match, by name.
+    response = client.get(
+        f"{BASE}/services", {"taxonomy_term_id": str(directory.veteran.id), "per_page": 500}
+    )
+    assert TRUNCATED_HEADER not in response
+    assert response.json()["total_items"] > COUNT_CAP
+
+    # A search that matched fewer says nothing.
+    assert TRUNCATED_HEADER not in client.get(f"{BASE}/services", {"search": "computer"})
+
+
 def test_search_near_a_postcode_is_nearest_first(directory: Directory) -> None:
     lexington = _place("Lexington", 38.0464, -84.4953, "40507")
     _service_at(directory, "Lexington food pantry", lexington)
@@ -267,6 +334,15 @@ def test_organization_and_modified_after_filters(directory: Directory) -> None:
     assert ids(get("/services", modified_after="2025-04-01T00:00:00")) == {str(directory.closed_clinic.id)}
     sals = get("/service_at_locations", organization_id=str(directory.other_org.id))
     assert len(sals["contents"]) == 2
+    # With a search, the organization narrows the search itself, not the page it found.
+    assert ids(get("/services", search="food", organization_id=str(directory.org.id))) == set()
+    assert str(directory.food_pantry.id) in ids(
+        get("/services", search="food", organization_id=str(directory.other_org.id))
+    )
+    near = get(
+        "/service_at_locations", postcode="40601", proximity=150_000, organization_id=str(directory.org.id)
+    )
+    assert {item["service"]["id"] for item in near["contents"]} == {str(directory.training.id)}
 
 
 def test_proximity_from_a_postcode(directory: Directory) -> None:

@@ -267,6 +267,8 @@ class SearchBackend:
         ordering: list[str] = []
         if query.modified_after is not None:
             entries = entries.filter(service__last_modified__gte=query.modified_after)
+        if query.organization_id is not None:
+            entries = entries.filter(organization_id=query.organization_id)
         if query.origin is not None:
             entries = self.near(entries, query.origin, query.radius_miles, box=box)
         hours = self.hours_filters(query, correlated=correlated)
@@ -278,5 +280,7 @@ class SearchBackend:
             ordering.append("rank")
         if query.origin is not None:
             ordering.append("nearness")
+            if query.sort is SortOrder.DISTANCE and query.words:
+                ordering.append("rank")
         ordering += ["name", "id"]
         return entries, ordering

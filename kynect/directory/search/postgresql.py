@@ -122,8 +122,9 @@ class PostgresSearchBackend(SearchBackend):
         # nearest matches come from the index, a few more than a page needs, and are put in order
         # here; if entries at the same distance straddle the last one fetched, the exact query runs.
         wanted = COUNT_CAP + 1 + KNN_SLACK
-        entries, _ordering = self.filtered(query)
-        nearest = entries.order_by("nearness").values_list("nearness", "name", "id")[:wanted]  # type: ignore[misc]
+        entries, ordering = self.filtered(query)
+        # The columns of the page's order, nearest first (with words, the best match breaks ties).
+        nearest = entries.order_by("nearness").values_list(*ordering)[:wanted]
         if query.words or query.tag_groups:
             rows = list(nearest)
         else:
@@ -137,12 +138,12 @@ class PostgresSearchBackend(SearchBackend):
         return self.in_order(query, rows, wanted)
 
     def in_order(self, query: SearchQuery, rows: list[tuple[Any, ...]], wanted: int) -> list[tuple[Any, ...]]:
-        """(nearness, name, id) rows, nearest first, put in the page's order; the exact query when
-        entries at the same distance straddle the last row fetched."""
+        """Rows of the page's order columns (nearness first, id last), nearest first, put in the
+        page's order; the exact query when entries at the same distance straddle the last row fetched."""
         if len(rows) == wanted and rows[-1][0] <= rows[COUNT_CAP][0]:
             return super().matches(query)
         rows.sort()
-        return [(entry_id, nearness) for nearness, _name, entry_id in rows[: COUNT_CAP + 1]]
+        return [(row[-1], row[0]) for row in rows[: COUNT_CAP + 1]]
 
     def best_matches(self, query: SearchQuery) -> list[tuple[Any, ...]]:
         """Best match first, in two tiers: entries whose service or category names hold every word,

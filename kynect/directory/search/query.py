@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -54,6 +55,8 @@ class SearchQuery:
     open_on: date | None = None
     # Services whose data changed on or after this moment (`Service.last_modified`).
     modified_after: datetime | None = None
+    # The listings of this organization only.
+    organization_id: uuid.UUID | None = None
     # Also the entries of inactive and temporarily closed services, which the HSDS API lists.
     unlisted: bool = False
     sort: SortOrder = SortOrder.RELEVANCE

@@ -78,18 +78,18 @@ class SqliteSearchBackend(SearchBackend):
             or query.open_at is not None
             or query.open_on is not None
             or query.modified_after is not None
+            or query.organization_id is not None
         )
         if elsewhere or not query.words or query.sort is not SortOrder.RELEVANCE:
             return super().matches(query)
-        # Words (and tags) alone, best match first: the full-text table answers by itself, without
-        # reading each match's entry (half the cost with thousands of matches). Equal ranks fall back
-        # on the id.
+        # Words (and tags) alone, best match first: the full-text table finds and ranks the matches,
+        # and only equal ranks read the entry's name (then its id), as on PostgreSQL.
         expression = self.match_expression(query)
         if not query.unlisted:
             expression = f"({expression}) NOT (tags : {UNLISTED_TAG})"
         rows = (
             SearchEntryText.objects.filter(document__match=expression)
-            .order_by(Bm25(F("document")), "entry_id")
+            .order_by(Bm25(F("document")), "entry__name", "entry_id")
             .values_list("entry_id")[: COUNT_CAP + 1]
         )
         return [tuple(row) for row in rows]
