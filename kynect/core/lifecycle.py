@@ -115,10 +115,13 @@ class Lifecycle:
         rows = self.model._default_manager.filter(
             Q(pk=instance.pk, **{f"{self.field}__in": transition.sources}) & (where or Q())
         )
-        with transaction.atomic(savepoint=False):
-            moved = rows.update(**written)
-            if moved:
-                self._record(transition, [instance.pk], now, {"instance": instance, **(event or {})})
+        if self.event is None:
+            moved = rows.update(**written)  # one statement: no transaction of its own needed
+        else:
+            with transaction.atomic(savepoint=False):
+                moved = rows.update(**written)
+                if moved:
+                    self._record(transition, [instance.pk], now, {"instance": instance, **(event or {})})
         if moved:
             for attribute, value in written.items():
                 if not isinstance(value, Combinable):

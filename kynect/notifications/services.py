@@ -59,8 +59,9 @@ def message_queue(
         body=body,
         next_attempt_at=clock.now(),
     )
-    message.full_clean()
-    message.save()
+    # Its id is new and the database enforces the constraints: checking either would cost a query each.
+    message.full_clean(validate_unique=False, validate_constraints=False)
+    message.save(force_insert=True)
     _send_on_commit([str(message.pk)])
     return message
 

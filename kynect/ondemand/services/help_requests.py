@@ -6,6 +6,7 @@ and reassignment by an administrator. Status changes are transitions of `ondeman
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -206,29 +207,35 @@ def help_request_submit(
         api_key=api_key,
     )
     help_request.link_key, token, help_request.token_hash = HELP_REQUEST_LINK.issue(row_id=help_request.pk)
-    help_request.full_clean(validate_unique=False, validate_constraints=False)  # the database enforces both
+    # The request waits for a helper from now; it is routed at once, or at the opening of service hours.
+    help_request.waiting_since = now
+    help_request.route_at = max(now, help_request.clock_starts_at)
+    # The database enforces uniqueness and the constraints; the token was read from its row just now.
+    help_request.full_clean(exclude=["api_key"], validate_unique=False, validate_constraints=False)
     with transaction.atomic():
         existing = help_request_open_for_phone(phone=help_request.phone, now=now)
         if existing is not None:
             raise DuplicateHelpRequestError(existing)
+        help_request.confirmation_message_id = _help_request_confirm(help_request=help_request)
         try:
             with transaction.atomic():
                 help_request.save(force_insert=True)
         except IntegrityError:
-            # Another request from this phone won the race for the one Pending slot.
+            # Another request from this phone won the race for the one Pending slot. Leaving the outer
+            # block by this error rolls the confirmation back too.
             existing = help_request_open_for_phone(phone=help_request.phone, now=now)
             if existing is None:
                 raise
             raise DuplicateHelpRequestError(existing) from None
-        _help_request_confirm(help_request=help_request)
-        help_request_submitted(help_request=help_request)
+        help_request_submitted(help_request=help_request, now=now)
     logger.info("Help request %s submitted (%s)", help_request.pk, help_request.source)
     return SubmittedHelpRequest(help_request=help_request, token=token)
 
 
-def _help_request_confirm(*, help_request: HelpRequest) -> None:
-    """Queue the confirmation by the requester's preferred channel. The outbox keeps it with the secret
-    links masked; the links go in only when it is sent (`confirmation.confirmation_send_time_context`)."""
+def _help_request_confirm(*, help_request: HelpRequest) -> uuid.UUID:
+    """Queue the confirmation by the requester's preferred channel; returns the message's id. The outbox
+    keeps it with the secret links masked; the links go in only when it is sent
+    (`confirmation.confirmation_send_time_context`)."""
     language = help_request.message_language
     context = confirmation_context(help_request=help_request, token=None)
     if help_request.contact_method == HelpRequest.ContactMethod.EMAIL:
@@ -239,22 +246,17 @@ def _help_request_confirm(*, help_request: HelpRequest) -> None:
         message = sms_queue(
             to=help_request.phone, template=CONFIRMATION_TEMPLATE, context=context, language=language
         )
-    HelpRequest.objects.filter(pk=help_request.pk).update(confirmation_message_id=message.pk)
+    return message.pk
 
 
-def help_request_submitted(*, help_request: HelpRequest) -> None:
-    """The request now waits for a helper (`waiting_since`, `route_at`). Once the submitting transaction
-    commits, a task routes it in the worker (`tasks.route_help_request`), so a rolled-back request is
-    never offered and a burst of requests is not slowed by routing. If the task is lost (a crash), the
-    sweeper routes the request from `route_at`. A request made outside service hours is routed at
-    `clock_starts_at`.
+def help_request_submitted(*, help_request: HelpRequest, now: datetime) -> None:
+    """Once the submitting transaction commits, a task routes the request in the worker
+    (`tasks.route_help_request`), so a rolled-back request is never offered and a burst of requests is
+    not slowed by routing. If the task is lost (a crash), the sweeper routes the request from `route_at`.
+    A request made outside service hours waits for `route_at`, the opening of service hours.
     """
-    now = clock.now()
-    route_at = max(now, help_request.clock_starts_at)
-    HelpRequest.objects.filter(
-        pk=help_request.pk, status=HelpRequest.Status.PENDING, waiting_since__isnull=True
-    ).update(waiting_since=now, route_at=route_at)
-    if route_at <= now:
+    route_at = help_request.route_at
+    if route_at is not None and route_at <= now:
         request_id = str(help_request.pk)
 
         def route() -> None:
