@@ -31,7 +31,8 @@ end of the response, so a slow server is not hidden by sending less. Every reque
 codes, languages and programs. --warmup requests are sent first, one at a time, and not counted.
 
 Every second, during the burst and after it, a thread counts the outbox's messages by status (pending,
-sending, sent) and the due backlog (pending and due now), and the tasks waiting; after the burst it goes
+sending, sent) and the due backlog (pending and due now), and the requests due for routing (Pending with
+`route_at` come, not yet taken by a worker's routing loop); after the burst it goes
 on until the outbox and the task queue have been empty for three samples (or --drain seconds), and prints
 when the outbox was last non-empty: "outbox empty N s after the burst ended". Then, from the database,
 the time from each request's submission (`submitted_at`) to its first Offer row and to its first offer
@@ -114,7 +115,7 @@ class Sample:
     sending: int
     sent: int
     due: int
-    tasks: int
+    to_route: int
 
     @property
     def unsent(self) -> int:
@@ -222,9 +223,9 @@ def burst(
 
 
 class OutboxSampler(threading.Thread):
-    """Every second: the outbox's messages by status, the due backlog and the tasks waiting. Stops when
-    told to, or, once `burst_ended` is set, after QUIET_SAMPLES samples in a row with nothing unsent
-    and no task waiting, or `drain` seconds after the burst ended."""
+    """Every second: the outbox's messages by status, the due backlog and the requests due for routing.
+    Stops when told to, or, once `burst_ended` is set, after QUIET_SAMPLES samples in a row with nothing
+    unsent and no request due for routing, or `drain` seconds after the burst ended."""
 
     def __init__(self, drain: float) -> None:
         super().__init__(daemon=True)
@@ -237,10 +238,9 @@ class OutboxSampler(threading.Thread):
     def sample(self) -> Sample:
         from django.db.models import Count
         from django.utils import timezone
-        from django_tasks import TaskResultStatus
-        from django_tasks_db.models import DBTaskResult
 
         from kynect.notifications.models import OutboundMessage
+        from kynect.ondemand.models import HelpRequest
 
         by_status = dict(
             OutboundMessage.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
@@ -251,9 +251,7 @@ class OutboxSampler(threading.Thread):
             sending=by_status.get("sending", 0),
             sent=by_status.get("sent", 0),
             due=OutboundMessage.objects.filter(status="pending", next_attempt_at__lte=timezone.now()).count(),
-            tasks=DBTaskResult.objects.filter(
-                status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
-            ).count(),
+            to_route=HelpRequest.objects.filter(status="pending", route_at__lte=timezone.now()).count(),
         )
 
     def run(self) -> None:
@@ -265,7 +263,7 @@ class OutboxSampler(threading.Thread):
                 sample = self.sample()
                 self.samples.append(sample)
                 if self.burst_ended_at is not None:
-                    quiet = quiet + 1 if sample.unsent == 0 and sample.tasks == 0 else 0
+                    quiet = quiet + 1 if sample.unsent == 0 and sample.to_route == 0 else 0
                     if quiet >= QUIET_SAMPLES or sample.at - self.burst_ended_at > self.drain:
                         return
                 self.stopping.wait(max(0.0, 1.0 - (time.perf_counter() - sample.at)))
@@ -418,14 +416,14 @@ def population_ensure(database: str, helpers: int, seed: int, fresh: bool) -> tu
 
 
 def timeline(sampler: OutboxSampler, started: float) -> None:
-    print("\n| s after the burst started | pending | sending | sent | due backlog | tasks waiting |")
+    print("\n| s after the burst started | pending | sending | sent | due backlog | due for routing |")
     print("|---|---|---|---|---|---|")
     samples = sampler.samples
     shown = [sample for i, sample in enumerate(samples) if i % 5 == 0 or i == len(samples) - 1]
     for sample in shown:
         print(
             f"| {sample.at - started:.0f} | {sample.pending} | {sample.sending} | {sample.sent} "
-            f"| {sample.due} | {sample.tasks} |"
+            f"| {sample.due} | {sample.to_route} |"
         )
 
 

@@ -1,7 +1,8 @@
 """Simulation: kynect On Demand routing under load, driving the platform's own routing and timer code.
 
 A discrete-event simulation of one service day. Requesters submit help requests through
-`help_requests.help_request_submit`; the sweeper's handlers (`sweeps.SWEEPS`, in the worker's order)
+`help_requests.help_request_submit`, routed by the workers' routing loop (`sweeps.help_requests_route`); the
+sweeper's handlers (`sweeps.SWEEPS`, in the worker's order)
 apply every deadline; modelled helpers answer offers through `offers.offer_accept` / `offers.offer_reject`,
 log their calls with `help_requests.call_attempt_log`, close the request with
 `help_requests.help_request_complete` and switch themselves back on after a miss with
@@ -518,9 +519,10 @@ class Simulation:
 
     def run(self) -> Result:
         from kynect.ondemand.models import HelpRequest
-        from kynect.ondemand.services.sweeps import SWEEPS
+        from kynect.ondemand.services.sweeps import SWEEPS, help_requests_route
 
-        sweeps = [handler for _name, handler in sorted(SWEEPS.items())]
+        # The sweeps, then the routing loop (which the worker runs beside them, ADR 0036).
+        sweeps = [handler for _name, handler in sorted(SWEEPS.items())] + [help_requests_route]
         arrivals = iter(enumerate(self.arrivals))
         arrival = next(arrivals, None)
         swept_at: datetime | None = None
@@ -566,6 +568,7 @@ class Simulation:
 
     def submit(self, number: int, arrival: Arrival) -> None:
         from kynect.ondemand.services.help_requests import help_request_submit
+        from kynect.ondemand.services.sweeps import help_requests_route
 
         help_request_submit(
             name=f"Resident {number}",
@@ -579,6 +582,8 @@ class Simulation:
             message_language="es" if arrival.language == "es" else "en",
             client_key=f"sim-{number}",
         )
+        # The workers' routing loop takes a new request within a fraction of a second: at this instant.
+        help_requests_route(now=self.now)
 
     def offers_notice(self) -> None:
         """Offers made at this instant reach their helper, whose model decides whether and when to answer."""

@@ -73,7 +73,7 @@ class PiiMaskingFilter(logging.Filter):
 # --- What a record belongs to ---------------------------------------------------------------------
 
 # The fields a record can carry about the work in hand, in the order the text format prints them.
-CONTEXT_FIELDS = ("request_id", "worker", "task_id", "task", "sweep", "job")
+CONTEXT_FIELDS = ("request_id", "worker", "task_id", "task", "sweep", "job", "loop")
 
 _NO_CONTEXT: Mapping[str, str] = MappingProxyType({})
 _context: ContextVar[Mapping[str, str]] = ContextVar("kynect_log_context", default=_NO_CONTEXT)

@@ -42,7 +42,22 @@ def side_loops() -> dict[str, SidePass]:
     return dict(_side_loops)
 
 
-def _side_loop_run(name: str, one_pass: SidePass, stopping: threading.Event, error_wait: float) -> None:
+def side_loop_once(name: str, *, worker_id: str | None = None) -> float:
+    """One pass of the side loop `name`, in this thread, its log lines tagged as the loop's; returns the
+    seconds it asks to wait. A worker started with `once` runs each loop this way."""
+    fields = {"loop": name, **({"worker": worker_id} if worker_id else {})}
+    with log_context(**fields):
+        return _side_loops[name]()
+
+
+def _side_loop_run(
+    name: str, one_pass: SidePass, stopping: threading.Event, error_wait: float, worker_id: str
+) -> None:
+    with log_context(worker=worker_id, loop=name):
+        _side_loop_turns(name, one_pass, stopping, error_wait)
+
+
+def _side_loop_turns(name: str, one_pass: SidePass, stopping: threading.Event, error_wait: float) -> None:
     try:
         while not stopping.is_set():
             close_old_connections()
@@ -124,7 +139,7 @@ class WorkerLoop:
             self._side_threads = [
                 threading.Thread(
                     target=_side_loop_run,
-                    args=(name, one_pass, self.stopping, max(self.interval, 0.1)),
+                    args=(name, one_pass, self.stopping, max(self.interval, 0.1), self.worker_id),
                     name=name,
                     daemon=True,
                 )
@@ -136,8 +151,8 @@ class WorkerLoop:
             while not self.stopping.is_set():
                 did = self.turn()
                 if once:
-                    for one_pass in _side_loops.values():
-                        one_pass()
+                    for name in sorted(_side_loops):
+                        side_loop_once(name, worker_id=self.worker_id)
                     break
                 if not did:
                     self.stopping.wait(self.interval)

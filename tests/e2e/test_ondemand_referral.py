@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 
 from kynect.accounts.models import User
+from kynect.core.worker import side_loop_once
 from kynect.notifications.sms import LocmemSmsBackend
 from kynect.ondemand.demo import DEMO_HELPERS
 from kynect.ondemand.models import CallAttempt, HelpRequest, Offer
@@ -97,6 +98,7 @@ def test_a_request_reaches_the_demo_agent_who_accepts_calls_and_completes_it_on_
     site.page.locator("form.usa-form button[type=submit]").click()
     heading(site, words["sent"])
     request = HelpRequest.objects.get()
+    side_loop_once("ondemand.routing")  # the workers' routing loop takes the new request
     offer = Offer.objects.get(help_request=request)
     assert offer.helper.user == agent
     assert offer.kind == Offer.Kind.GENERAL

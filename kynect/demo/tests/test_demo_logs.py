@@ -136,7 +136,7 @@ def test_the_demo_residents_flows_log_without_her_personal_data(
     shares = [message for message in messages if message.startswith(f"Listing {listing.service.pk} shared")]
     not_found_line = next(entry for entry in entries if entry["logger"] == "django.request")
     assert submitted["request_id"]
-    assert routed["task"] == "kynect.ondemand.tasks.route_help_request"
+    assert routed["loop"] == "ondemand.routing"
     assert accepted_line["request_id"] not in (None, submitted["request_id"])
     assert len(shares) == 3
     assert not_found_line["request_id"] == not_found["X-Request-ID"]

@@ -197,7 +197,7 @@ def test_claims_left_by_a_worker_that_died_mid_batch_are_released_and_sent_once(
 @pytest.mark.django_db(transaction=True)  # the task worker inside closes its connections
 @pytest.mark.usefixtures("fast_rate")
 def test_the_worker_runs_a_sender_per_channel_and_once_sends_the_due_messages():
-    assert set(side_loops()) == {"notifications.outbox.email", "notifications.outbox.sms"}
+    assert set(side_loops()) == {"notifications.outbox.email", "notifications.outbox.sms", "ondemand.routing"}
     due_texts(3)
     WorkerLoop(interval=0).run(once=True)
     assert set(OutboundMessage.objects.values_list("status", flat=True)) == {OutboundMessage.Status.SENT}

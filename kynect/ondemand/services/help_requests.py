@@ -39,7 +39,6 @@ from kynect.ondemand.models import (
 )
 from kynect.ondemand.selectors import help_request_call_by, help_request_open_for_phone
 from kynect.ondemand.services.offers import help_request_lock, offers_rescind
-from kynect.ondemand.tasks import route_help_request
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +141,7 @@ def help_request_submit(
     api_key: ApiToken | None = None,
 ) -> SubmittedHelpRequest:
     """Record a resident's request for a call back, confirm it by their preferred channel, and hand it
-    to routing (`help_request_submitted`).
+    to routing: the workers route it from its `route_at` (`services.sweeps.help_requests_route`).
 
     Raises ValidationError (a message per field) for bad input, HelpRequestLimitError over the rate
     limit (per client address on the web, per API token on the API unless the token is exempt), and
@@ -207,7 +206,8 @@ def help_request_submit(
         api_key=api_key,
     )
     help_request.link_key, token, help_request.token_hash = HELP_REQUEST_LINK.issue(row_id=help_request.pk)
-    # The request waits for a helper from now; it is routed at once, or at the opening of service hours.
+    # The request waits for a helper from now. The workers' routing loop takes it at `route_at` (ADR 0036):
+    # at once, or at the opening of service hours; a rolled-back request is never seen, so never offered.
     help_request.waiting_since = now
     help_request.route_at = max(now, help_request.clock_starts_at)
     # The database enforces uniqueness and the constraints; the token was read from its row just now.
@@ -227,7 +227,6 @@ def help_request_submit(
             if existing is None:
                 raise
             raise DuplicateHelpRequestError(existing) from None
-        help_request_submitted(help_request=help_request, now=now)
     logger.info("Help request %s submitted (%s)", help_request.pk, help_request.source)
     return SubmittedHelpRequest(help_request=help_request, token=token)
 
@@ -247,26 +246,6 @@ def _help_request_confirm(*, help_request: HelpRequest) -> uuid.UUID:
             to=help_request.phone, template=CONFIRMATION_TEMPLATE, context=context, language=language
         )
     return message.pk
-
-
-def help_request_submitted(*, help_request: HelpRequest, now: datetime) -> None:
-    """Once the submitting transaction commits, a task routes the request in the worker
-    (`tasks.route_help_request`), so a rolled-back request is never offered and a burst of requests is
-    not slowed by routing. If the task is lost (a crash), the sweeper routes the request from `route_at`.
-    A request made outside service hours waits for `route_at`, the opening of service hours.
-    """
-    route_at = help_request.route_at
-    if route_at is not None and route_at <= now:
-        request_id = str(help_request.pk)
-
-        def route() -> None:
-            try:
-                route_help_request.enqueue(help_request_id=request_id)
-            except Exception:
-                # The request is saved and confirmed; the sweeper routes it from `route_at`.
-                logger.exception("Routing help request %s failed; the sweeper will retry", request_id)
-
-        transaction.on_commit(route)
 
 
 def help_request_cancel(*, help_request: HelpRequest) -> HelpRequest:

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
+from kynect.core import clock
 from kynect.core.codes import codes_close
 from kynect.ondemand import messages
 from kynect.ondemand.deadlines import DEADLINES
@@ -109,17 +110,38 @@ def offers_abandon_sweep(*, now: datetime) -> int:
     return done
 
 
-def help_requests_route_sweep(*, now: datetime) -> int:
-    """Waiting requests whose `route_at` has come: routed (oldest first)."""
-    done = 0
-    for request_id in _due_ids("ondemand.requests_route", now):
+ROUTE_BATCH = 50
+ROUTE_IDLE_SECONDS = 0.2
+
+
+def _next_due_request(now: datetime, seen: set[Any]) -> HelpRequest | None:
+    """The waiting request whose `route_at` came first, its row locked; one another worker holds is
+    skipped (SKIP LOCKED), so workers routing at once take different requests and never wait."""
+    due = DEADLINES["ondemand.requests_route"].due(now=now).exclude(pk__in=seen)
+    if transaction.get_connection().features.has_select_for_update:
+        due = due.select_for_update(skip_locked=True)
+    return due.first()
+
+
+def help_requests_route(*, now: datetime | None = None, limit: int = ROUTE_BATCH) -> int:
+    """Route up to `limit` waiting requests whose `route_at` has come, oldest first, each in a
+    transaction of its own; returns how many were routed. A new request is due at once, so this is how
+    every request reaches routing (ADR 0036)."""
+    seen: set[Any] = set()
+    for _ in range(limit):
         with transaction.atomic():
-            help_request = help_request_lock(request_id, skip_locked=True)
-            if help_request is None or help_request.route_at is None or help_request.route_at > now:
-                continue
-            result = help_request_route_locked(help_request=help_request, now=now)
-            done += 1 if result.offers else 0
-    return done
+            help_request = _next_due_request(now or clock.now(), seen)
+            if help_request is None:
+                break
+            seen.add(help_request.pk)
+            help_request_route_locked(help_request=help_request, now=now or clock.now())
+    return len(seen)
+
+
+def help_requests_route_pass() -> float:
+    """One pass of the worker's routing loop (`kynect.core.worker` runs it in a thread of its own);
+    returns how many seconds to wait before the next."""
+    return 0.0 if help_requests_route() == ROUTE_BATCH else ROUTE_IDLE_SECONDS
 
 
 def help_requests_sla_sweep(*, now: datetime) -> int:
@@ -165,7 +187,6 @@ SWEEPS = {
     "ondemand.offers_expire": offers_expire_sweep,
     "ondemand.offers_remind": offers_remind_sweep,
     "ondemand.offers_abandon": offers_abandon_sweep,
-    "ondemand.requests_route": help_requests_route_sweep,
     "ondemand.requests_sla": help_requests_sla_sweep,
     "ondemand.requests_unserved": help_requests_unserved_sweep,
 }

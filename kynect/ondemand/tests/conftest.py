@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.test import TestCase
@@ -11,6 +11,7 @@ from django.test import TestCase
 from kynect.accounts.models import Membership, Role
 from kynect.accounts.tests.factories import MembershipFactory
 from kynect.core.geo import KENTUCKY_COUNTIES
+from kynect.core.worker import side_loop_once
 from kynect.notifications.sms import LocmemSmsBackend
 from kynect.ondemand.models import MINUTES_PER_DAY, Helper, Language, Program
 from kynect.ondemand.services.deregistration import helper_agency_active_set
@@ -25,9 +26,13 @@ from kynect.ondemand.services.verification import mobile_code_verify
 from kynect.ondemand.tests.factories import DoiLicenceFactory
 
 
-def sending() -> Any:
-    """Runs the on-commit callbacks (the outbox sending its messages) as the block ends, as a commit would."""
-    return TestCase.captureOnCommitCallbacks(execute=True)
+@contextmanager
+def sending() -> Iterator[None]:
+    """As the block ends, what follows a commit: the workers' routing loop takes the requests now due
+    (ADR 0036), and the on-commit callbacks run (the outbox sending its messages)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        yield
+        side_loop_once("ondemand.routing")
 
 
 def last_code() -> str:

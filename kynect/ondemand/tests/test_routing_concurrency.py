@@ -51,9 +51,25 @@ def submit(number: int = 0, **overrides: Any) -> HelpRequest:
     }
     values.update(overrides)
     request = help_request_submit(**values).help_request
-    # Routing runs on commit; in a test transaction, run it now (what the commit would do).
+    # What the workers' routing loop does next.
     offer_services.help_request_route(help_request_id=request.pk)
     return request
+
+
+def submit_only(number: int) -> HelpRequest:
+    """A request submitted and not yet routed."""
+    return help_request_submit(
+        name="R",
+        phone=f"(502) 555-{number:04d}",
+        email="",
+        contact_method="text",
+        language="en",
+        zip_code="40601",
+        program="not_sure",
+        consent=True,
+        message_language="en",
+        client_key="203.0.113.7",
+    ).help_request
 
 
 @postgresql_only
@@ -110,9 +126,8 @@ def test_requests_routed_at_once_never_give_a_helper_two_pending_offers():
             ).help_request
             for i in range(8)
         ]
-        # Their own routing ran on commit; clear it and route all eight at the same moment.
-        Offer.objects.all().delete()
-        HelpRequest.objects.update(rounds=0)
+        # None has been routed yet (that is the routing loop's work): route all eight at the same moment.
+        assert not Offer.objects.exists()
         results = in_threads(8, lambda i: offer_services.help_request_route(help_request_id=requests[i].pk))
     assert all(isinstance(result, offer_services.RouteResult) for result in results), results
     pending = Counter(Offer.objects.filter(status=Offer.Status.PENDING).values_list("helper_id", flat=True))
@@ -120,6 +135,23 @@ def test_requests_routed_at_once_never_give_a_helper_two_pending_offers():
     assert set(pending.values()) == {1}
     waiting = HelpRequest.objects.filter(rounds=0, route_at__isnull=False).count()
     assert waiting == 5
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_four_routing_loops_at_once_route_each_request_once():
+    helpers = [ready_helper() for _ in range(30)]
+    with time_machine.travel(OPEN, tick=False):
+        requests = [submit_only(7100 + i) for i in range(24)]
+        routed = in_threads(4, lambda _i: sweeps.help_requests_route(limit=24))
+    assert all(isinstance(count, int) for count in routed), routed
+    assert sum(routed) == 24  # each request claimed by exactly one loop
+    offers = Offer.objects.filter(help_request__in=requests)
+    assert Counter(offers.values_list("help_request_id", flat=True)) == Counter({r.pk: 1 for r in requests})
+    assert set(offers.values_list("kind", flat=True)) == {Offer.Kind.GENERAL}
+    assert len(set(offers.values_list("helper_id", flat=True))) == 24  # no helper offered two at once
+    assert {h.pk for h in helpers} >= set(offers.values_list("helper_id", flat=True))
+    assert not HelpRequest.objects.filter(route_at__isnull=False).exists()
 
 
 @postgresql_only
