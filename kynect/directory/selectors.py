@@ -102,15 +102,15 @@ def _search_query(
     nearest come first, then the best match; with words alone, the best match first."""
     words = keyword_words(search) if search else ()
     tags = _taxonomy_tags(taxonomy_term_id=taxonomy_term_id, taxonomy_id=taxonomy_id)
-    if postcode:
-        tags.append(covering_tags(postcode, in_circle=proximity is not None))
-    if not (search or tags or modified_after or proximity):
+    coverage = covering_tags(postcode, in_circle=proximity is not None) if postcode else ()
+    if not (search or tags or coverage or modified_after or proximity):
         return None
     if (search and not words) or not all(tags):
         raise _NothingMatchesError
     return SearchQuery(
         words=words,
         tag_groups=tuple(tags),
+        coverage=tuple(coverage),
         origin=Origin(proximity.latitude, proximity.longitude) if proximity else None,
         radius_miles=proximity.metres / METRES_PER_MILE if proximity else None,
         modified_after=modified_after,
@@ -126,12 +126,17 @@ def _ordered(query: SearchQuery) -> bool:
     return bool(query.words) or query.origin is not None
 
 
-def _first_entries(query: SearchQuery) -> tuple[list[SearchEntry], bool]:
-    """The first COUNT_CAP entries the search page's backend finds, in its order, and whether more
-    matched."""
+def _first_entries(query: SearchQuery) -> tuple[list[Any], bool]:
+    """The first COUNT_CAP entries the search page's backend finds, in its order, each with the ids of
+    its service, location and organization (named fields), and whether more matched."""
     rows = search_backend().matches(query)
     entry_ids = [row[0] for row in rows[:COUNT_CAP]]
-    by_id = SearchEntry.every.in_bulk(entry_ids)
+    by_id = {
+        entry.pk: entry
+        for entry in SearchEntry.every.filter(pk__in=entry_ids).values_list(
+            "pk", "service_id", "location_id", "organization_id", named=True
+        )
+    }
     return [by_id[pk] for pk in entry_ids if pk in by_id], len(rows) > COUNT_CAP
 
 

@@ -274,7 +274,7 @@ class SearchBackend:
         hours = self.hours_filters(query, correlated=correlated)
         if hours:
             entries = entries.filter(*(sql.condition() for sql in hours))
-        if query.words or query.tag_groups:
+        if query.words or query.every_tag_group:
             entries = self.text_filter(entries, query, words_in_title=words_in_title)
         if query.sort is SortOrder.RELEVANCE and query.words:
             ordering.append("rank")

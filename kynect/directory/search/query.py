@@ -45,10 +45,13 @@ class Origin:
 
 @dataclass(frozen=True)
 class SearchQuery:
-    """A search. `tag_groups` are ANDed; the tags inside a group are ORed."""
+    """A search. `tag_groups` are ANDed; the tags inside a group are ORed. `coverage` is one more such
+    group, the listings that cover a place (the HSDS API's `postcode`): most listings near a place do, so
+    a nearest-first search tests it on each listing as it walks outwards instead of narrowing by it."""
 
     words: tuple[str, ...] = ()
     tag_groups: tuple[tuple[str, ...], ...] = ()
+    coverage: tuple[str, ...] = ()
     origin: Origin | None = None
     radius_miles: float | None = None
     open_at: datetime | None = None
@@ -62,6 +65,11 @@ class SearchQuery:
     sort: SortOrder = SortOrder.RELEVANCE
     offset: int = 0
     limit: int = 20
+
+    @property
+    def every_tag_group(self) -> tuple[tuple[str, ...], ...]:
+        """The tag groups every match must meet: `tag_groups` and `coverage`."""
+        return (*self.tag_groups, self.coverage) if self.coverage else self.tag_groups
 
 
 @dataclass(frozen=True)

@@ -118,7 +118,7 @@ class SqliteSearchBackend(SearchBackend):
         if query.words:
             words = " AND ".join(_fts_phrase(word) for word in query.words)
             parts.append(f"{{name categories organization description}} : ({words})")
-        for group in query.tag_groups:
+        for group in query.every_tag_group:
             parts.append("tags : (" + " OR ".join(_fts_phrase(tag) for tag in group) + ")")
         return " AND ".join(parts)
 
