@@ -483,6 +483,26 @@ def test_a_tier_larger_than_the_candidates_is_ranked_on_a_bounded_set(
     assert all(entries[hit.entry_id].name.startswith("Food pantry") for hit in page.hits)
 
 
+@pytest.mark.parametrize("candidates", [100, 2], ids=["few-read-at-once", "many-walked"])
+def test_nearest_first_with_words_orders_the_same_whether_few_or_many_match(
+    monkeypatch: pytest.MonkeyPatch, candidates: int
+) -> None:
+    # PostgreSQL reads the matches in the circle at once when few, and walks the place index when
+    # many (NEAREST_CANDIDATES); both give the page's order: nearest, then best match, then name.
+    monkeypatch.setattr("kynect.directory.search.postgresql.NEAREST_CANDIDATES", candidates)
+    listed_service(name="Far food pantry", latitude=FRANKFORT.latitude + 0.2)
+    listed_service(name="Near food bank", latitude=FRANKFORT.latitude + 0.01)
+    listed_service(name="Kitchen", description="Hot food.", latitude=FRANKFORT.latitude + 0.05)
+    listed_service(name="Food closet", latitude=FRANKFORT.latitude + 0.05)
+    listed_service(name="Legal aid", latitude=FRANKFORT.latitude)
+    listed_service(name="Food beyond", latitude=FRANKFORT.latitude + 2)
+    search_index_update()
+
+    found = names(near_frankfort(25, words=keyword_words("food"), sort=SortOrder.DISTANCE))
+
+    assert found == ["Near food bank", "Food closet", "Kitchen", "Far food pantry"]
+
+
 def test_open_now_nearby_finds_what_is_open_beyond_the_nearest_few() -> None:
     # PostgreSQL walks its (place, open slots) index nearest first and skips what is closed.
     listed_service(name="Closed nearby", hours=[("SA", time(9), time(12))], latitude=FRANKFORT.latitude)
