@@ -126,17 +126,17 @@ def _ordered(query: SearchQuery) -> bool:
     return bool(query.words) or query.origin is not None
 
 
-def _first_entries(query: SearchQuery) -> tuple[list[Any], bool]:
+def _first_entries(query: SearchQuery, **annotations: Any) -> tuple[list[Any], bool]:
     """The first COUNT_CAP entries the search page's backend finds, in its order, each with the ids of
-    its service, location and organization (named fields), and whether more matched."""
+    its service and organization and the `annotations` (named fields), and whether more matched."""
     rows = search_backend().matches(query)
     entry_ids = [row[0] for row in rows[:COUNT_CAP]]
-    by_id = {
-        entry.pk: entry
-        for entry in SearchEntry.every.filter(pk__in=entry_ids).values_list(
-            "pk", "service_id", "location_id", "organization_id", named=True
-        )
-    }
+    found = (
+        SearchEntry.every.filter(pk__in=entry_ids)
+        .annotate(**annotations)
+        .values_list("pk", "service_id", "organization_id", *annotations, named=True)
+    )
+    by_id = {entry.pk: entry for entry in found}
     return [by_id[pk] for pk in entry_ids if pk in by_id], len(rows) > COUNT_CAP
 
 
@@ -226,22 +226,18 @@ def service_at_location_list(
         if organization_id is not None:
             rows = rows.filter(service__organization_id=organization_id)
         return _plain(rows, "service__name", "id")
-    if _ordered(query):
-        entries, truncated = _first_entries(query)
-        row_of: dict[tuple[uuid.UUID, uuid.UUID | None], uuid.UUID] = {
-            (service_id, location_id): pk
-            for pk, service_id, location_id in rows.filter(
-                service_id__in={entry.service_id for entry in entries},
-                location_id__in={entry.location_id for entry in entries},
-            ).values_list("pk", "service_id", "location_id")
-        }
-        # An entry of a service without a location has no row.
-        found = (row_of.get((entry.service_id, entry.location_id)) for entry in entries)
-        return Found(ids=_each_once(pk for pk in found if pk is not None), records=rows, truncated=truncated)
-    matching, _ordering = search_backend().filtered(query)
     at = visible_service_at_locations().filter(
         service_id=OuterRef("service_id"), location_id=OuterRef("location_id")
     )
+    if _ordered(query):
+        # An entry of a service without a location has no row.
+        entries, truncated = _first_entries(query, row=Subquery(at.values("pk")[:1]))
+        return Found(
+            ids=_each_once(entry.row for entry in entries if entry.row is not None),
+            records=rows,
+            truncated=truncated,
+        )
+    matching, _ordering = search_backend().filtered(query)
     ids = (
         matching.filter(location__isnull=False)
         .annotate(row=Subquery(at.values("pk")[:1]))
