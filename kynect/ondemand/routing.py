@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -27,10 +28,29 @@ LANGUAGE_HARD_ROUNDS = 2  # the General offer and the first Mass round (DESIGN Â
 
 @dataclass(frozen=True)
 class Candidate:
-    helper: Helper
+    row: eligibility_sql.EligibleRow
     score: float
     parts: dict[str, Any]
-    needs_interpreter: bool
+    # The whole row with its user, read for the few helpers a round is likely to go to.
+    loaded: Helper | None = None
+
+    @cached_property
+    def helper(self) -> Helper:
+        """The helper: the whole row when loaded, otherwise a deferred row, built when first asked for
+        (a decision ranks a county's hundred or so helpers and offers to one to five of them), that
+        loads its other columns when used."""
+        if self.loaded is not None:
+            return self.loaded
+        row = self.row
+        return Helper.from_db(
+            connection.alias,
+            ["id", "home_latitude", "home_longitude", "consecutive_misses"],
+            [row.helper_id, row.home_latitude, row.home_longitude, row.consecutive_misses],
+        )
+
+    @property
+    def needs_interpreter(self) -> bool:
+        return not self.row.speaks
 
 
 def candidates_ranked(*, help_request: HelpRequest, at: datetime, language_required: bool) -> list[Candidate]:
@@ -61,17 +81,10 @@ def candidates_ranked(*, help_request: HelpRequest, at: datetime, language_requi
     # loads its columns when used.
     first = [item[3].helper_id for item in ranked[: max(settings.ONDEMAND_MASS_SIZE, 1)]]
     whole = Helper.objects.select_related("user").in_bulk(first)
-    candidates = []
-    for score, _last, _key, row, parts in ranked:
-        helper = whole.get(row.helper_id) or Helper.from_db(
-            connection.alias,
-            ["id", "home_latitude", "home_longitude", "consecutive_misses"],
-            [row.helper_id, row.home_latitude, row.home_longitude, row.consecutive_misses],
-        )
-        candidates.append(
-            Candidate(helper=helper, score=score, parts=parts, needs_interpreter=not row.speaks)
-        )
-    return candidates
+    return [
+        Candidate(row=row, score=score, parts=parts, loaded=whole.get(row.helper_id))
+        for score, _last, _key, row, parts in ranked
+    ]
 
 
 def anyone_speaks(*, help_request: HelpRequest, at: datetime) -> bool:

@@ -5,9 +5,11 @@ one. Rows another worker holds are skipped (SKIP LOCKED on PostgreSQL) and picke
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
@@ -24,6 +26,8 @@ from kynect.ondemand.services.offers import (
     help_request_route_locked,
     offers_rescind,
 )
+
+logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 200
 
@@ -114,10 +118,10 @@ ROUTE_BATCH = 50
 ROUTE_IDLE_SECONDS = 0.2
 
 
-def _next_due_request(now: datetime, seen: set[Any]) -> HelpRequest | None:
+def _next_due_request(now: datetime) -> HelpRequest | None:
     """The waiting request whose `route_at` came first, its row locked; one another worker holds is
     skipped (SKIP LOCKED), so workers routing at once take different requests and never wait."""
-    due = DEADLINES["ondemand.requests_route"].due(now=now).exclude(pk__in=seen)
+    due = DEADLINES["ondemand.requests_route"].due(now=now)
     if transaction.get_connection().features.has_select_for_update:
         due = due.select_for_update(skip_locked=True)
     return due.first()
@@ -126,15 +130,24 @@ def _next_due_request(now: datetime, seen: set[Any]) -> HelpRequest | None:
 def help_requests_route(*, now: datetime | None = None, limit: int = ROUTE_BATCH) -> int:
     """Route up to `limit` waiting requests whose `route_at` has come, oldest first, each in a
     transaction of its own; returns how many were routed. A new request is due at once, so this is how
-    every request reaches routing (ADR 0036)."""
+    every request reaches routing (ADR 0036).
+
+    Routing moves `route_at` on (offered: cleared; waiting: the next try). A request met again in the
+    same pass did not move, so that it cannot hold up the others, it waits for the next try, logged."""
     seen: set[Any] = set()
     for _ in range(limit):
+        at = now or clock.now()
         with transaction.atomic():
-            help_request = _next_due_request(now or clock.now(), seen)
+            help_request = _next_due_request(at)
             if help_request is None:
                 break
+            if help_request.pk in seen:
+                logger.warning("Help request %s was still due after routing", help_request.pk)
+                retry = at + timedelta(seconds=settings.ONDEMAND_ROUTE_RETRY_SECONDS)
+                HelpRequest.objects.filter(pk=help_request.pk).update(route_at=retry)
+                continue
             seen.add(help_request.pk)
-            help_request_route_locked(help_request=help_request, now=now or clock.now())
+            help_request_route_locked(help_request=help_request, now=at)
     return len(seen)
 
 

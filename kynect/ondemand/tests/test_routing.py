@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -438,6 +439,20 @@ def test_a_failure_in_routing_after_submit_loses_nothing_the_next_pass_routes_it
     monkeypatch.undo()
     sweep(traveller)
     assert [offer.helper for offer in offers(request)] == [helper]
+
+
+def test_a_request_still_due_after_routing_does_not_hold_up_the_others(traveller, caplog):
+    first_helper, second_helper = ready_helper(), ready_helper()
+    first = submit(phone="(502) 555-0160")
+    assert [offer.helper for offer in offers(first)] in ([first_helper], [second_helper])
+    # A request with a round in flight should not be due; were it, routing would leave it as it is.
+    HelpRequest.objects.filter(pk=first.pk).update(route_at=OPEN - timedelta(minutes=1))
+    second = submit(phone="(502) 555-0161")
+    assert len(offers(second)) == 1  # routed in the same pass, after the stuck one
+    first.refresh_from_db()
+    assert first.route_at == OPEN + timedelta(seconds=settings.ONDEMAND_ROUTE_RETRY_SECONDS)
+    assert len(offers(first)) == 1
+    assert f"Help request {first.pk} was still due after routing" in caplog.text
 
 
 def test_a_request_waits_for_a_busy_speaker_of_its_language_for_at_most_an_offers_time(traveller):
