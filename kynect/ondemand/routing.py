@@ -53,9 +53,12 @@ class Candidate:
         return not self.row.speaks
 
 
-def candidates_ranked(*, help_request: HelpRequest, at: datetime, language_required: bool) -> list[Candidate]:
+def candidates_ranked(
+    *, help_request: HelpRequest, at: datetime, language_required: bool, load: int | None = None
+) -> list[Candidate]:
     """The eligible helpers (the hard filters of `eligibility_sql`), best first, each with its score and
-    the score's parts."""
+    the score's parts. The best `load` (the round's size; by default a Mass round's) are read whole,
+    with their users, for the offer messages."""
     since = at - timedelta(hours=RECENT_LOAD_HOURS)
     rows = eligibility_sql.eligible_rows(
         help_request=help_request, at=at, since=since, language_required=language_required
@@ -76,10 +79,9 @@ def candidates_ranked(*, help_request: HelpRequest, at: datetime, language_requi
         parts = {"miles": round(miles, 1), "recent_load": load, "misses": misses}
         ranked.append((score, row.last_offered_at or epoch, str(row.helper_id), row, parts))
     ranked.sort(key=lambda item: item[:3])
-    # Whole rows, with the user the offer messages read, for the helpers a round is likely to go to; a
-    # helper further down (a round whose first choices were taken meanwhile) is a deferred row that
+    # A helper further down (a round whose first choices were taken meanwhile) is a deferred row that
     # loads its columns when used.
-    first = [item[3].helper_id for item in ranked[: max(settings.ONDEMAND_MASS_SIZE, 1)]]
+    first = [item[3].helper_id for item in ranked[: max(load or settings.ONDEMAND_MASS_SIZE, 1)]]
     whole = Helper.objects.select_related("user").in_bulk(first)
     return [
         Candidate(row=row, score=score, parts=parts, loaded=whole.get(row.helper_id))

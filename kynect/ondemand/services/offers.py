@@ -112,19 +112,21 @@ def help_request_route_locked(*, help_request: HelpRequest, now: datetime) -> Ro
         _wait(help_request, until=help_request.clock_starts_at, now=now)
         return RouteResult(offers=[], waiting=True, reason="outside service hours")
     next_round = help_request.rounds + 1
+    kind = routing.round_kind(round_number=next_round)
+    size = 1 if kind == Offer.Kind.GENERAL else settings.ONDEMAND_MASS_SIZE
     language_required = routing.language_required(help_request=help_request, round_number=next_round)
     candidates = routing.candidates_ranked(
-        help_request=help_request, at=now, language_required=language_required
+        help_request=help_request, at=now, language_required=language_required, load=size
     )
     if not candidates and language_required and routing.language_wait_over(help_request=help_request, at=now):
         help_request.language_relaxed = True
         HelpRequest.objects.filter(pk=help_request.pk).update(language_relaxed=True)
-        candidates = routing.candidates_ranked(help_request=help_request, at=now, language_required=False)
+        candidates = routing.candidates_ranked(
+            help_request=help_request, at=now, language_required=False, load=size
+        )
     if not candidates:
         _wait(help_request, until=now + timedelta(seconds=settings.ONDEMAND_ROUTE_RETRY_SECONDS), now=now)
         return RouteResult(offers=[], waiting=True, reason="nobody eligible")
-    kind = routing.round_kind(round_number=next_round)
-    size = 1 if kind == Offer.Kind.GENERAL else settings.ONDEMAND_MASS_SIZE
     offers: list[Offer] = []
     for candidate in candidates:
         if len(offers) >= size:
