@@ -4,7 +4,9 @@ the worker(s) route them and send their messages.
 Builds a throwaway database (--database, PostgreSQL by default: postgres://…/kynect_bench_ondemand,
 dropped and created again; an sqlite:////path URL works too) with the helper population of
 bench/ondemand_routing.py (--helpers registered helpers, schedules round the clock so that routing
-happens whenever the benchmark runs), and makes one API token exempt from the per-token limit with
+happens whenever the benchmark runs; --history past accepted requests of the last week with their offers,
+as a running service has, so that the tables routing reads are not empty when the planner's statistics
+are taken), and makes one API token exempt from the per-token limit with
 `manage.py api_token create --client bench --scope ondemand.intake --no-rate-limit`.
 
 Serves `config.wsgi:application` with gunicorn on 127.0.0.1 as in production: DJANGO_ENV=production
@@ -65,7 +67,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -389,9 +391,11 @@ def first_offer_latencies(request_ids: list[str]) -> tuple[list[float], list[flo
     return to_offer, to_message
 
 
-def population_ensure(database: str, helpers: int, seed: int, fresh: bool) -> tuple[list[str], int]:
-    """The ZIP codes to ask from and the number of registered helpers, building the population when
-    the database is fresh or has no registered helper."""
+def population_ensure(
+    database: str, helpers: int, history: int, seed: int, fresh: bool
+) -> tuple[list[str], int]:
+    """The ZIP codes to ask from and the number of registered helpers, building the population (with
+    `history` past accepted requests) when the database is fresh or has no registered helper."""
     from django.db import connection
 
     from kynect.ondemand.models import Helper
@@ -402,11 +406,12 @@ def population_ensure(database: str, helpers: int, seed: int, fresh: bool) -> tu
         population = population_build(
             helpers=helpers,
             unregistered=0,
-            history=0,
+            history=history,
             seed=seed,
             geography=geography,
             schedule="always",
-            week_start=datetime.now(UTC),
+            # The past week: the history's requests (and the few helpers' time off) are behind us.
+            week_start=datetime.now(UTC) - timedelta(days=7),
         )
         registered = len(population.helper_ids)
         if connection.vendor == "postgresql":
@@ -437,6 +442,12 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=1, help="worker processes to start (without --url)")
     parser.add_argument("--helpers", type=int, default=5000, help="registered helpers")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=5000,
+        help="past accepted requests of the last week, with their offers, as a running service has",
+    )
     parser.add_argument("--rate", type=float, default=50, help="requests per second")
     parser.add_argument("--duration", type=float, default=60, help="seconds of the burst")
     parser.add_argument("--warmup", type=int, default=20, help="requests sent one by one first, not counted")
@@ -472,7 +483,9 @@ def main() -> None:
     from kynect.notifications.models import OutboundMessage
     from kynect.ondemand.models import Offer
 
-    zips, registered = population_ensure(database, options.helpers, options.seed, fresh=not cluster)
+    zips, registered = population_ensure(
+        database, options.helpers, options.history, options.seed, fresh=not cluster
+    )
     created = subprocess.run(  # noqa: S603
         [*MANAGE, "api_token", "create", "--client=bench", "--scope=ondemand.intake", "--no-rate-limit"],
         env=env,  # the token's stored hash is keyed with the server's secret key
