@@ -54,10 +54,10 @@ class Candidate:
 
 
 def candidates_ranked(
-    *, help_request: HelpRequest, at: datetime, language_required: bool, load: int | None = None
+    *, help_request: HelpRequest, at: datetime, language_required: bool, read_whole: int | None = None
 ) -> list[Candidate]:
     """The eligible helpers (the hard filters of `eligibility_sql`), best first, each with its score and
-    the score's parts. The best `load` (the round's size; by default a Mass round's) are read whole,
+    the score's parts. The best `read_whole` (the round's size; by default a Mass round's) are read whole,
     with their users, for the offer messages."""
     since = at - timedelta(hours=RECENT_LOAD_HOURS)
     rows = eligibility_sql.eligible_rows(
@@ -81,7 +81,7 @@ def candidates_ranked(
     ranked.sort(key=lambda item: item[:3])
     # A helper further down (a round whose first choices were taken meanwhile) is a deferred row that
     # loads its columns when used.
-    first = [item[3].helper_id for item in ranked[: max(load or settings.ONDEMAND_MASS_SIZE, 1)]]
+    first = [item[3].helper_id for item in ranked[: max(read_whole or settings.ONDEMAND_MASS_SIZE, 1)]]
     whole = Helper.objects.select_related("user").in_bulk(first)
     return [
         Candidate(row=row, score=score, parts=parts, loaded=whole.get(row.helper_id))

@@ -116,13 +116,13 @@ def help_request_route_locked(*, help_request: HelpRequest, now: datetime) -> Ro
     size = 1 if kind == Offer.Kind.GENERAL else settings.ONDEMAND_MASS_SIZE
     language_required = routing.language_required(help_request=help_request, round_number=next_round)
     candidates = routing.candidates_ranked(
-        help_request=help_request, at=now, language_required=language_required, load=size
+        help_request=help_request, at=now, language_required=language_required, read_whole=size
     )
     if not candidates and language_required and routing.language_wait_over(help_request=help_request, at=now):
         help_request.language_relaxed = True
         HelpRequest.objects.filter(pk=help_request.pk).update(language_relaxed=True)
         candidates = routing.candidates_ranked(
-            help_request=help_request, at=now, language_required=False, load=size
+            help_request=help_request, at=now, language_required=False, read_whole=size
         )
     if not candidates:
         _wait(help_request, until=now + timedelta(seconds=settings.ONDEMAND_ROUTE_RETRY_SECONDS), now=now)

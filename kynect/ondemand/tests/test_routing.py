@@ -12,6 +12,8 @@ import time_machine
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from kynect.accounts.models import Role
 from kynect.accounts.tests.factories import MembershipFactory
@@ -439,6 +441,26 @@ def test_a_failure_in_routing_after_submit_loses_nothing_the_next_pass_routes_it
     monkeypatch.undo()
     sweep(traveller)
     assert [offer.helper for offer in offers(request)] == [helper]
+
+
+def test_a_round_reads_the_helpers_it_offers_to_whole_not_a_column_at_a_time(traveller):
+    for i in range(8):
+        ready_helper(home=(38.2 - i / 10, -84.87))
+    request = submit()
+    [general] = offers(request)
+    with CaptureQueriesContext(connection) as queries:
+        offer_services.offer_reject(offer_id=general.pk, helper=general.helper)
+    assert len(offers(request, kind=Offer.Kind.MASS)) == 3
+    # A helper's row read for one column (a deferred field loaded on use) would be one query per column.
+    helper_table = Helper._meta.db_table
+    one_column = [
+        query["sql"]
+        for query in queries.captured_queries
+        if query["sql"].startswith(f'SELECT "{helper_table}"."id", "{helper_table}".')
+        and " FROM " in query["sql"]
+        and query["sql"].split(" FROM ")[0].count(",") == 1
+    ]
+    assert one_column == []
 
 
 def test_a_request_still_due_after_routing_does_not_hold_up_the_others(traveller, caplog):
