@@ -243,7 +243,7 @@ def test_a_ranked_or_nearest_first_search_lists_its_first_matches(directory: Dir
     client = Client()
 
     # Words: the first COUNT_CAP matches, best first, and a header saying that more matched.
-    response = client.get(f"{BASE}/services", {"search": "bulk", "per_page": 500})
+    response = client.get(f"{BASE}/services", {"search": "bulk", "per_page": "500"})
     body = response.json()
     assert response[TRUNCATED_HEADER] == "true"
     assert body["total_items"] == COUNT_CAP
@@ -258,7 +258,7 @@ def test_a_ranked_or_nearest_first_search_lists_its_first_matches(directory: Dir
 
     # A proximity: the nearest COUNT_CAP, nearest first.
     response = client.get(
-        f"{BASE}/service_at_locations", {"postcode": "40601", "proximity": 100_000, "per_page": 500}
+        f"{BASE}/service_at_locations", {"postcode": "40601", "proximity": "100000", "per_page": "500"}
     )
     assert response[TRUNCATED_HEADER] == "true"
     near = response.json()
@@ -274,7 +274,7 @@ def test_a_ranked_or_nearest_first_search_lists_its_first_matches(directory: Dir
 
     # Filters that neither rank nor measure a distance list every match, by name.
     response = client.get(
-        f"{BASE}/services", {"taxonomy_term_id": str(directory.veteran.id), "per_page": 500}
+        f"{BASE}/services", {"taxonomy_term_id": str(directory.veteran.id), "per_page": "500"}
     )
     assert TRUNCATED_HEADER not in response
     assert response.json()["total_items"] > COUNT_CAP
