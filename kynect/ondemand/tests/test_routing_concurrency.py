@@ -36,7 +36,8 @@ def _settings(settings):
     settings.ONDEMAND_HELP_REQUEST_LIMIT_PER_CLIENT = 1000
 
 
-def submit(number: int = 0, **overrides: Any) -> HelpRequest:
+def submit_only(number: int = 0, **overrides: Any) -> HelpRequest:
+    """A request submitted and not yet routed."""
     values: dict[str, Any] = {
         "name": "Maria Lopez",
         "phone": f"(502) 555-{number:04d}",
@@ -50,26 +51,14 @@ def submit(number: int = 0, **overrides: Any) -> HelpRequest:
         "client_key": "203.0.113.7",
     }
     values.update(overrides)
-    request = help_request_submit(**values).help_request
-    # What the workers' routing loop does next.
+    return help_request_submit(**values).help_request
+
+
+def submit(number: int = 0, **overrides: Any) -> HelpRequest:
+    """A request submitted and routed, as the workers' routing loop does next."""
+    request = submit_only(number, **overrides)
     offer_services.help_request_route(help_request_id=request.pk)
     return request
-
-
-def submit_only(number: int) -> HelpRequest:
-    """A request submitted and not yet routed."""
-    return help_request_submit(
-        name="R",
-        phone=f"(502) 555-{number:04d}",
-        email="",
-        contact_method="text",
-        language="en",
-        zip_code="40601",
-        program="not_sure",
-        consent=True,
-        message_language="en",
-        client_key="203.0.113.7",
-    ).help_request
 
 
 @postgresql_only
@@ -111,21 +100,7 @@ def test_fifty_helpers_accepting_one_mass_round_at_once_yield_exactly_one_winner
 def test_requests_routed_at_once_never_give_a_helper_two_pending_offers():
     helpers = [ready_helper() for _ in range(3)]
     with time_machine.travel(OPEN, tick=False):
-        requests = [
-            help_request_submit(
-                name="R",
-                phone=f"(502) 555-{7000 + i:04d}",
-                email="",
-                contact_method="text",
-                language="en",
-                zip_code="40601",
-                program="not_sure",
-                consent=True,
-                message_language="en",
-                client_key="203.0.113.7",
-            ).help_request
-            for i in range(8)
-        ]
+        requests = [submit_only(7000 + i) for i in range(8)]
         # None has been routed yet (that is the routing loop's work): route all eight at the same moment.
         assert not Offer.objects.exists()
         results = in_threads(8, lambda i: offer_services.help_request_route(help_request_id=requests[i].pk))
