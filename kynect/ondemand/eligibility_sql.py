@@ -119,16 +119,18 @@ def _statement(vendor: str, *, program: bool, language: bool, busy_ok: bool, clo
         filters.append(
             f"EXISTS (SELECT 1 FROM {program_table} p WHERE p.helper_id = h.id AND p.program = %s)"
         )
+    # On PostgreSQL, OFFSET 0 keeps a subquery a probe of the helper's own rows (an index lookup per
+    # helper) rather than a join over the whole table. As an anti-join, the pending-offer test compared
+    # every helper with every pending offer, the planner counting on the few its statistics last saw:
+    # 200,000 comparisons (17 ms) a decision once a burst had left 3,000 offers pending. The language
+    # tests read all 6,000 helper languages twice a decision as joins.
+    per_helper = " OFFSET 0" if postgres else ""
     if language:
         filters.append(
-            f"EXISTS (SELECT 1 FROM {language_table} l WHERE l.helper_id = h.id AND l.language = %s)"
+            f"EXISTS (SELECT 1 FROM {language_table} l WHERE l.helper_id = h.id AND l.language = %s"
+            f"{per_helper})"
         )
     if not busy_ok:
-        # On PostgreSQL, OFFSET 0 keeps this a probe of the helper's pending offer (an index lookup per
-        # helper): as an anti-join, the planner, counting on the few pending offers its statistics last
-        # saw, compared every helper with every pending offer, 200,000 comparisons (17 ms) a decision
-        # once a burst had left 3,000 offers pending.
-        per_helper = " OFFSET 0" if postgres else ""
         filters.append(
             f"NOT EXISTS (SELECT 1 FROM {offer} o WHERE o.helper_id = h.id AND o.status = %s{per_helper})"
         )
@@ -143,7 +145,7 @@ def _statement(vendor: str, *, program: bool, language: bool, busy_ok: bool, clo
         f" (SELECT COUNT(*) FROM {help_request} r WHERE r.accepted_helper_id = h.id"
         "   AND (r.status = %s OR r.accepted_at >= %s)),"
         f" (SELECT MAX(o.offered_at) FROM {offer} o WHERE o.helper_id = h.id AND o.offered_at >= %s),"
-        f" EXISTS (SELECT 1 FROM {language_table} l WHERE l.helper_id = h.id AND l.language = %s)"
+        f" EXISTS (SELECT 1 FROM {language_table} l WHERE l.helper_id = h.id AND l.language = %s{per_helper})"
         f" FROM {county} c CROSS JOIN {helper} h{local_clock}"
         f" WHERE {' AND '.join(filters)}"
     )
