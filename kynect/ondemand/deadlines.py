@@ -34,8 +34,9 @@ DEADLINES = {
     "ondemand.offers_abandon": Deadline(
         lambda: Offer.objects.filter(status=Offer.Status.ACCEPTED, verified_at__isnull=True), "verify_due_at"
     ),
+    # `route_at` is set only while a request is pending (a constraint), so the claim names no status.
     "ondemand.requests_route": Deadline(
-        lambda: HelpRequest.objects.filter(status=HelpRequest.Status.PENDING), "route_at"
+        lambda: HelpRequest.objects.filter(route_at__isnull=False), "route_at"
     ),
     "ondemand.requests_sla": Deadline(
         lambda: HelpRequest.objects.filter(

@@ -465,10 +465,27 @@ class HelpRequest(BaseModel):
             # Routing: the waiting queue, oldest first, narrowed by county, program and language.
             models.Index(fields=["status", "waiting_since"], name="help_request_queue"),
             models.Index(fields=["status", "county_fips"], name="help_request_county"),
-            # Sweeper: due deadlines of open requests.
-            models.Index(fields=["status", "sla_due_at"], name="help_request_sla_due"),
-            models.Index(fields=["status", "unserved_at"], name="help_request_unserved_due"),
-            models.Index(fields=["status", "route_at"], name="help_request_route_due"),
+            # The deadlines (`ondemand.deadlines`): each index holds only the rows that can be due, so
+            # that a claim reads them in order even when the planner's statistics, taken before a burst,
+            # count almost none (tests/test_deadline_plans.py).
+            models.Index(
+                fields=["sla_due_at"],
+                condition=Q(
+                    status__in=["pending", "in_progress"],
+                    first_contact_at__isnull=True,
+                    escalated_at__isnull=True,
+                ),
+                name="help_request_sla_due",
+            ),
+            models.Index(
+                fields=["unserved_at"], condition=Q(status="pending"), name="help_request_unserved_due"
+            ),
+            # Routing's claim, once a decision, reads this index alone: it names no status, which
+            # `help_request_route_only_pending` makes needless, so the pending rows' other indexes cannot
+            # stand in for it.
+            models.Index(
+                fields=["route_at"], condition=Q(route_at__isnull=False), name="help_request_route_due"
+            ),
             # Duplicate check.
             models.Index(fields=["phone", "status", "submitted_at"], name="help_request_by_phone"),
             # The state dashboard's periods (and the Referral Manager's newest first).
@@ -497,6 +514,12 @@ class HelpRequest(BaseModel):
             ),
             models.CheckConstraint(
                 condition=~Q(source="api") | Q(api_key__isnull=False), name="help_request_api_has_key"
+            ),
+            # A request waits to be routed only while it is pending (every transition out of pending
+            # clears `route_at`).
+            models.CheckConstraint(
+                condition=Q(route_at__isnull=True) | Q(status="pending"),
+                name="help_request_route_only_pending",
             ),
             models.CheckConstraint(
                 condition=Q(clock_starts_at__gte=models.F("submitted_at"))
@@ -571,9 +594,18 @@ class Offer(BaseModel):
     class Meta:
         ordering = ["-offered_at"]
         indexes = [
-            models.Index(fields=["status", "expires_at"], name="offer_expiry_due"),
-            models.Index(fields=["status", "remind_at"], name="offer_reminder_due"),
-            models.Index(fields=["status", "verify_due_at"], name="offer_verify_due"),
+            # The deadlines, partial as the help request's are (see there).
+            models.Index(fields=["expires_at"], condition=Q(status="pending"), name="offer_expiry_due"),
+            models.Index(
+                fields=["remind_at"],
+                condition=Q(status="pending", reminded_at__isnull=True),
+                name="offer_reminder_due",
+            ),
+            models.Index(
+                fields=["verify_due_at"],
+                condition=Q(status="accepted", verified_at__isnull=True),
+                name="offer_verify_due",
+            ),
             models.Index(fields=["helper", "status"], name="offer_by_helper"),
             models.Index(fields=["helper", "offered_at"], name="offer_helper_recent"),
             # The state dashboard's missed-offer rate by period.

@@ -106,7 +106,8 @@ def help_request_route_locked(*, help_request: HelpRequest, now: datetime) -> Ro
     """`help_request_route` for a request whose row the caller has locked."""
     if help_request.status != HelpRequest.Status.PENDING:
         return RouteResult(offers=[], waiting=False, reason="not pending")
-    if help_request.offers.filter(status=Offer.Status.PENDING).exists():
+    # A request's offers and its `rounds` are written together, so before its first round it has none.
+    if help_request.rounds and help_request.offers.filter(status=Offer.Status.PENDING).exists():
         return RouteResult(offers=[], waiting=False, reason="round in flight")
     if help_request.clock_starts_at > now:
         _wait(help_request, until=help_request.clock_starts_at, now=now)

@@ -6,6 +6,7 @@ the ORM counts. Runs on both databases."""
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -298,3 +299,58 @@ def test_without_statistics_sqlite_starts_from_the_county_and_reads_windows_by_h
     window_steps = [step for step in plan if step.startswith("SEARCH w ")]
     assert window_steps, plan
     assert all("(helper_id=?)" in step for step in window_steps), plan
+
+
+def _scans_outside_subplans(plan: Any, tables: set[str], *, inside: bool = False) -> list[dict[str, Any]]:
+    """The scans of `tables` in a JSON plan that are not under a SubPlan (that is, joined)."""
+    found: list[dict[str, Any]] = []
+    if isinstance(plan, list):
+        for item in plan:
+            found += _scans_outside_subplans(item, tables, inside=inside)
+    elif isinstance(plan, dict):
+        inside = inside or plan.get("Parent Relationship") == "SubPlan"
+        if plan.get("Relation Name") in tables and not inside:
+            found.append(plan)
+        for value in plan.values():
+            if isinstance(value, (list, dict)):
+                found += _scans_outside_subplans(value, tables, inside=inside)
+    return found
+
+
+def test_on_postgresql_the_per_helper_tests_stay_probes_whatever_the_statistics_say():
+    """The program, language and pending-offer tests read each helper's own rows (OFFSET 0 in
+    `eligibility_sql`). As joins they read whole tables, the planner counting on statistics taken before
+    a burst: the pending-offer anti-join made 200,000 comparisons a decision after one, the language tests
+    read every helper language twice, and the program test every helper program."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner only")
+    rng = random.Random(5)
+    helpers = [ready_helper(counties=("21073",), languages=("en", "es")) for _ in range(40)]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    requests = [
+        _request(rng, number, county_fips="21073", program="qhp", language="es") for number in range(30)
+    ]
+    for helper, help_request in zip(helpers, requests, strict=False):
+        _offer(help_request, helper, status=Offer.Status.PENDING, offered_at=START)
+    captured: list[tuple[str, Any]] = []
+
+    def capture(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.startswith("SELECT h.id"):
+            captured.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        eligible_rows(help_request=requests[-1], at=START, since=START, language_required=True)
+    sql, params = captured[0]
+    # Every test is in the statement.
+    assert "p.program" in sql
+    assert "l.language" in sql
+    assert "o.status" in sql
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+    per_helper = {HelperProgram._meta.db_table, HelperLanguage._meta.db_table}
+    assert _scans_outside_subplans(plan, per_helper) == [], plan
+    joined_offers = _scans_outside_subplans(plan, {Offer._meta.db_table})
+    assert not [scan for scan in joined_offers if "pending" in json.dumps(scan)], plan

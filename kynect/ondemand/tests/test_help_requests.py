@@ -194,7 +194,10 @@ def test_in_progress_counts_for_the_duplicate_window_only(registered_kynector: H
     with time_machine.travel(OPEN, tick=False) as traveller, sending():
         first = submit().help_request
         HelpRequest.objects.filter(pk=first.pk).update(
-            status=HelpRequest.Status.IN_PROGRESS, accepted_helper=registered_kynector, accepted_at=OPEN
+            status=HelpRequest.Status.IN_PROGRESS,
+            accepted_helper=registered_kynector,
+            accepted_at=OPEN,
+            route_at=None,
         )
         with pytest.raises(DuplicateHelpRequestError):
             submit()
@@ -260,7 +263,10 @@ def test_cancel_only_a_pending_request(registered_kynector: Helper):
             help_request_cancel(help_request=request)
         other = submit(phone="5025550199").help_request
         HelpRequest.objects.filter(pk=other.pk).update(
-            status=HelpRequest.Status.IN_PROGRESS, accepted_helper=registered_kynector, accepted_at=OPEN
+            status=HelpRequest.Status.IN_PROGRESS,
+            accepted_helper=registered_kynector,
+            accepted_at=OPEN,
+            route_at=None,
         )
         with pytest.raises(ValidationError, match="no longer be cancelled"):
             help_request_cancel(help_request=other)
@@ -286,7 +292,10 @@ def test_the_caller_is_the_accepted_helpers_preferred_contact(registered_kynecto
         request = submit().help_request
     assert help_request_caller(help_request=request) is None
     HelpRequest.objects.filter(pk=request.pk).update(
-        status=HelpRequest.Status.IN_PROGRESS, accepted_helper=registered_kynector, accepted_at=OPEN
+        status=HelpRequest.Status.IN_PROGRESS,
+        accepted_helper=registered_kynector,
+        accepted_at=OPEN,
+        route_at=None,
     )
     request.refresh_from_db()
     caller = help_request_caller(help_request=request)

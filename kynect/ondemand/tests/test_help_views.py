@@ -132,7 +132,7 @@ def test_the_status_page_says_who_will_call_once_accepted(client, registered_kyn
 
 def test_an_unserved_request_points_to_other_help(client):
     post(client)
-    HelpRequest.objects.update(status=HelpRequest.Status.UNSERVED, closed_at=OPEN)
+    HelpRequest.objects.update(status=HelpRequest.Status.UNSERVED, route_at=None, closed_at=OPEN)
     status_path, _cancel = links_from_sms()
     text = Client().get(f"/{status_path}").content.decode()
     assert "call 2-1-1" in text

@@ -207,7 +207,9 @@ def test_misses_warn_after_two_and_deregister_after_three(traveller):
         assert not helper.is_available
         if number < 3:
             helper_availability_set(helper=helper, is_available=True)
-        HelpRequest.objects.filter(pk=request.pk).update(status="cancelled", closed_at=datetime.now(UTC))
+        HelpRequest.objects.filter(pk=request.pk).update(
+            status="cancelled", route_at=None, closed_at=datetime.now(UTC)
+        )
     templates = list(
         OutboundMessage.objects.filter(recipient=helper.phone).values_list("template", flat=True)
     )
