@@ -467,18 +467,23 @@ class HelpRequest(BaseModel):
             models.Index(fields=["status", "county_fips"], name="help_request_county"),
             # The deadlines (`ondemand.deadlines`): each index holds only the rows that can be due, so
             # that a claim reads them in order even when the planner's statistics, taken before a burst,
-            # count almost none (tests/test_deadline_plans.py).
+            # count almost none (tests/test_deadline_plans.py). Each condition names its column, so that
+            # only a query on that column can use the index: a bare "pending" index stood in for the
+            # one-pending-offer-per-helper index in routing's probe, through every pending offer.
             models.Index(
                 fields=["sla_due_at"],
                 condition=Q(
                     status__in=["pending", "in_progress"],
                     first_contact_at__isnull=True,
                     escalated_at__isnull=True,
+                    sla_due_at__isnull=False,
                 ),
                 name="help_request_sla_due",
             ),
             models.Index(
-                fields=["unserved_at"], condition=Q(status="pending"), name="help_request_unserved_due"
+                fields=["unserved_at"],
+                condition=Q(status="pending", unserved_at__isnull=False),
+                name="help_request_unserved_due",
             ),
             # Routing's claim, once a decision, reads this index alone: it names no status, which
             # `help_request_route_only_pending` makes needless, so the pending rows' other indexes cannot
@@ -595,15 +600,19 @@ class Offer(BaseModel):
         ordering = ["-offered_at"]
         indexes = [
             # The deadlines, partial as the help request's are (see there).
-            models.Index(fields=["expires_at"], condition=Q(status="pending"), name="offer_expiry_due"),
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(status="pending", expires_at__isnull=False),
+                name="offer_expiry_due",
+            ),
             models.Index(
                 fields=["remind_at"],
-                condition=Q(status="pending", reminded_at__isnull=True),
+                condition=Q(status="pending", reminded_at__isnull=True, remind_at__isnull=False),
                 name="offer_reminder_due",
             ),
             models.Index(
                 fields=["verify_due_at"],
-                condition=Q(status="accepted", verified_at__isnull=True),
+                condition=Q(status="accepted", verified_at__isnull=True, verify_due_at__isnull=False),
                 name="offer_verify_due",
             ),
             models.Index(fields=["helper", "status"], name="offer_by_helper"),

@@ -47,6 +47,7 @@ class Migration(migrations.Migration):
                 condition=models.Q(
                     ("escalated_at__isnull", True),
                     ("first_contact_at__isnull", True),
+                    ("sla_due_at__isnull", False),
                     ("status__in", ["pending", "in_progress"]),
                 ),
                 fields=["sla_due_at"],
@@ -56,7 +57,7 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="helprequest",
             index=models.Index(
-                condition=models.Q(("status", "pending")),
+                condition=models.Q(("status", "pending"), ("unserved_at__isnull", False)),
                 fields=["unserved_at"],
                 name="help_request_unserved_due",
             ),
@@ -72,13 +73,17 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="offer",
             index=models.Index(
-                condition=models.Q(("status", "pending")), fields=["expires_at"], name="offer_expiry_due"
+                condition=models.Q(("expires_at__isnull", False), ("status", "pending")),
+                fields=["expires_at"],
+                name="offer_expiry_due",
             ),
         ),
         migrations.AddIndex(
             model_name="offer",
             index=models.Index(
-                condition=models.Q(("reminded_at__isnull", True), ("status", "pending")),
+                condition=models.Q(
+                    ("remind_at__isnull", False), ("reminded_at__isnull", True), ("status", "pending")
+                ),
                 fields=["remind_at"],
                 name="offer_reminder_due",
             ),
@@ -86,7 +91,9 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="offer",
             index=models.Index(
-                condition=models.Q(("status", "accepted"), ("verified_at__isnull", True)),
+                condition=models.Q(
+                    ("status", "accepted"), ("verified_at__isnull", True), ("verify_due_at__isnull", False)
+                ),
                 fields=["verify_due_at"],
                 name="offer_verify_due",
             ),

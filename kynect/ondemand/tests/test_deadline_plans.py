@@ -26,12 +26,13 @@ from kynect.ondemand.tests.test_eligibility_sql import START, _request
 
 pytestmark = pytest.mark.django_db
 
-# The indexes each deadline's claim may read (its model's Meta). The reminder's claim may read the pending
-# offers by the expiry index, whose rows are the same (pending offers) bar those already reminded: the
-# planner weighs the two alike when it counts on one row.
+# The indexes each deadline's claim may read (its model's Meta). The reminder's claim may read the
+# pending offers by another index of them, whose rows are the same bar those already reminded: the
+# planner weighs them alike when it counts on one row. It runs once a sweep for a batch, not once a
+# decision.
 DEADLINE_INDEXES = {
     "ondemand.offers_expire": {"offer_expiry_due"},
-    "ondemand.offers_remind": {"offer_reminder_due", "offer_expiry_due"},
+    "ondemand.offers_remind": {"offer_reminder_due", "offer_expiry_due", "offer_one_pending"},
     "ondemand.offers_abandon": {"offer_verify_due"},
     "ondemand.requests_route": {"help_request_route_due"},
     "ondemand.requests_sla": {"help_request_sla_due"},
