@@ -166,6 +166,8 @@ INSTALLED_APPS = [
     "kynect.notifications",
     "kynect.directory",
     "kynect.ondemand",
+    "kynect.residents",
+    "kynect.referrals",
     "kynect.demo",
 ]
 

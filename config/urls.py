@@ -23,6 +23,7 @@ urlpatterns += i18n_patterns(
     path("", include("kynect.directory.urls")),
     path("accounts/", include("kynect.accounts.urls")),
     path("ondemand/", include("kynect.ondemand.urls")),
+    path("referrals/", include("kynect.referrals.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

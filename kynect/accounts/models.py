@@ -49,6 +49,15 @@ class User(AbstractUser):
         _("preferred language"), max_length=8, choices=[("en", "English"), ("es", "Español")], default="en"
     )
 
+    class NotifyBy(models.TextChoices):
+        EMAIL = "email", _("Email")
+        EMAIL_AND_TEXT = "email_and_text", _("Email and text message")
+
+    # How the user is told of new referrals and other work (texts need `phone`).
+    notify_by = models.CharField(
+        _("tell me by"), max_length=16, choices=NotifyBy.choices, default=NotifyBy.EMAIL
+    )
+
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 

@@ -1,0 +1,91 @@
+"""Reads for referrals: the organizations' Inbox and Outbox, a referral with its timeline, and the
+referral specialists' workspace. Pages read a resident's details through `kynect.core.audit`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from kynect.referrals.models import Referral
+
+
+@dataclass(frozen=True)
+class BoxFilters:
+    box: str = ""  # Referral.Box: new, in_progress, closed
+    need: str = ""
+    urgency: str = ""
+    created_from: date | None = None
+    created_to: date | None = None
+
+
+def _filtered(referrals: QuerySet[Referral], filters: BoxFilters) -> QuerySet[Referral]:
+    if filters.box in Referral.BOX_STATUSES:
+        referrals = referrals.filter(status__in=Referral.BOX_STATUSES[filters.box])
+    if filters.need:
+        referrals = referrals.filter(need=filters.need)
+    if filters.urgency:
+        referrals = referrals.filter(urgency=filters.urgency)
+    if filters.created_from:
+        referrals = referrals.filter(created_at__date__gte=filters.created_from)
+    if filters.created_to:
+        referrals = referrals.filter(created_at__date__lte=filters.created_to)
+    return referrals
+
+
+def referrals_box(*, organization_id: Any, outbox: bool, filters: BoxFilters) -> QuerySet[Referral]:
+    """An organization's Inbox (received) or Outbox (sent), newest first, with what a row shows."""
+    side = (
+        Q(sending_organization_id=organization_id) if outbox else Q(receiving_organization_id=organization_id)
+    )
+    return _filtered(
+        Referral.objects.filter(side).select_related(
+            "resident", "service", "receiving_listing", "receiving_organization", "sending_organization"
+        ),
+        filters,
+    ).order_by("-created_at", "-id")
+
+
+def referrals_box_counts(*, organization_id: Any, outbox: bool, filters: BoxFilters) -> dict[str, int]:
+    """New, In Progress and Closed counts of the box (with the other filters applied)."""
+    side = (
+        Q(sending_organization_id=organization_id) if outbox else Q(receiving_organization_id=organization_id)
+    )
+    rows = (
+        _filtered(
+            Referral.objects.filter(side),
+            BoxFilters(
+                need=filters.need,
+                urgency=filters.urgency,
+                created_from=filters.created_from,
+                created_to=filters.created_to,
+            ),
+        )
+        .values("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts: dict[str, int] = dict.fromkeys(Referral.BOX_STATUSES, 0)
+    for row in rows:
+        for box, statuses in Referral.BOX_STATUSES.items():
+            if row["status"] in statuses:
+                counts[box] += row["n"]
+    return counts
+
+
+def referral_with_timeline(*, referral_id: Any) -> Referral | None:
+    return (
+        Referral.objects.select_related(
+            "resident",
+            "service",
+            "receiving_listing",
+            "receiving_organization",
+            "sending_organization",
+            "created_by",
+        )
+        .prefetch_related("events__actor", "events__organization", "notes__author", "outreach__specialist")
+        .filter(pk=referral_id)
+        .first()
+    )

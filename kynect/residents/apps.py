@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class ResidentsConfig(AppConfig):
+    name = "kynect.residents"
+    label = "residents"
+    verbose_name = "Residents"
+
+    def ready(self) -> None:
+        from kynect.residents import lifecycles  # noqa: F401  (registers the consent lifecycle)

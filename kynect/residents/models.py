@@ -1,0 +1,190 @@
+"""Residents of kynect resources (DESIGN §5.2): the person a referral is for, their household and
+enrolled programs, and their consent per organization.
+
+A resident record is personal data: it is read through `kynect.core.audit.audited_read` and shown only
+to those DESIGN §5.2 allows (`kynect.residents.selectors`).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kynect.core.models import BaseModel
+
+
+class ContactMethod(models.TextChoices):
+    EMAIL = "email", _("Email")
+    TEXT = "text", _("Text message")
+    PHONE = "phone", _("Phone call")
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    ANOTHER = "another", _("Another gender")
+    NOT_SAID = "not_said", _("Prefer not to say")
+
+
+class Resident(BaseModel):
+    """A person referred for help. `match_key` (normalised last name, first name and date of birth) and
+    `client_id` are what the duplicate check compares."""
+
+    client_id = models.CharField(_("client ID"), max_length=40, blank=True)
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    birth_date = models.DateField(_("date of birth"))
+    gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    mobile_phone = models.CharField(_("mobile phone"), max_length=16, blank=True)
+    preferred_contact_method = models.CharField(
+        _("preferred contact method"), max_length=8, choices=ContactMethod.choices, default=ContactMethod.TEXT
+    )
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=8, choices=[("en", "English"), ("es", "Español")], default="en"
+    )
+    address_1 = models.CharField(_("street address"), max_length=200, blank=True)
+    address_2 = models.CharField(_("address line 2"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    state_province = models.CharField(_("state"), max_length=2, default="KY")
+    postal_code = models.CharField(_("ZIP code"), max_length=10, blank=True)
+    county_fips = models.CharField(_("county"), max_length=5, blank=True)
+    match_key = models.CharField(max_length=220, editable=False, db_index=True)
+    # The resident's own account, when they sign in (a resident sees their own record).
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="resident",
+        verbose_name=_("account"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client_id"], condition=~Q(client_id=""), name="resident_client_id_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(preferred_contact_method="email") | ~Q(email=""),
+                name="resident_email_when_preferred",
+            ),
+            models.CheckConstraint(
+                condition=Q(preferred_contact_method="email") | ~Q(mobile_phone=""),
+                name="resident_phone_when_preferred",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class HouseholdMember(BaseModel):
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="household")
+    name = models.CharField(_("name"), max_length=200)
+    age = models.PositiveSmallIntegerField(_("age"))
+    relationship = models.CharField(_("relationship"), max_length=60)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.CheckConstraint(condition=Q(age__lte=130), name="household_age_plausible")]
+
+
+class EnrolledProgram(BaseModel):
+    class Program(models.TextChoices):
+        MEDICAID = "medicaid", _("Medicaid")
+        KCHIP = "kchip", _("KCHIP")
+        SNAP = "snap", _("SNAP")
+        KTAP = "ktap", _("K-TAP")
+        WIC = "wic", _("WIC")
+        QHP = "qhp", _("Qualified health plan")
+        CHILD_CARE_ASSISTANCE = "ccap", _("Child Care Assistance Program")
+        LIHEAP = "liheap", _("LIHEAP")
+
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="programs")
+    program = models.CharField(_("program"), max_length=10, choices=Program.choices)
+    started_on = models.DateField(_("start date"))
+    renewal_on = models.DateField(_("renewal date"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["program"]
+        constraints = [
+            models.UniqueConstraint(fields=["resident", "program"], name="enrolled_program_once"),
+            models.CheckConstraint(
+                condition=Q(renewal_on__isnull=True) | Q(renewal_on__gte=models.F("started_on")),
+                name="enrolled_program_renews_after_start",
+            ),
+        ]
+
+
+class Consent(BaseModel):
+    """A resident's consent for one organization to see their record (DESIGN §5.2), states as FHIR
+    Consent's. One row per (resident, organization); its history is `ConsentEvent`."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Requested")
+        ACTIVE = "active", _("Granted")
+        REJECTED = "rejected", _("Declined")
+        INACTIVE = "inactive", _("Revoked")
+
+    class Channel(models.TextChoices):
+        PRE_CONSENT = "pre_consent", _("Pre-consent with a referral")
+        TEXT = "text", _("Text message link")
+        EMAIL = "email", _("Email link")
+        IN_PERSON = "in_person", _("In person")
+        PHONE = "phone", _("By phone")
+        RESIDENT = "resident", _("By the resident, signed in")
+
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="consents")
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="consents"
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    channel = models.CharField(_("how"), max_length=12, choices=Channel.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    granted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["resident", "organization"], name="consent_one_per_organization"),
+            models.CheckConstraint(
+                condition=~Q(status="active") | Q(granted_at__isnull=False), name="consent_active_has_time"
+            ),
+        ]
+
+
+class ConsentEvent(models.Model):
+    """One change of a consent: its full history (append-only by convention: nothing updates it)."""
+
+    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="events")
+    transition = models.CharField(max_length=20)
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10)
+    channel = models.CharField(max_length=12, blank=True)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.transition} at {self.at:%Y-%m-%d %H:%M}"
