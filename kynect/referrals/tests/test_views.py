@@ -540,7 +540,34 @@ def test_the_pages_in_spanish():
     detail = client.get(f"/es/referrals/{made.pk}/").content.decode()
     assert "Historial" in detail
     close = client.get(f"/es/referrals/{made.pk}/close/").content.decode()
-    assert "¿Se proporcionó el recurso?" in close
+    assert "¿Se brindó el recurso?" in close
     assert "Bandeja de entrada" in client.get("/es/referrals/inbox/").content.decode()
     new = signed_in(sender.user).get(f"/es/referrals/new/?service={receiver.service.pk}").content.decode()
     assert "Enviar la referencia" in new
+
+
+# --- How a member of an organization is told of new referrals ----------------------------------------
+
+
+def test_members_choose_email_or_email_and_text_on_my_information():
+    receiver = partner()
+    user = receiver.user
+    client = signed_in(user)
+    url = reverse("accounts:my_information")
+    assert 'name="notify_by"' in client.get(url).content.decode()
+    user.phone = ""
+    user.save(update_fields=["phone"])
+    refused = client.post(url, {"notify_by": "email_and_text"})
+    assert refused.status_code == 400
+    assert "Add a mobile phone number to your account to get texts." in refused.content.decode()
+    user.phone = "+15025550123"
+    user.save(update_fields=["phone"])
+    assert client.post(url, {"notify_by": "email_and_text"}).status_code == 302
+    user.refresh_from_db()
+    assert user.notify_by == "email_and_text"
+    referral(partner(), receiver)
+    assert OutboundMessage.objects.filter(recipient="+15025550123", channel="sms").exists()
+    # Someone who belongs to no organization has no such choice.
+    resident = signed_in(member(None, Role.RESIDENT))
+    assert 'name="notify_by"' not in resident.get(url).content.decode()
+    assert resident.post(url, {"notify_by": "email"}).status_code == 403
