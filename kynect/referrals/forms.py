@@ -125,8 +125,19 @@ class ReferralForm(UswdsForm):
     )
     pre_consent = forms.BooleanField(required=False)
 
-    def __init__(self, *args: Any, receiver_name: str, **kwargs: Any) -> None:
+    organization = forms.ChoiceField(label=_("Refer on behalf of"), required=False)
+
+    def __init__(
+        self, *args: Any, receiver_name: str, organizations: list[tuple[str, str]], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if len(organizations) > 1:
+            field = self.fields["organization"]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = organizations
+            field.required = True
+        else:
+            del self.fields["organization"]
         self.fields["pre_consent"].label = _(
             "The resident agrees that %(organization)s may see their information to help them."
         ) % {"organization": receiver_name}

@@ -109,7 +109,17 @@ def referral_new(request: HttpRequest) -> HttpResponse:
         if chosen is None:
             raise Http404
     receiver_name = detail.card.organization_name if detail else ""
-    form = ReferralForm(request.POST or None, receiver_name=receiver_name, initial={"service": service_id})
+    senders = (
+        []
+        if resident_self
+        else list(organizations_where(user=user, role=list(ORGANIZATION_ROLES)).order_by("name"))
+    )
+    form = ReferralForm(
+        request.POST or None,
+        receiver_name=receiver_name,
+        organizations=[(str(organization.pk), organization.name) for organization in senders],
+        initial={"service": service_id},
+    )
     resident_form = ResidentForm(request.POST or None) if chosen is None and not resident_self else None
     context |= {
         "form": form,
@@ -132,7 +142,8 @@ def referral_new(request: HttpRequest) -> HttpResponse:
         resident_id=chosen.pk if chosen else None,
     )
     try:
-        created = referral_create(actor=user, data=data)
+        sender = next((o for o in senders if str(o.pk) == form.cleaned_data.get("organization")), None)
+        created = referral_create(actor=user, data=data, organization=sender)
     except ValidationError as error:
         errors_add(error, *(f for f in (form, resident_form) if f is not None))
         return render(request, "referrals/new.html", context, status=400)

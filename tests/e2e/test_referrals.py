@@ -27,6 +27,7 @@ WORDS = {
         "reason": "Choose the reason it was not provided.",
         "closed": "Closed",
         "outbox": "Outbox",
+        "inbox": "Inbox",
     },
     "es": {
         "connect": "Conectar con",
@@ -35,6 +36,7 @@ WORDS = {
         "reason": "Elija el motivo por el que no se brindó.",
         "closed": "Cerrado",
         "outbox": "Bandeja de salida",
+        "inbox": "Bandeja de entrada",
     },
 }
 
@@ -55,6 +57,17 @@ def test_a_referral_from_connect_to_closed(site: CheckedPage, lang: str, width: 
     receiver.user.save(update_fields=["preferred_language"])
     at = listed_service(name="Harvest Table Pantry", organization=receiver.service.organization)
     search_index_update()
+
+    # Someone not signed in who clicks Connect gets the service's own contact options and a sign-in.
+    site.visit(f"{prefix}/search/?q=Harvest+Table")
+    site.page.locator(f'a[href*="/{at.service_id}/"]').filter(
+        has_text="Connect" if lang == "en" else "Conectar"
+    ).first.click()
+    site.page.locator("#connect").wait_for()
+    site.check()
+    assert site.fits_width()
+    sign_in_link = site.page.locator('#connect a[href*="/accounts/login/?next="]')
+    assert "referrals/new/%3Fservice%3D" in (sign_in_link.get_attribute("href") or "")
 
     # The sender searches and clicks Connect.
     sign_in(site, sender.user.email, prefix)
@@ -87,6 +100,10 @@ def test_a_referral_from_connect_to_closed(site: CheckedPage, lang: str, width: 
     shown(site, words["referral"])
     page.locator(f'form[action$="/referrals/{made.pk}/act/accept/"] button').click()
     page.locator(".usa-alert--success").wait_for()
+    shown(site, words["referral"])
+    site.visit(f"{prefix}/referrals/inbox/")
+    shown(site, words["inbox"])
+    page.locator(f'a[href$="/referrals/{made.pk}/"]').click()
     shown(site, words["referral"])
     page.locator(f'a[href$="/referrals/{made.pk}/close/"]').click()
     shown(site, words["experience"])

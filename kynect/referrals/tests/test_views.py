@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kynect.accounts.models import Role
+from kynect.accounts.tests.factories import MembershipFactory
 from kynect.core.models import AccessEvent
 from kynect.directory.search import search_index_update
 from kynect.notifications.models import OutboundMessage
@@ -72,6 +73,7 @@ def test_connect_on_the_service_page_leads_a_partner_to_the_referral_form_and_ot
     anonymous = Client().get(page).content.decode()
     assert create not in anonymous
     assert 'href="#connect"' in anonymous
+    assert "/accounts/login/?next=/referrals/new/%3Fservice%3D" in anonymous
     helper = member(None, Role.INSURANCE_AGENT)
     assert create not in signed_in(helper).get(page).content.decode()
 
@@ -252,6 +254,24 @@ def test_a_signed_in_resident_refers_themselves():
     assert (made.resident, made.sending_organization) == (resident, None)
 
 
+def test_a_member_of_two_organizations_chooses_which_one_refers():
+    receiver, sender, second = listed(partner()), partner(), partner()
+    MembershipFactory.create(user=sender.user, organization=second.organization, role=Role.PARTNER_USER)
+    client = signed_in(sender.user)
+    page = client.get(new_url(receiver.service.pk)).content.decode()
+    assert 'name="organization"' in page
+    assert second.organization.name in page
+    missing = client.post(new_url(receiver.service.pk), resident_post(receiver.service.pk))
+    assert missing.status_code == 400
+    assert not Referral.objects.exists()
+    response = client.post(
+        new_url(receiver.service.pk),
+        resident_post(receiver.service.pk, organization=str(second.organization.pk)),
+    )
+    assert response.status_code == 302
+    assert Referral.objects.get().sending_organization == second.organization
+
+
 # --- Inbox and Outbox --------------------------------------------------------------------------------
 
 
@@ -293,10 +313,6 @@ def test_a_user_of_several_organizations_chooses_which_box():
     sender, receiver, other = partner(), partner(), partner()
     referral(sender, receiver)
     both = receiver.user
-    member_of_other = member(other.organization, Role.PARTNER_USER)
-    member_of_other.delete()
-    from kynect.accounts.tests.factories import MembershipFactory
-
     MembershipFactory.create(user=both, organization=other.organization, role=Role.PARTNER_USER)
     client = signed_in(both)
     first = receiver if receiver.organization.name < other.organization.name else other
