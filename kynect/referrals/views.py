@@ -98,16 +98,17 @@ def referral_new(request: HttpRequest) -> HttpResponse:
     if resident_self:
         chosen = selectors.resident_of_user(user=user)
     elif chosen_id:
+        found = selectors.resident_referable(user=user, resident_id=chosen_id)
+        if found is None:
+            raise Http404
         chosen = audited_read(
             request=request,
             actor=user,
             subject_type="resident",
-            subject_id=str(chosen_id),
-            read=lambda: selectors.resident_referable(user=user, resident_id=chosen_id),
+            subject_id=str(found.pk),
+            read=lambda: found,
             detail="making a referral",
         )
-        if chosen is None:
-            raise Http404
     receiver_name = detail.card.organization_name if detail else ""
     senders = (
         []

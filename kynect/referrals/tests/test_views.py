@@ -557,6 +557,16 @@ def test_the_pages_in_spanish():
     assert "Historial" in detail
     close = client.get(f"/es/referrals/{made.pk}/close/").content.decode()
     assert "¿Se brindó el recurso?" in close
+    assert "La referencia se hizo por error" in close
+    closed = client.post(
+        f"/es/referrals/{made.pk}/close/",
+        {"seen_status": "requested", "experience": "down", "resource_provided": "no", "reason": "too_far"},
+    )
+    assert closed.status_code == 302
+    spanish_timeline = client.get(f"/es/referrals/{made.pk}/").content.decode()
+    assert "Cerrada: no se brindó el recurso (No, la organización estaba demasiado lejos)" in spanish_timeline
+    english_timeline = signed_in(sender.user).get(f"/referrals/{made.pk}/").content.decode()
+    assert "Closed: resource not provided (No, the organization was too far away)" in english_timeline
     assert "Bandeja de entrada" in client.get("/es/referrals/inbox/").content.decode()
     new = signed_in(sender.user).get(f"/es/referrals/new/?service={receiver.service.pk}").content.decode()
     assert "Enviar la referencia" in new
