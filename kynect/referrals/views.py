@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kynect.accounts.models import User
@@ -68,6 +69,7 @@ def _require(decision: Decision) -> None:
 # --- Making a referral -------------------------------------------------------------------------------
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def referral_new(request: HttpRequest) -> HttpResponse:
     """Connect: a referral to the service in `?service=`, for a new or matched resident, an existing one
@@ -183,11 +185,13 @@ def _service_detail(service_id: str | None) -> Any:
 # --- Inbox and Outbox --------------------------------------------------------------------------------
 
 
+@never_cache
 @login_required
 def referral_inbox(request: HttpRequest) -> HttpResponse:
     return _box(request, outbox=False)
 
 
+@never_cache
 @login_required
 def referral_outbox(request: HttpRequest) -> HttpResponse:
     return _box(request, outbox=True)
@@ -315,11 +319,13 @@ def _audited_referral(request: HttpRequest, referral_id: Any) -> Referral:
     )
 
 
+@never_cache
 @login_required
 def referral_detail(request: HttpRequest, referral_id: Any) -> HttpResponse:
     return _detail_response(request, referral_id)
 
 
+@never_cache
 @login_required
 @require_POST
 def referral_action(request: HttpRequest, referral_id: Any, action: str) -> HttpResponse:
@@ -353,6 +359,7 @@ def referral_action(request: HttpRequest, referral_id: Any, action: str) -> Http
     return redirect("referrals:detail", referral_id=referral.pk)
 
 
+@never_cache
 @login_required
 @require_POST
 def referral_note(request: HttpRequest, referral_id: Any) -> HttpResponse:
@@ -370,6 +377,7 @@ def referral_note(request: HttpRequest, referral_id: Any) -> HttpResponse:
     return _detail_response(request, referral_id, bound={"note": form}, status=400)
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def referral_close(request: HttpRequest, referral_id: Any) -> HttpResponse:

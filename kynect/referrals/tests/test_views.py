@@ -367,6 +367,7 @@ def test_the_referral_page_per_role():
     page = signed_in(receiver.user).get(url)
     body = page.content.decode()
     assert page.status_code == 200
+    assert "no-store" in page["Cache-Control"]
     for text in (
         "Ana Reyes",
         "+15025550199",
