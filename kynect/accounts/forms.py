@@ -102,3 +102,13 @@ class InvitationAcceptForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+class NotifyByForm(forms.Form):
+    """How the user is told of new referrals (My Information)."""
+
+    notify_by = forms.ChoiceField(
+        label=_("Tell me of new referrals by"),
+        choices=User.NotifyBy.choices,
+        widget=forms.RadioSelect(attrs={"class": "usa-radio__input"}),
+    )

@@ -204,3 +204,14 @@ def password_reset_attempt_begin(*, email: str, ip_address: str | None) -> RateL
         limit=settings.PASSWORD_RESET_THROTTLE_LIMIT * 4,
         window_seconds=window,
     )
+
+
+def user_notify_by_set(*, user: User, notify_by: str) -> User:
+    """How the user is told of new referrals: email, or email and text (which needs a mobile phone)."""
+    if notify_by not in User.NotifyBy.values:
+        raise ValidationError({"notify_by": [_("Choose email, or email and text message.")]})
+    if notify_by == User.NotifyBy.EMAIL_AND_TEXT and not user.phone:
+        raise ValidationError({"notify_by": [_("Add a mobile phone number to your account to get texts.")]})
+    User.objects.filter(pk=user.pk).update(notify_by=notify_by)
+    user.notify_by = notify_by
+    return user

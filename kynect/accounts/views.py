@@ -13,7 +13,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kynect.accounts.forms import InvitationAcceptForm, InvitationForm, OutboxPasswordResetForm, SignInForm
+from kynect.accounts.forms import (
+    InvitationAcceptForm,
+    InvitationForm,
+    NotifyByForm,
+    OutboxPasswordResetForm,
+    SignInForm,
+)
 from kynect.accounts.models import Membership, Organization, User
 from kynect.accounts.selectors import (
     active_memberships,
@@ -30,6 +36,7 @@ from kynect.accounts.services import (
     login_success_record,
     membership_deactivate,
     password_reset_attempt_begin,
+    user_notify_by_set,
 )
 from kynect.core.audit import client_ip
 from kynect.core.phones import phone_display
@@ -120,19 +127,37 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def my_information(request: HttpRequest) -> HttpResponse:
-    """The signed-in person's own details. Helpers also see their kynect On Demand preferences, which the
-    On Demand app puts in the page's context (`kynect.ondemand.context_processors.my_information`)."""
+    """The signed-in person's own details, and how members of an organization are told of new referrals.
+    Helpers also see their kynect On Demand preferences, which the On Demand app puts in the page's
+    context (`kynect.ondemand.context_processors.my_information`)."""
     assert isinstance(request.user, User)
     user = request.user
+    memberships = list(active_memberships(user=user).select_related("organization"))
+    notify_form = None
+    if any(membership.organization_id for membership in memberships):
+        notify_form = NotifyByForm(request.POST or None, initial={"notify_by": user.notify_by})
+        if request.method == "POST" and notify_form.is_valid():
+            try:
+                user_notify_by_set(user=user, notify_by=notify_form.cleaned_data["notify_by"])
+            except ValidationError as error:
+                notify_form.add_error("notify_by", error.message_dict["notify_by"])
+            else:
+                messages.success(request, _("Your choice was saved."))
+                return redirect("accounts:my_information")
+    elif request.method == "POST":
+        raise PermissionDenied
     return render(
         request,
         "accounts/my_information.html",
         {
             "person": user,
             "phone": phone_display(user.phone) if user.phone else "",
-            "memberships": active_memberships(user=user).select_related("organization"),
+            "memberships": memberships,
+            "notify_form": notify_form,
         },
+        status=400 if notify_form is not None and notify_form.errors else 200,
     )
 
 

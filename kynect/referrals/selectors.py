@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 
 from kynect.referrals.models import Referral
+from kynect.residents.models import Resident
 
 
 @dataclass(frozen=True)
@@ -89,3 +91,33 @@ def referral_with_timeline(*, referral_id: Any) -> Referral | None:
         .filter(pk=referral_id)
         .first()
     )
+
+
+def resident_referable(*, user: Any, resident_id: Any) -> Resident | None:
+    """An existing resident the user may refer: one their organization already referred or received a
+    referral for, or holds active consent for (DESIGN §5.2); None for any other."""
+    from kynect.referrals.access import user_organization_ids
+
+    organizations = user_organization_ids(user=user)
+    if not organizations:
+        return None
+    try:
+        return (
+            Resident.objects.filter(
+                Q(referrals__sending_organization__in=organizations)
+                | Q(referrals__receiving_organization__in=organizations)
+                | Q(consents__organization__in=organizations, consents__status="active"),
+                pk=resident_id,
+            )
+            .distinct()
+            .first()
+        )
+    except (ValidationError, ValueError):
+        return None
+
+
+def resident_of_user(*, user: Any) -> Resident | None:
+    """The resident record of a signed-in resident (they refer themselves with it)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Resident.objects.filter(user=user).first()

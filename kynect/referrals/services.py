@@ -181,24 +181,12 @@ def referral_create(
 
 
 def _resident_for(*, actor: User, resident_id: Any) -> Resident:
-    """An existing resident the actor may refer: one their organization already referred or received
-    a referral for, or holds active consent for (DESIGN §5.2)."""
-    from kynect.referrals.access import user_organization_ids
+    from kynect.referrals.selectors import resident_referable
 
-    organizations = user_organization_ids(user=actor)
-    try:
-        return (
-            Resident.objects.filter(
-                Q(referrals__sending_organization__in=organizations)
-                | Q(referrals__receiving_organization__in=organizations)
-                | Q(consents__organization__in=organizations, consents__status="active"),
-                pk=resident_id,
-            )
-            .distinct()
-            .get()
-        )
-    except (Resident.DoesNotExist, ValidationError, ValueError):
-        raise ValidationError({"resident_id": [_("There is no such resident.")]}) from None
+    resident = resident_referable(user=actor, resident_id=resident_id)
+    if resident is None:
+        raise ValidationError({"resident_id": [_("There is no such resident.")]})
+    return resident
 
 
 # --- Acting on a referral ----------------------------------------------------------------------------
