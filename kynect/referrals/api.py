@@ -147,6 +147,8 @@ def _audited_full(request: HttpRequest, referral: Referral, detail: str) -> dict
     url_name="referrals-closure-reasons",
 )
 def closure_reasons(request: HttpRequest, lang: str | None = LANG) -> Any:
+    if decide(user=_user(request), action=Action.VIEW) != Decision.ALLOWED:
+        return _forbidden()
     return [{"code": reason.value, "label": str(reason.label)} for reason in ClosureReason]
 
 
@@ -157,6 +159,8 @@ def closure_reasons(request: HttpRequest, lang: str | None = LANG) -> Any:
     url_name="referrals-needs",
 )
 def needs(request: HttpRequest, lang: str | None = LANG) -> Any:
+    if decide(user=_user(request), action=Action.VIEW) != Decision.ALLOWED:
+        return _forbidden()
     return [{"code": need.value, "label": str(need.label)} for need in SdohDomain]
 
 

@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 
 from kynect.accounts.models import ApiScope, Role, User
+from kynect.accounts.tests.factories import UserFactory
 from kynect.accounts.tokens import api_token_create
 from kynect.core.models import AccessEvent
 from kynect.core.sdoh import SdohDomain
@@ -103,6 +104,8 @@ def test_no_token_is_401_and_a_client_token_is_403():
     refused = Api(raw=client_token).get("/needs")
     assert refused.status_code == 403
     assert "user's API token" in refused.json()["detail"]
+    nobody = Api(UserFactory.create()).get("/needs")  # signed up, no role: no referral page either
+    assert nobody.status_code == 403
 
 
 # --- codes, in the request's language ----------------------------------------------------------------
@@ -232,6 +235,19 @@ def test_inbox_and_outbox_a_page_at_a_time_with_a_status_filter(sides):
     assert Api(receiver.user).get("?per_page=101").status_code == 422
 
 
+def test_a_page_costs_the_same_queries_however_many_referrals_it_lists(sides, django_assert_num_queries):
+    sender, receiver = sides
+    referral(sender, receiver)
+    api = Api(receiver.user)
+    api.get("")  # the token's first use of the minute writes last_used_at; later calls do not
+    with django_assert_num_queries(11) as one:
+        assert api.get("").json()["size"] == 1
+    for _ in range(4):
+        referral(sender, receiver)
+    with django_assert_num_queries(len(one.captured_queries)):
+        assert api.get("").json()["size"] == 5
+
+
 def test_a_list_is_an_audited_read(sides):
     sender, receiver = sides
     referral(sender, receiver)
@@ -293,6 +309,9 @@ def test_the_receiver_accepts_starts_and_closes_with_the_overviews_form(sides):
     accepted = api.post(f"/{made.pk}/actions", {"action": "accept"})
     assert accepted.status_code == 200, accepted.content
     assert accepted.json()["status"] == "accepted"
+    assert AccessEvent.objects.filter(
+        subject_type="resident", subject_id=str(made.resident_id), detail=f"referral {made.pk} (accept, API)"
+    ).exists()
     assert api.post(f"/{made.pk}/actions", {"action": "start"}).json()["status"] == "in-progress"
     closed = api.post(
         f"/{made.pk}/actions",
