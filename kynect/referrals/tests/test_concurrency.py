@@ -1,13 +1,16 @@
 """Two people acting on one referral at the same moment, on PostgreSQL's row locks and two connections:
-one wins by the lifecycle's conditional update, the other is told "this referral changed", nothing is
-lost and the timeline shows one event."""
+one wins by the lifecycle's conditional update, the other is told "this referral changed" (through the
+services, and through the Referral API as a 409), nothing is lost and the timeline shows one event."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from django.test import Client
 
+from kynect.accounts.tokens import api_token_create
 from kynect.core.tests.concurrency import in_threads, postgresql_only
 from kynect.referrals.access import Action
 from kynect.referrals.models import Referral, ReferralEvent
@@ -49,3 +52,36 @@ def test_two_people_acting_at_once_one_wins_and_the_other_is_told(first, second)
         )
         events = list(ReferralEvent.objects.filter(referral=made).values_list("transition", flat=True))
         assert events == ["create", "accept" if made.status == Referral.Status.ACCEPTED else "reject"]
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_two_api_calls_at_once_one_is_200_and_the_other_409_this_referral_changed():
+    sender, receiver = partner(), partner()
+    made = referral(sender, receiver)
+    tokens = [api_token_create(user=user)[1] for user in (receiver.user, receiver.admin)]
+    bodies = [
+        {"action": "accept", "seen_status": "requested"},
+        {"action": "reject", "reason": "We are full", "seen_status": "requested"},
+    ]
+
+    def call(i: int) -> Any:
+        return Client().post(
+            f"/api/referrals/{made.pk}/actions",
+            data=json.dumps(bodies[i]),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {tokens[i]}"},
+        )
+
+    responses = in_threads(2, call)
+    assert sorted(response.status_code for response in responses) == [200, 409], responses
+    [won] = [response.json() for response in responses if response.status_code == 200]
+    [lost] = [response.json() for response in responses if response.status_code == 409]
+    assert lost == {
+        "detail": "This referral changed while you were looking at it. Here it is as it is now.",
+        "status": won["status"],
+    }
+    made.refresh_from_db()
+    assert made.status == won["status"]
+    events = list(ReferralEvent.objects.filter(referral=made).values_list("transition", flat=True))
+    assert events == ["create", "accept" if made.status == Referral.Status.ACCEPTED else "reject"]
