@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from jsonschema import Draft202012Validator, FormatChecker
 
+from config.api import api
 from kynect.accounts.models import ApiScope, Role, User
 from kynect.accounts.tests.factories import UserFactory
 from kynect.accounts.tokens import api_token_create
@@ -421,3 +423,54 @@ def test_fhir_bundle_is_served_as_fhir_json(sides):
     kinds = [entry["resource"]["resourceType"] for entry in bundle["entry"]]
     assert kinds == ["Task", "ServiceRequest", "Patient", "Organization", "Organization"]
     assert bundle["entry"][0]["resource"]["id"] == str(made.pk)
+
+
+def test_every_answer_is_the_shape_the_openapi_document_declares(sides):
+    """Each endpoint's answers, success and error, validated against the schema our document declares
+    for that status."""
+    document = json.loads(json.dumps(api.get_openapi_schema()))
+    sender, receiver = sides
+    outsider = partner().user
+    made = referral(sender, receiver)
+    calls: list[tuple[str, str, Any]] = []
+
+    def check(method: str, template: str, response: Any) -> None:
+        calls.append((method, template, response.status_code))
+        declared = document["paths"][template][method]["responses"].get(str(response.status_code))
+        assert declared is not None, f"{method} {template}: {response.status_code} is not documented"
+        [(content_type, content)] = declared["content"].items()
+        assert response["Content-Type"].startswith(content_type)
+        validator = Draft202012Validator(
+            {**content["schema"], "components": document["components"]}, format_checker=FormatChecker()
+        )
+        errors = [error.message for error in validator.iter_errors(response.json())]
+        assert not errors, (method, template, response.status_code, errors)
+
+    one = URL + "/{referral_id}"
+    acts = one + "/actions"
+    check("get", f"{URL}/needs", Api(sender.user).get("/needs"))
+    check("get", f"{URL}/needs", Api().get("/needs"))
+    check("get", f"{URL}/closure-reasons", Api(sender.user).get("/closure-reasons?lang=es"))
+    check("post", URL, Api(sender.user).post("", body(receiver)))
+    check("post", URL, Api(sender.user).post("", body(receiver, need="unicorns")))
+    check("post", URL, Api(member(None, Role.REFERRAL_SPECIALIST)).post("", body(receiver)))
+    check("get", URL, Api(receiver.user).get("?per_page=1"))
+    check("get", URL, Api(receiver.user).get("?per_page=0"))
+    check("get", one, Api(receiver.user).get(f"/{made.pk}"))
+    check("get", one, Api(outsider).get(f"/{made.pk}"))
+    check("get", one, Api(outsider).get("/not-a-uuid"))
+    check("post", acts, Api(receiver.user).post(f"/{made.pk}/actions", {"action": "accept"}))
+    check("post", acts, Api(receiver.user).post(f"/{made.pk}/actions", {"action": "accept"}))
+    check(
+        "post",
+        acts,
+        Api(receiver.user).post(f"/{made.pk}/actions", {"action": "start", "seen_status": "requested"}),
+    )
+    check("post", acts, Api(sender.user).post(f"/{made.pk}/actions", {"action": "start"}))
+    check("post", acts, Api(receiver.user).post(f"/{made.pk}/actions", {"action": "explode"}))
+    check("get", one + "/fhir", Api(receiver.user).get(f"/{made.pk}/fhir"))
+    check("get", one + "/fhir", Api(outsider).get(f"/{made.pk}/fhir"))
+    statuses = {(method, template, status) for method, template, status in calls}
+    assert ("post", acts, 409) in statuses
+    assert ("post", acts, 403) in statuses
+    assert ("post", URL, 201) in statuses
