@@ -2,8 +2,10 @@
 
 A router lists `token_auth(scope=...)`: `Authorization: Bearer <token>` first, then the `X-API-Key`
 header that On Demand clients used before tokens existed. A bad or revoked token is 401 and a client
-token without the scope is 403, each with a JSON `detail`. `request.auth` is the token, and
-`request.user` is the token's user, or anonymous for a client token, whatever cookies came along.
+token without the scope is 403, each with a JSON `detail`. An API that only people use (the Referral
+API) lists `user_token_auth()`: a client token, whatever its scopes, is 403 there. `request.auth` is the
+token, and `request.user` is the token's user, or anonymous for a client token, whatever cookies came
+along.
 
 A public API, which anyone may call without a token, reads an optional bearer token with
 `api_token_optional` and counts each call with `api_rate_limit_hit`: against the token when one came,
@@ -24,13 +26,17 @@ from kynect.core.ratelimit import RateLimitResult, rate_limit_hit, rate_limit_ke
 
 API_KEY_HEADER = "X-API-Key"
 INVALID_DETAIL = "The API token is not valid or has been revoked."
+USER_ONLY_DETAIL = "This API acts for a person: use a user's API token, not a client token."
 
 
-def _token_check(request: HttpRequest, *, token: str, scope: str) -> ApiToken:
+def _token_check(request: HttpRequest, *, token: str, scope: str | None) -> ApiToken:
+    """`scope` None: only a user's token will do."""
     api_token = api_token_authenticate(token=token)
     if api_token is None:
         raise AuthenticationError(message=INVALID_DETAIL)
-    if not api_token_allows(api_token=api_token, scope=scope):
+    if scope is None and api_token.user is None:
+        raise AuthorizationError(message=USER_ONLY_DETAIL)
+    if scope is not None and not api_token_allows(api_token=api_token, scope=scope):
         raise AuthorizationError(message=f"This API token does not have the {scope} scope.")
     request.user = api_token.user if api_token.user is not None else AnonymousUser()
     return api_token
@@ -39,7 +45,7 @@ def _token_check(request: HttpRequest, *, token: str, scope: str) -> ApiToken:
 class BearerAuth(HttpBearer):
     """`Authorization: Bearer <token>`."""
 
-    def __init__(self, *, scope: str) -> None:
+    def __init__(self, *, scope: str | None) -> None:
         super().__init__()
         self.scope = scope
 
@@ -52,7 +58,7 @@ class ApiKeyAuth(APIKeyHeader):
 
     param_name = API_KEY_HEADER
 
-    def __init__(self, *, scope: str) -> None:
+    def __init__(self, *, scope: str | None) -> None:
         super().__init__()
         self.scope = scope
 
@@ -65,6 +71,11 @@ class ApiKeyAuth(APIKeyHeader):
 def token_auth(*, scope: str) -> list[BearerAuth | ApiKeyAuth]:
     """The `auth` of a router or operation that a token with `scope` (or a user's token) may call."""
     return [BearerAuth(scope=scope), ApiKeyAuth(scope=scope)]
+
+
+def user_token_auth() -> list[BearerAuth | ApiKeyAuth]:
+    """The `auth` of a router or operation that only a user's token may call: it acts as its user."""
+    return [BearerAuth(scope=None), ApiKeyAuth(scope=None)]
 
 
 def api_token_optional(request: HttpRequest, *, scope: str) -> ApiToken | None:

@@ -1,16 +1,21 @@
-"""A directory organization as a FHIR Organization (HSD Organization profile)."""
+"""Organizations as FHIR Organizations: a directory organization in the HSD Organization profile, and a
+platform organization (the sender or receiver of a referral) as its directory listing when it has one, or
+from its own record when it has none."""
 
 from __future__ import annotations
 
 import uuid
 
+from fhir.resources.R4B.address import Address
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.identifier import Identifier
 from fhir.resources.R4B.organization import Organization as FhirOrganization
 
+from kynect.accounts import models as accounts
 from kynect.directory import models as hsds
 from kynect.interop.fhir.datatypes import (
     CONTENT_LANGUAGE,
+    KYNECT_SYSTEM,
     meta,
     own_phones,
     phone_points,
@@ -62,3 +67,47 @@ def organization_read(*, organization_id: uuid.UUID) -> FhirOrganization | None:
         .first()
     )
     return organization_resource(organization) if organization is not None else None
+
+
+PLATFORM_ORGANIZATION_SYSTEM = f"{KYNECT_SYSTEM}/NamingSystem/organization"
+# A resident who referred themselves asked through kynect resources itself.
+KYNECT_ID = "kynect"
+KYNECT_NAME = "kynect resources"
+
+
+def platform_organization_resource(organization: accounts.Organization) -> FhirOrganization:
+    """The organization's directory listing (`Organization/{listing id}`, readable in the FHIR API), with
+    kynect's id of the organization as an identifier; an organization without a listing from its own
+    record. Needs `organization.hsds_organization` with its phones (`own_phones()`) and identifiers
+    prefetched."""
+    identifier = Identifier(system=PLATFORM_ORGANIZATION_SYSTEM, value=str(organization.pk))
+    listing = organization.hsds_organization
+    if listing is not None:
+        resource = organization_resource(listing)
+        resource.identifier = [identifier, *(resource.identifier or [])]
+        return resource
+    has_address = organization.address_1 or organization.city or organization.postal_code
+    return FhirOrganization(
+        id=str(organization.pk),
+        language=CONTENT_LANGUAGE,
+        identifier=[identifier],
+        active=True,
+        type=[CodeableConcept(text=str(organization.Type(organization.type).label))],
+        name=organization.name,
+        address=[
+            Address(
+                use="work",
+                line=[line for line in (organization.address_1, organization.address_2) if line] or None,
+                city=organization.city or None,
+                state=organization.state_province or None,
+                postalCode=organization.postal_code or None,
+            )
+        ]
+        if has_address
+        else None,
+    )
+
+
+def kynect_organization_resource() -> FhirOrganization:
+    """kynect resources itself: the requester of a referral a resident made for themselves."""
+    return FhirOrganization(id=KYNECT_ID, language=CONTENT_LANGUAGE, active=True, name=KYNECT_NAME)
