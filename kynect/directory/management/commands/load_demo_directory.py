@@ -7,8 +7,10 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from kynect.accounts.demo import demo_partners_onboard
 from kynect.directory.generator import directory_generate
-from kynect.directory.models import SearchEntry, Service
+from kynect.directory.models import Organization, SearchEntry, Service
+from kynect.directory.search import search_index_update
 
 
 class Command(BaseCommand):
@@ -35,3 +37,11 @@ class Command(BaseCommand):
         call_command(
             "import_hsds", str(package), report=str(package / "import-report.csv"), stdout=self.stdout
         )
+        # KY Partners are onboarded organizations, never a feed's mark: the demo onboards some.
+        partners = demo_partners_onboard(listings=Organization.objects.values_list("id", "name"))
+        search_index_update(
+            service_ids=list(
+                Service.objects.filter(organization_id__in=partners).values_list("id", flat=True)
+            )
+        )
+        self.stdout.write(f"{len(partners):,} demo organizations onboarded: KY Partners.")
