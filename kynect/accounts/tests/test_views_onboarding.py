@@ -375,3 +375,24 @@ def test_an_admin_waiting_for_approval_is_told_so() -> None:
     )
     assert "once a state administrator approves" in html
     assert 'name="email"' not in html
+
+
+def test_the_admin_shows_onboarding_but_does_not_edit_it() -> None:
+    organization = applied()
+    superuser = UserFactory.create(is_staff=True, is_superuser=True)
+    client = signed_in(superuser)
+    url = f"/admin/accounts/organization/{organization.pk}/change/"
+    assert client.get(url).status_code == 200
+    client.post(
+        url,
+        {
+            "name": organization.name,
+            "type": organization.type,
+            "state_province": "KY",
+            "status": "approved",
+            "onboarded_at_0": "2026-03-02",
+            "onboarded_at_1": "10:00:00",
+        },
+    )
+    organization.refresh_from_db()
+    assert (organization.status, organization.onboarded_at) == ("applied", None)

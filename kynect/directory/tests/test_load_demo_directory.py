@@ -49,6 +49,21 @@ def test_the_demo_onboards_the_organizations_whose_listings_show_the_badge(tmp_p
 
 
 @pytest.mark.django_db
+def test_a_directory_loaded_before_onboarding_existed_gets_its_partners(tmp_path: Path) -> None:
+    with override_settings(DJANGO_ENV="demo", BASE_DIR=tmp_path):
+        call_command("load_demo_directory", services=200, seed=4, stdout=StringIO())
+        partners = set(SearchEntry.objects.filter(is_partner=True).values_list("organization_id", flat=True))
+        PlatformOrganization.objects.filter(hsds_organization__isnull=False).delete()
+        SearchEntry.objects.update(is_partner=False)
+
+        call_command("load_demo_directory", services=200, seed=4, stdout=StringIO())
+
+    assert (
+        set(SearchEntry.objects.filter(is_partner=True).values_list("organization_id", flat=True)) == partners
+    )
+
+
+@pytest.mark.django_db
 def test_a_directory_loaded_before_the_search_index_existed_gets_one(tmp_path: Path) -> None:
     with override_settings(DJANGO_ENV="demo", BASE_DIR=tmp_path):
         call_command("load_demo_directory", services=30, seed=4)
