@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kynect.core.models import BaseModel
 
@@ -85,9 +86,9 @@ class Organization(BaseModel):
     class Status(models.TextChoices):
         """Onboarding (`kynect.accounts.lifecycles.ORGANIZATION_ONBOARDING`)."""
 
-        APPLIED = "applied", _("Applied")
-        APPROVED = "approved", _("Approved")
-        DECLINED = "declined", _("Declined")
+        APPLIED = "applied", pgettext_lazy("onboarding status", "Applied")
+        APPROVED = "approved", pgettext_lazy("onboarding status", "Approved")
+        DECLINED = "declined", pgettext_lazy("onboarding status", "Declined")
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     type = models.CharField(_("type"), max_length=20, choices=Type.choices)

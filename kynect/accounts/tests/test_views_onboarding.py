@@ -396,3 +396,12 @@ def test_the_admin_shows_onboarding_but_does_not_edit_it() -> None:
     )
     organization.refresh_from_db()
     assert (organization.status, organization.onboarded_at) == ("applied", None)
+
+
+@pytest.mark.parametrize(("prefix", "state"), [("", "(Applied)"), ("/es", "(Solicitada)")])
+def test_the_applicant_sees_where_the_application_stands(prefix: str, state: str) -> None:
+    organization = applied()
+    assert organization.applied_by is not None
+    html = signed_in(organization.applied_by).get(f"{prefix}/accounts/my-information/").content.decode()
+    assert f"Applicant Pantry {state}" in html
+    assert f'href="{prefix}/accounts/organization/{organization.pk}/users/"' in html
