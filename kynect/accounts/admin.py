@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.http import HttpRequest
 
-from kynect.accounts.models import ApiToken, Invitation, Membership, Organization, User
+from kynect.accounts.models import ApiToken, Invitation, Membership, Organization, TrainingAttestation, User
 from kynect.core.names import name_validate
 
 
@@ -42,9 +42,37 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ("name", "type", "city")
-    list_filter = ("type",)
+    """Onboarding is decided in the state administrators' queue (its lifecycle), never edited here."""
+
+    list_display = ("name", "type", "city", "status")
+    list_filter = ("type", "status")
     search_fields = ("name",)
+    readonly_fields = (
+        "status",
+        "onboarded_at",
+        "applied_by",
+        "applied_at",
+        "decided_by",
+        "decided_at",
+        "decline_reason",
+        "agreement_version",
+        "agreement_accepted_at",
+        "agreement_accepted_by",
+    )
+
+
+@admin.register(TrainingAttestation)
+class TrainingAttestationAdmin(admin.ModelAdmin):
+    """Read-only: each user attests on the training page."""
+
+    list_display = ("user", "version", "attested_at")
+    search_fields = ("user__email",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(Invitation)

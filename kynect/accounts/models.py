@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kynect.core.models import BaseModel
 
@@ -85,6 +86,19 @@ class Organization(BaseModel):
         MCO = "mco", _("Managed care organization (MCO)")
         OTHER = "other", _("Other")
 
+    class TaxStatus(models.TextChoices):
+        NONPROFIT_501C3 = "501c3", _("501(c)(3) charity")
+        OTHER_EXEMPT = "other_exempt", _("Other tax-exempt organization")
+        TAXABLE = "taxable", _("Taxable business")
+        GOVERNMENT = "government", _("Government body")
+
+    class Status(models.TextChoices):
+        """Onboarding (`kynect.accounts.lifecycles.ORGANIZATION_ONBOARDING`)."""
+
+        APPLIED = "applied", pgettext_lazy("onboarding status", "Applied")
+        APPROVED = "approved", pgettext_lazy("onboarding status", "Approved")
+        DECLINED = "declined", pgettext_lazy("onboarding status", "Declined")
+
     name = models.CharField(_("name"), max_length=200, unique=True)
     type = models.CharField(_("type"), max_length=20, choices=Type.choices)
     address_1 = models.CharField(_("mailing address"), max_length=200, blank=True)
@@ -106,9 +120,47 @@ class Organization(BaseModel):
         blank=True,
         help_text=_("Set when onboarding is done: a KY Partner."),
     )
+    tax_status = models.CharField(_("tax status"), max_length=16, choices=TaxStatus.choices, blank=True)
+    status = models.CharField(
+        _("onboarding status"), max_length=16, choices=Status.choices, default=Status.APPLIED
+    )
+    applied_by = models.ForeignKey(
+        "User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("applicant"),
+    )
+    applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
+    decided_by = models.ForeignKey("User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    agreement_version = models.CharField(_("user agreement version"), max_length=16, blank=True)
+    agreement_accepted_at = models.DateTimeField(_("user agreement accepted"), null=True, blank=True)
+    agreement_accepted_by = models.ForeignKey(
+        "User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # A KY Partner is exactly an approved organization: approval sets `onboarded_at`.
+            models.CheckConstraint(
+                condition=models.Q(status="approved", onboarded_at__isnull=False)
+                | (~models.Q(status="approved") & models.Q(onboarded_at__isnull=True)),
+                name="organization_onboarded_iff_approved",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="declined") | ~models.Q(decline_reason=""),
+                name="organization_declined_with_reason",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(agreement_version="", agreement_accepted_at__isnull=True)
+                | (~models.Q(agreement_version="") & models.Q(agreement_accepted_at__isnull=False)),
+                name="organization_agreement_version_and_time",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -126,10 +178,6 @@ class Role(models.TextChoices):
     INSURANCE_AGENT = "insurance_agent", _("Insurance agent")
     KYNECTOR = "kynector", _("kynector")
     AGENCY_ADMIN = "agency_admin", _("Agency admin")
-
-
-# The roles a community-partner admin may hand out within their own organization.
-PARTNER_INVITABLE_ROLES = (Role.PARTNER_USER, Role.PARTNER_ADMIN)
 
 
 class Membership(BaseModel):
@@ -158,6 +206,22 @@ class Membership(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} at {self.organization or '—'}"
+
+
+class TrainingAttestation(BaseModel):
+    """A user's word that they completed the privacy and security training of one version."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="training_attestations")
+    version = models.CharField(_("training version"), max_length=16)
+    attested_at = models.DateTimeField(_("attested"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "version"], name="training_attestation_once_per_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — training {self.version}"
 
 
 class Invitation(BaseModel):

@@ -12,9 +12,38 @@ from uuid import UUID
 
 from django.db.models import Q, QuerySet
 
-from kynect.accounts.models import Invitation, Membership, Organization, Role, User
+from kynect.accounts.agreements import PRIVACY_TRAINING_VERSION
+from kynect.accounts.models import Invitation, Membership, Organization, Role, TrainingAttestation, User
 
 RoleArg = str | Iterable[str]
+
+# The roles an organization's admin may hand out within it, by the organization's type.
+ORGANIZATION_INVITABLE_ROLES: dict[str, tuple[Role, ...]] = {
+    Organization.Type.NOT_FOR_PROFIT: (Role.PARTNER_USER, Role.PARTNER_ADMIN),
+    Organization.Type.FOR_PROFIT: (Role.PARTNER_USER, Role.PARTNER_ADMIN),
+    Organization.Type.OTHER: (Role.PARTNER_USER, Role.PARTNER_ADMIN),
+    Organization.Type.HOSPITAL: (Role.PROVIDER_USER, Role.PARTNER_ADMIN),
+    Organization.Type.MCO: (Role.MCO_USER, Role.PARTNER_ADMIN),
+    Organization.Type.STATE_AGENCY: (Role.STATE_STAFF, Role.PARTNER_ADMIN),
+}
+
+# The roles only a state administrator hands out, in any onboarded organization.
+STATE_ADMIN_INVITABLE_ROLES: tuple[Role, ...] = (Role.REFERRAL_SPECIALIST, Role.STATE_ADMIN)
+
+# The roles that may see resident data without their organization being onboarded: the state's own.
+STATEWIDE_ROLES: tuple[Role, ...] = (Role.STATE_ADMIN, Role.REFERRAL_SPECIALIST)
+
+# The roles of kynect resources that work with residents' data, and so attest the privacy and security
+# training. On Demand's helpers (agents, kynectors, agency admins) see a requester's details under On
+# Demand's own rules (DESIGN §5.4) and are not asked.
+RESIDENT_DATA_ROLES: tuple[Role, ...] = (
+    Role.PARTNER_USER,
+    Role.PARTNER_ADMIN,
+    Role.PROVIDER_USER,
+    Role.MCO_USER,
+    Role.STATE_STAFF,
+    *STATEWIDE_ROLES,
+)
 
 
 def _role_list(role: RoleArg) -> list[str]:
@@ -114,3 +143,96 @@ def organization_open_invitations(*, organization: Organization) -> QuerySet[Inv
     return Invitation.objects.filter(
         organization=organization, accepted_at__isnull=True, revoked_at__isnull=True
     )
+
+
+def organization_is_onboarded(*, organization: Organization) -> bool:
+    """A KY Partner: a state administrator approved its application (DESIGN §4)."""
+    return organization.status == Organization.Status.APPROVED and organization.onboarded_at is not None
+
+
+def onboarded_hsds_organization_ids(*, hsds_organization_ids: Iterable[UUID]) -> set[UUID]:
+    """Which of these directory organizations belong to an onboarded platform organization: the KY
+    Partners among them. Only onboarding makes one, never a feed's attribute."""
+    return set(
+        Organization.objects.filter(
+            hsds_organization_id__in=list(hsds_organization_ids), status=Organization.Status.APPROVED
+        ).values_list("hsds_organization_id", flat=True)
+    )
+
+
+def organization_applications(*, status: str | None = Organization.Status.APPLIED) -> QuerySet[Organization]:
+    """Applications for the state administrators' queue, oldest first; every organization when `status`
+    is None."""
+    organizations = Organization.objects.select_related("applied_by", "decided_by", "hsds_organization")
+    if status is not None:
+        organizations = organizations.filter(status=status)
+    return organizations.order_by("applied_at", "name")
+
+
+def user_training_is_current(*, user: User) -> bool:
+    """Whether the user attested the privacy and security training in force."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return TrainingAttestation.objects.filter(user=user, version=PRIVACY_TRAINING_VERSION).exists()
+
+
+def user_needs_training(*, user: User) -> bool:
+    """Someone in a role that works with residents' data who has not attested the training in force:
+    asked to, after signing in."""
+    in_such_a_role = active_memberships(user=user, role=RESIDENT_DATA_ROLES).exists()
+    return in_such_a_role and not user_training_is_current(user=user)
+
+
+def user_may_see_resident_data(*, user: User) -> bool:
+    """Whether the user may be shown any resident's data at all (each page still asks about the resident):
+    they attested the training in force, and either hold a statewide role (state administrator, referral
+    specialist) or an active membership of an onboarded organization."""
+    if not user_training_is_current(user=user):
+        return False
+    memberships = active_memberships(user=user, role=RESIDENT_DATA_ROLES)
+    return (
+        memberships.filter(role__in=STATEWIDE_ROLES).exists()
+        or memberships.filter(organization__status=Organization.Status.APPROVED).exists()
+    )
+
+
+def invitable_roles(*, user: User, organization: Organization) -> tuple[Role, ...]:
+    """The roles `user` may invite someone to in `organization`: what the organization's type allows its
+    admins, and the statewide roles for a state administrator. None until it is onboarded."""
+    if not organization_is_onboarded(organization=organization):
+        return ()
+    roles: list[Role] = []
+    if is_partner_admin(user=user, organization=organization):
+        roles += ORGANIZATION_INVITABLE_ROLES[organization.type]
+    if is_state_admin(user=user):
+        roles += [role for role in STATE_ADMIN_INVITABLE_ROLES if role not in roles]
+    return tuple(roles)
+
+
+def open_invitations(*, roles: RoleArg) -> QuerySet[Invitation]:
+    """Invitations of `roles`, in any organization, not yet answered nor withdrawn."""
+    return (
+        Invitation.objects.filter(
+            accepted_at__isnull=True, revoked_at__isnull=True, role__in=_role_list(roles)
+        )
+        .select_related("organization")
+        .order_by("-created_at")
+    )
+
+
+def directory_listings_named(*, text: str, limit: int = 10) -> list[tuple[str, str]]:
+    """Directory organizations whose name holds `text`, as (id, name), for an applicant to find their
+    listing. Read through the link's own model: accounts sits below the directory and does not import it."""
+    text = " ".join(text.split())
+    if len(text) < 2:
+        return []
+    listing_model = Organization._meta.get_field("hsds_organization").related_model
+    assert listing_model is not None
+    assert not isinstance(listing_model, str)
+    listings = listing_model._default_manager
+    return [
+        (str(pk), name)
+        for pk, name in listings.filter(name__icontains=text)
+        .order_by("name")
+        .values_list("pk", "name")[:limit]
+    ]

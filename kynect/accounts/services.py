@@ -1,21 +1,31 @@
-"""Invitations, memberships, and the limits on sign-in attempts and password reset requests."""
+"""Onboarding, invitations, memberships, training attestations, and the limits on sign-in attempts and
+password reset requests."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from kynect.accounts.models import PARTNER_INVITABLE_ROLES, Invitation, Membership, Organization, User
-from kynect.accounts.selectors import is_partner_admin
+from kynect.accounts.agreements import PRIVACY_TRAINING_VERSION, USER_AGREEMENT_VERSION
+from kynect.accounts.lifecycles import ORGANIZATION_ONBOARDING
+from kynect.accounts.models import Invitation, Membership, Organization, Role, TrainingAttestation, User
+from kynect.accounts.selectors import (
+    invitable_roles,
+    is_partner_admin,
+    is_state_admin,
+)
+from kynect.accounts.signals import organization_onboarding_changed
 from kynect.core import clock
+from kynect.core.geo import UnknownZipCodeError, zip_lookup
 from kynect.core.ratelimit import RateLimitResult, rate_limit_hit, rate_limit_key, rate_limit_reset
 from kynect.notifications.services import email_queue
 
@@ -54,11 +64,17 @@ def invitation_from_token(*, token: str) -> Invitation:
 
 @transaction.atomic
 def invitation_create(*, invited_by: User, organization: Organization, email: str, role: str) -> Invitation:
-    """A community-partner admin invites someone to their organization; the email goes out on commit."""
-    if not is_partner_admin(user=invited_by, organization=organization):
+    """An organization's admin invites someone to it with a role its type allows, or a state administrator
+    invites a referral specialist or state administrator; the email is written to the outbox."""
+    roles = invitable_roles(user=invited_by, organization=organization)
+    if not roles:
+        if is_partner_admin(user=invited_by, organization=organization) or is_state_admin(user=invited_by):
+            raise ValidationError(
+                _("You can invite people once a state administrator approves the organization's application.")
+            )
         raise PermissionDenied
-    if role not in PARTNER_INVITABLE_ROLES:
-        raise ValidationError({"role": _("Choose a community partner role.")})
+    if role not in roles:
+        raise ValidationError({"role": _("Choose one of the roles offered.")})
     email = email.strip().lower()
     if Membership.objects.filter(
         organization=organization, user__email__iexact=email, role=role, is_active=True
@@ -148,6 +164,167 @@ def membership_deactivate(*, actor: User, membership: Membership) -> Membership:
         User.objects.filter(pk=membership.user_id).update(is_active=False)
     membership.refresh_from_db()
     return membership
+
+
+@transaction.atomic
+def organization_apply(
+    *,
+    name: str,
+    organization_type: str,
+    tax_status: str,
+    address_1: str,
+    address_2: str,
+    city: str,
+    postal_code: str,
+    hsds_organization_id: UUID | None,
+    first_name: str,
+    last_name: str,
+    email: str,
+    password: str,
+    agreement_accepted: bool,
+    language: str,
+) -> Organization:
+    """An organization applies to become a partner (ADR 0037).
+
+    Its first user is made here, active, the organization's partner admin, and accepts the user agreement
+    for it. Until a state administrator approves the application they may sign in and see where it stands,
+    but see no resident data and invite no one. Any refusal is a ValidationError by field; nothing is saved.
+    """
+    errors: dict[str, list[str]] = {}
+    name = " ".join(name.split())
+    email = email.strip().lower()
+    if not agreement_accepted:
+        errors.setdefault("agreement", []).append(_("Accept the user agreement to apply."))
+    if Organization.objects.filter(name__iexact=name).exists():
+        errors.setdefault("name", []).append(
+            _("An organization with this name is already on kynect resources or has applied.")
+        )
+    if (
+        hsds_organization_id is not None
+        and Organization.objects.filter(hsds_organization_id=hsds_organization_id).exists()
+    ):
+        errors.setdefault("hsds_organization", []).append(
+            _("This directory listing already belongs to another organization. Contact kynect resources.")
+        )
+    try:
+        place = zip_lookup(postal_code)
+    except UnknownZipCodeError as error:
+        errors.setdefault("postal_code", []).append(str(error))
+        place = None
+    if User.objects.filter(email__iexact=email).exists():
+        errors.setdefault("email", []).append(
+            _("An account with this email address exists. Sign in, or apply with another email address.")
+        )
+    applicant = User(
+        email=email, first_name=first_name.strip(), last_name=last_name.strip(), preferred_language=language
+    )
+    try:
+        validate_password(password, applicant)
+    except ValidationError as error:
+        errors.setdefault("password1", []).extend(error.messages)
+    if errors:
+        raise ValidationError(errors)
+    assert place is not None
+    now = clock.now()
+    applicant.set_password(password)
+    applicant.full_clean()
+    organization = Organization(
+        name=name,
+        type=organization_type,
+        tax_status=tax_status,
+        address_1=address_1.strip(),
+        address_2=address_2.strip(),
+        city=city.strip(),
+        state_province=place.state,
+        postal_code=postal_code.strip(),
+        hsds_organization_id=hsds_organization_id,
+        applied_at=now,
+        agreement_version=USER_AGREEMENT_VERSION,
+        agreement_accepted_at=now,
+    )
+    organization.full_clean(exclude=["applied_by", "agreement_accepted_by"])
+    try:
+        with transaction.atomic():
+            applicant.save()
+            organization.applied_by = applicant
+            organization.agreement_accepted_by = applicant
+            organization.save()
+    except IntegrityError as exc:  # another application with the same name, listing or email won
+        raise ValidationError(
+            _("Another application with the same name, listing or email address arrived first. Check them.")
+        ) from exc
+    Membership.objects.create(user=applicant, organization=organization, role=Role.PARTNER_ADMIN)
+    email_queue(
+        to=applicant.email,
+        template="accounts/application_received",
+        context={"organization": organization.name},
+        language=applicant.preferred_language,
+    )
+    return organization
+
+
+def _decision_announce(*, organization: Organization, template: str, context: dict[str, str]) -> None:
+    organization_onboarding_changed.send(sender=Organization, organization=organization)
+    applicant = organization.applied_by
+    if applicant is not None:
+        email_queue(
+            to=applicant.email,
+            template=template,
+            context={"organization": organization.name, **context},
+            language=applicant.preferred_language,
+        )
+
+
+@transaction.atomic
+def organization_approve(*, actor: User, organization: Organization) -> Organization:
+    """A state administrator approves an application: the organization is onboarded, a KY Partner, and
+    its applicant is told by email in their language. One conditional UPDATE: a decided application stays
+    as it is (ValidationError)."""
+    if not is_state_admin(user=actor):
+        raise PermissionDenied
+    if not ORGANIZATION_ONBOARDING.apply(
+        "approve", instance=organization, now=clock.now(), values={"decided_by": actor}
+    ):
+        raise ValidationError(_("This application was already decided."))
+    with translation.override(
+        organization.applied_by.preferred_language if organization.applied_by else "en"
+    ):
+        path = reverse("accounts:organization_users_index")
+    _decision_announce(
+        organization=organization,
+        template="accounts/application_approved",
+        context={"users_url": f"{settings.SITE_URL}{path}"},
+    )
+    return organization
+
+
+@transaction.atomic
+def organization_decline(*, actor: User, organization: Organization, reason: str) -> Organization:
+    """A state administrator declines an application with a reason, which the applicant is sent."""
+    if not is_state_admin(user=actor):
+        raise PermissionDenied
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the application is declined.")})
+    if not ORGANIZATION_ONBOARDING.apply(
+        "decline",
+        instance=organization,
+        now=clock.now(),
+        values={"decided_by": actor, "decline_reason": reason},
+    ):
+        raise ValidationError(_("This application was already decided."))
+    _decision_announce(
+        organization=organization, template="accounts/application_declined", context={"reason": reason}
+    )
+    return organization
+
+
+def training_attest(*, user: User) -> TrainingAttestation:
+    """The user attests they completed the privacy and security training in force; once per version."""
+    attestation, _created = TrainingAttestation.objects.get_or_create(
+        user=user, version=PRIVACY_TRAINING_VERSION, defaults={"attested_at": clock.now()}
+    )
+    return attestation
 
 
 def login_attempt_begin(*, email: str, ip_address: str | None) -> RateLimitResult:

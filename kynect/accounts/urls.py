@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kynect.accounts import views
+from kynect.accounts import views, views_onboarding
 
 app_name = "accounts"
 
@@ -20,4 +20,20 @@ urlpatterns = [
         name="membership_deactivate",
     ),
     path("invitations/<str:token>/", views.invitation_accept_view, name="invitation_accept"),
+    path("partners/apply/", views_onboarding.partner_apply, name="partner_apply"),
+    path("partners/applied/", views_onboarding.partner_applied, name="partner_applied"),
+    path("training/", views_onboarding.training, name="training"),
+    path("onboarding/applications/", views_onboarding.applications, name="applications"),
+    path("onboarding/applications/<uuid:organization_id>/", views_onboarding.application, name="application"),
+    path(
+        "onboarding/applications/<uuid:organization_id>/approve/",
+        views_onboarding.application_approve,
+        name="application_approve",
+    ),
+    path(
+        "onboarding/applications/<uuid:organization_id>/decline/",
+        views_onboarding.application_decline,
+        name="application_decline",
+    ),
+    path("onboarding/state-users/", views_onboarding.state_users, name="state_users"),
 ]

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kynect.accounts.decorators import training_url
 from kynect.accounts.forms import (
     InvitationAcceptForm,
     InvitationForm,
@@ -23,10 +24,14 @@ from kynect.accounts.forms import (
 from kynect.accounts.models import Membership, Organization, User
 from kynect.accounts.selectors import (
     active_memberships,
+    invitable_roles,
     is_partner_admin,
+    is_state_admin,
+    organization_is_onboarded,
     organization_memberships,
     organization_open_invitations,
     organizations_administered,
+    user_needs_training,
 )
 from kynect.accounts.services import (
     invitation_accept,
@@ -78,6 +83,14 @@ class SignInView(auth_views.LoginView):
     def form_valid(self, form: Any) -> HttpResponse:
         login_success_record(email=self.request.POST.get("username", ""), ip_address=client_ip(self.request))
         return super().form_valid(form)
+
+    def get_success_url(self) -> str:
+        """Where the person was going; by way of the training attestation when theirs is missing."""
+        url = super().get_success_url()
+        user = self.request.user
+        if isinstance(user, User) and user_needs_training(user=user):
+            return training_url(next_url=url)
+        return url
 
 
 class SignOutView(auth_views.LogoutView):
@@ -156,6 +169,7 @@ def my_information(request: HttpRequest) -> HttpResponse:
             "phone": phone_display(user.phone) if user.phone else "",
             "memberships": memberships,
             "notify_form": notify_form,
+            "onboarding_queue": is_state_admin(user=user),
         },
         status=400 if notify_form is not None and notify_form.errors else 200,
     )
@@ -186,7 +200,9 @@ def organization_users_index(request: HttpRequest) -> HttpResponse:
 def organization_users(request: HttpRequest, organization_id: Any) -> HttpResponse:
     organization = _administered_organization(request, organization_id)
     assert isinstance(request.user, User)
-    form = InvitationForm(request.POST or None)
+    form = InvitationForm(
+        request.POST or None, roles=invitable_roles(user=request.user, organization=organization)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             invitation_create(
@@ -212,6 +228,7 @@ def organization_users(request: HttpRequest, organization_id: Any) -> HttpRespon
             "memberships": organization_memberships(organization=organization),
             "invitations": organization_open_invitations(organization=organization),
             "form": form,
+            "onboarded": organization_is_onboarded(organization=organization),
         },
         status=400 if form.errors else 200,
     )

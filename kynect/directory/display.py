@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from django.db.models import Q
 
-from kynect.accounts.models import Organization as PlatformOrganization
+from kynect.accounts.selectors import onboarded_hsds_organization_ids
 from kynect.directory import models as hsds
 
 
@@ -82,16 +82,6 @@ def listing_address(*, location: hsds.Location | None) -> str:
 
 
 def partner_organization_ids(*, organization_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
-    """The organizations that are "KY Partners": onboarded on the platform, or marked so by their feed."""
-    ids = list(set(organization_ids))
-    flagged = set(
-        hsds.Attribute.objects.filter(
-            link_entity="organization", link_type="kynect_partner", link_id__in=ids
-        ).values_list("link_id", flat=True)
-    )
-    onboarded = set(
-        PlatformOrganization.objects.filter(
-            hsds_organization_id__in=ids, onboarded_at__isnull=False
-        ).values_list("hsds_organization_id", flat=True)
-    )
-    return flagged | onboarded
+    """The organizations that are "KY Partners": onboarded on the platform (DESIGN §4). A feed's own
+    attribute never makes one."""
+    return onboarded_hsds_organization_ids(hsds_organization_ids=organization_ids)

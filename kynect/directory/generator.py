@@ -218,15 +218,6 @@ def _generate(*, services: int, seed: int, out: Path, today: date | None) -> Gen
             uri="",
             parent_organization_id="",
         )
-        if rng.random() < 0.4:
-            writer.add(
-                "attribute",
-                link_id=organization_id,
-                taxonomy_term_id="",
-                link_type="kynect_partner",
-                link_entity="organization",
-                value="onboarded",
-            )
         locations: list[tuple[str, Place]] = []
         for _ in range(1 if rng.random() < 0.7 else rng.randint(2, 3)):
             place = home if not locations else rng.choices(places, weights=weights)[0]

@@ -16,6 +16,7 @@ from django.db.models import Model
 from django.db.models.signals import post_save, pre_delete
 
 from kynect.accounts.models import Organization as PlatformOrganization
+from kynect.accounts.signals import organization_onboarding_changed
 from kynect.directory import models as hsds
 from kynect.directory.hours import opening_windows_rebuild
 from kynect.directory.search.index import search_index_update
@@ -38,7 +39,7 @@ WATCHED: dict[type[Model], str] = {
 
 def _changed(instance: Model) -> dict[str, set[uuid.UUID]]:
     if isinstance(instance, PlatformOrganization):
-        # Onboarding makes an organization a KY Partner.
+        # Onboarding makes an organization a KY Partner; linking or unlinking a listing moves the badge.
         return {"organization": {instance.hsds_organization_id}} if instance.hsds_organization_id else {}
     return {WATCHED[type(instance)]: {instance.pk}}
 
@@ -60,7 +61,13 @@ def _schedule_rebuild(sender: type[Model], instance: Model, **kwargs: Any) -> No
     transaction.on_commit(rebuild)
 
 
+def _onboarding_changed(sender: type[Model], organization: PlatformOrganization, **kwargs: Any) -> None:
+    """Approval or decline, a conditional UPDATE that sends no `post_save`: the same rebuild."""
+    _schedule_rebuild(sender, organization)
+
+
 def connect() -> None:
+    organization_onboarding_changed.connect(_onboarding_changed, dispatch_uid="directory-rebuild-onboarding")
     models: list[type[Model]] = [*WATCHED, PlatformOrganization]
     for model in models:
         post_save.connect(

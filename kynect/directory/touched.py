@@ -87,7 +87,7 @@ def listings_touched(*, changed: Mapping[str, Iterable[uuid.UUID]]) -> Touched:
         ):
             if link_entity == "service":
                 touched.services.add(link_id)
-            elif link_entity == "organization":  # a "KY Partner" mark
+            elif link_entity == "organization":  # shown on every listing of the organization
                 organizations.add(link_id)
     whole_services: set[uuid.UUID] = set()
     for chunk in _chunks(changed.get("schedule", ())):

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from kynect.accounts.tests.factories import OrganizationFactory
+from kynect.core import clock
 from kynect.directory import models
 from kynect.directory.search import search_index_update
 from kynect.directory.taxonomy import kynect_taxonomies_load
@@ -26,8 +28,8 @@ def directory() -> dict[str, models.ServiceAtLocation]:
     # Transactional tests empty every table, the taxonomy terms loaded by a migration included.
     kynect_taxonomies_load()
     partner = DirectoryOrganizationFactory.create(name="Franklin County Health Department")
-    models.Attribute.objects.create(
-        link_id=partner.id, link_entity="organization", link_type="kynect_partner", value="onboarded"
+    OrganizationFactory.create(
+        name="Franklin County Health Department", hsds_organization=partner, onboarded_at=clock.now()
     )
     open_now = listed_service(
         name="Food pantries",

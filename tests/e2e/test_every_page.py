@@ -125,6 +125,8 @@ def test_public_pages(
         "/accounts/password-reset/",
         "/accounts/password-reset/sent/",
         "/accounts/reset/bad/link/",
+        "/accounts/partners/apply/",
+        "/accounts/partners/applied/",
     ):
         survey.visit(path)
     survey.visit("/accounts/invitations/not-a-real-token/", status=400)

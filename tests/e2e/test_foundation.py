@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kynect.accounts.services import training_attest
 from kynect.accounts.tests.factories import TEST_PASSWORD, MembershipFactory
 from tests.e2e.conftest import CheckedPage
 
@@ -77,6 +78,7 @@ def test_mobile_menu_opens_at_320px(site: CheckedPage) -> None:
 
 def test_sign_in_and_out(site: CheckedPage) -> None:
     user = MembershipFactory.create().user
+    training_attest(user=user)  # signing in goes straight to the home page
     site.visit("/accounts/login/")
     site.page.get_by_label("Email address").fill(user.email)
     site.page.get_by_label("Password").fill("not the password")

@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 
 from kynect.accounts.models import Role
-from kynect.accounts.services import invitation_create, invitation_token
+from kynect.accounts.services import invitation_create, invitation_token, training_attest
 from kynect.accounts.tests.factories import TEST_PASSWORD, MembershipFactory
 from tests.e2e.conftest import CheckedPage
 
@@ -27,6 +27,7 @@ def sign_in(site: CheckedPage, email: str) -> None:
 
 def test_partner_admin_invites_a_colleague_who_joins(site: CheckedPage) -> None:
     admin = MembershipFactory.create(role=Role.PARTNER_ADMIN)
+    training_attest(user=admin.user)  # signing in goes straight to the home page
     sign_in(site, admin.user.email)
     site.visit("/accounts/organization/users/")
     site.page.get_by_label("Email address").fill("new.colleague@example.org")

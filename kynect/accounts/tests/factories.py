@@ -6,6 +6,7 @@ import factory
 from django.contrib.auth.hashers import make_password
 
 from kynect.accounts.models import Membership, Organization, Role, User
+from kynect.core import clock
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 
@@ -24,6 +25,13 @@ class OrganizationFactory(factory.django.DjangoModelFactory[Organization]):
     type = Organization.Type.NOT_FOR_PROFIT
     city = "Frankfort"
     postal_code = "40601"
+    # Onboarded exactly when approved (a constraint): pass `onboarded_at` for a KY Partner.
+    onboarded_at = None
+    status = factory.LazyAttribute(
+        lambda organization: (
+            Organization.Status.APPROVED if organization.onboarded_at else Organization.Status.APPLIED
+        )
+    )
 
 
 class UserFactory(factory.django.DjangoModelFactory[User]):
@@ -42,5 +50,6 @@ class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
         model = Membership
 
     user = factory.SubFactory(UserFactory)
-    organization = factory.SubFactory(OrganizationFactory)
+    # A member of an organization that has completed onboarding, unless a test says otherwise.
+    organization = factory.SubFactory(OrganizationFactory, onboarded_at=factory.LazyFunction(clock.now))
     role = Role.PARTNER_USER

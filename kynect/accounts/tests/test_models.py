@@ -10,13 +10,13 @@ from django.contrib.auth.hashers import check_password, identify_hasher
 from django.db import IntegrityError, transaction
 
 from kynect.accounts.models import (
-    PARTNER_INVITABLE_ROLES,
     Invitation,
     Membership,
     Organization,
     Role,
     User,
 )
+from kynect.accounts.selectors import ORGANIZATION_INVITABLE_ROLES
 from kynect.accounts.tests.factories import (
     TEST_PASSWORD,
     MembershipFactory,
@@ -144,7 +144,10 @@ def test_every_role():
         "agency_admin",
     }
     assert len(Role.values) == 11
-    assert set(PARTNER_INVITABLE_ROLES) == {Role.PARTNER_USER, Role.PARTNER_ADMIN}
+    assert set(ORGANIZATION_INVITABLE_ROLES[Organization.Type.NOT_FOR_PROFIT]) == {
+        Role.PARTNER_USER,
+        Role.PARTNER_ADMIN,
+    }
 
 
 def test_a_role_is_held_once_per_organization():

@@ -100,7 +100,7 @@ def test_an_admin_can_invite_another_admin(admin_membership):
     assert invite(admin_membership, role=Role.PARTNER_ADMIN).role == Role.PARTNER_ADMIN
 
 
-@pytest.mark.parametrize("role", [Role.PARTNER_USER, Role.STATE_ADMIN, Role.REFERRAL_SPECIALIST])
+@pytest.mark.parametrize("role", [Role.PARTNER_USER, Role.REFERRAL_SPECIALIST, Role.RESIDENT])
 def test_only_a_partner_admin_of_the_organization_can_invite(role):
     membership = MembershipFactory.create(role=role)
     assert membership.organization is not None

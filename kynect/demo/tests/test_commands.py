@@ -83,6 +83,14 @@ def test_seed_demo_twice_adds_nothing(settings):
     assert dict(User.objects.values_list("email", "password")) == passwords
 
 
+def test_every_demo_organization_is_onboarded_so_its_users_work_with_residents(settings):
+    settings.DJANGO_ENV = "demo"
+    seed()
+    assert set(Organization.objects.values_list("status", flat=True)) == {"approved"}
+    assert not Organization.objects.filter(onboarded_at__isnull=True).exists()
+    assert not Organization.objects.filter(tax_status="").exists()
+
+
 def test_seed_demo_fills_in_what_is_missing(settings):
     settings.DJANGO_ENV = "demo"
     seed()

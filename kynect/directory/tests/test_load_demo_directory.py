@@ -6,7 +6,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from kynect.directory.models import SearchEntry, Service
+from kynect.accounts.demo import demo_partner_chosen
+from kynect.accounts.models import Organization as PlatformOrganization
+from kynect.directory.models import Organization, SearchEntry, Service
 from kynect.directory.search import SearchQuery, search_backend
 from kynect.directory.tests.factories import listed_service
 
@@ -26,6 +28,39 @@ def test_loads_once_then_leaves_the_directory_alone(tmp_path: Path) -> None:
         assert (tmp_path / "var" / "demo-directory" / "datapackage.json").exists()
         call_command("load_demo_directory", services=50, seed=5)
     assert Service.objects.count() == 30
+
+
+@pytest.mark.django_db
+def test_the_demo_onboards_the_organizations_whose_listings_show_the_badge(tmp_path: Path) -> None:
+    with override_settings(DJANGO_ENV="demo", BASE_DIR=tmp_path):
+        call_command("load_demo_directory", services=200, seed=4, stdout=StringIO())
+    chosen = {
+        pk for pk in Organization.objects.values_list("id", flat=True) if demo_partner_chosen(listing_id=pk)
+    }
+    onboarded = set(
+        PlatformOrganization.objects.filter(status="approved", hsds_organization__isnull=False).values_list(
+            "hsds_organization_id", flat=True
+        )
+    )
+    assert onboarded == chosen
+    badges = set(SearchEntry.objects.filter(is_partner=True).values_list("organization_id", flat=True))
+    assert badges == onboarded & set(SearchEntry.objects.values_list("organization_id", flat=True))
+    assert badges
+
+
+@pytest.mark.django_db
+def test_a_directory_loaded_before_onboarding_existed_gets_its_partners(tmp_path: Path) -> None:
+    with override_settings(DJANGO_ENV="demo", BASE_DIR=tmp_path):
+        call_command("load_demo_directory", services=200, seed=4, stdout=StringIO())
+        partners = set(SearchEntry.objects.filter(is_partner=True).values_list("organization_id", flat=True))
+        PlatformOrganization.objects.filter(hsds_organization__isnull=False).delete()
+        SearchEntry.objects.update(is_partner=False)
+
+        call_command("load_demo_directory", services=200, seed=4, stdout=StringIO())
+
+    assert (
+        set(SearchEntry.objects.filter(is_partner=True).values_list("organization_id", flat=True)) == partners
+    )
 
 
 @pytest.mark.django_db

@@ -6,6 +6,8 @@ from datetime import time
 
 import pytest
 
+from kynect.accounts.tests.factories import OrganizationFactory
+from kynect.core import clock
 from kynect.directory import models
 from kynect.directory.tests.factories import listed_service
 from kynect.directory.touched import listings_touched
@@ -23,7 +25,7 @@ def test_each_table_touches_its_listings_and_the_hours_of_its_locations() -> Non
     own = models.Schedule.objects.create(service=service, freq="WEEKLY", byday="TU", opens_at=time(9),
                                          closes_at=time(10))  # fmt: skip
     attribute = models.Attribute.objects.create(
-        link_id=service.organization_id, link_entity="organization", link_type="kynect_partner", value="x"
+        link_id=service.organization_id, link_entity="organization", link_type="accreditation", value="x"
     )
     sal_phone = models.Phone.objects.create(service_at_location=sal, number="(502) 555-0142")
     location_phone = models.Phone.objects.get(location=location)
@@ -58,7 +60,5 @@ def test_edits_one_at_a_time_reach_the_card_even_when_deleted(django_capture_on_
     assert models.SearchEntry.objects.get(service=sal.service).phone == "(502) 555-0100"
 
     with django_capture_on_commit_callbacks(execute=True):
-        models.Attribute.objects.create(
-            link_id=sal.service.organization_id, link_entity="organization", link_type="kynect_partner"
-        )
+        OrganizationFactory.create(hsds_organization=sal.service.organization, onboarded_at=clock.now())
     assert models.SearchEntry.objects.get(service=sal.service).is_partner

@@ -11,6 +11,7 @@ import time_machine
 from django.test import Client
 
 from kynect.accounts.tests.factories import OrganizationFactory
+from kynect.core import clock
 from kynect.directory import models
 from kynect.directory.search import search_index_update
 from kynect.directory.tests.factories import DirectoryOrganizationFactory, listed_service
@@ -29,8 +30,8 @@ def text_of(html: str) -> str:
 @pytest.fixture
 def pantries() -> dict[str, models.ServiceAtLocation]:
     partner = DirectoryOrganizationFactory.create(name="Franklin County Health Department")
-    models.Attribute.objects.create(
-        link_id=partner.id, link_entity="organization", link_type="kynect_partner", value="onboarded"
+    OrganizationFactory.create(
+        name="Franklin County Health Department", hsds_organization=partner, onboarded_at=clock.now()
     )
     open_now = listed_service(
         name="Food pantries",
