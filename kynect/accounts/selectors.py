@@ -189,10 +189,19 @@ def user_may_see_resident_data(*, user: User) -> bool:
     specialist) or an active membership of an onboarded organization."""
     if not user_training_is_current(user=user):
         return False
-    memberships = active_memberships(user=user, role=RESIDENT_DATA_ROLES)
     return (
-        memberships.filter(role__in=STATEWIDE_ROLES).exists()
-        or memberships.filter(organization__status=Organization.Status.APPROVED).exists()
+        active_memberships(user=user, role=RESIDENT_DATA_ROLES)
+        .filter(Q(role__in=STATEWIDE_ROLES) | Q(organization__status=Organization.Status.APPROVED))
+        .exists()
+    )
+
+
+def user_sees_only_own_data(*, user: User) -> bool:
+    """A resident with no role that works with other residents' data: they see their own record only
+    (each page asks whose it is), with no training to attest."""
+    return (
+        user_has_role(user=user, role=Role.RESIDENT)
+        and not active_memberships(user=user, role=RESIDENT_DATA_ROLES).exists()
     )
 
 

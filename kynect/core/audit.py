@@ -96,8 +96,10 @@ def access_event_record(
         event.ip_address = client_ip(request)
         event.user_agent = request.META.get("HTTP_USER_AGENT", "")[:255]
         event.path = mask_link_secrets(request.path)[:255]  # the record must not be a key to the page
-    event.full_clean()
-    event.save()
+    # The actor is the signed-in user and the id is new: checking either would cost a query on every
+    # audited read for nothing.
+    event.full_clean(exclude=["actor"], validate_unique=False)
+    event.save(force_insert=True)
     return event
 
 

@@ -111,14 +111,16 @@ def user_organization_ids(*, user: Any, roles: frozenset[str] = ORGANIZATION_ROL
     }
 
 
-def _roles(user: Any) -> set[str]:
-    return set(active_memberships(user=user).values_list("role", flat=True))
+def _memberships(user: Any) -> list[tuple[str, Any]]:
+    """The user's active (role, organization id) pairs, read once per decision."""
+    return list(active_memberships(user=user).values_list("role", "organization_id"))
 
 
 def decide(*, user: Any, action: Action, referral: Referral | None = None) -> Decision:
     """May `user` take `action` (on `referral`, for an action about one)?"""
     rule = RULES[action]
-    roles = _roles(user) & rule.roles
+    memberships = _memberships(user)
+    roles = {role for role, _organization in memberships} & rule.roles
     if not roles:
         if (
             referral is not None
@@ -131,7 +133,7 @@ def decide(*, user: Any, action: Action, referral: Referral | None = None) -> De
         return Decision.ALLOWED
     if rule.side == Side.ANYONE or roles & _SEE_ANY:
         return Decision.ALLOWED
-    organizations = user_organization_ids(user=user, roles=frozenset(roles))
+    organizations = {organization for role, organization in memberships if role in roles and organization}
     resident_self = Role.RESIDENT in roles and referral.resident.user_id == user.pk
     receiving = referral.receiving_organization_id in organizations
     sending = referral.sending_organization_id in organizations or (

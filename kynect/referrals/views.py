@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -18,8 +17,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kynect.accounts.decorators import resident_data_required, training_url
 from kynect.accounts.models import User
-from kynect.accounts.selectors import organizations_where
+from kynect.accounts.selectors import (
+    organizations_where,
+    user_may_see_resident_data,
+    user_sees_only_own_data,
+    user_training_is_current,
+)
 from kynect.core import clock
 from kynect.core.audit import audited_read
 from kynect.directory.listings import service_detail_get
@@ -94,6 +99,10 @@ def referral_new(request: HttpRequest) -> HttpResponse:
     if not may_refer:
         return render(request, "referrals/new.html", context)
     user = _user(request)
+    if not (user_may_see_resident_data(user=user) or user_sees_only_own_data(user=user)):
+        if not user_training_is_current(user=user):
+            return redirect(training_url(next_url=request.get_full_path()))
+        raise PermissionDenied
     resident_self = not user_organization_ids(user=user)
     chosen = None
     chosen_id = request.POST.get("resident_id") or request.GET.get("resident") or None
@@ -186,13 +195,13 @@ def _service_detail(service_id: str | None) -> Any:
 
 
 @never_cache
-@login_required
+@resident_data_required
 def referral_inbox(request: HttpRequest) -> HttpResponse:
     return _box(request, outbox=False)
 
 
 @never_cache
-@login_required
+@resident_data_required
 def referral_outbox(request: HttpRequest) -> HttpResponse:
     return _box(request, outbox=True)
 
@@ -320,13 +329,13 @@ def _audited_referral(request: HttpRequest, referral_id: Any) -> Referral:
 
 
 @never_cache
-@login_required
+@resident_data_required
 def referral_detail(request: HttpRequest, referral_id: Any) -> HttpResponse:
     return _detail_response(request, referral_id)
 
 
 @never_cache
-@login_required
+@resident_data_required
 @require_POST
 def referral_action(request: HttpRequest, referral_id: Any, action: str) -> HttpResponse:
     try:
@@ -360,7 +369,7 @@ def referral_action(request: HttpRequest, referral_id: Any, action: str) -> Http
 
 
 @never_cache
-@login_required
+@resident_data_required
 @require_POST
 def referral_note(request: HttpRequest, referral_id: Any) -> HttpResponse:
     referral = _viewable(request, referral_id)
@@ -378,7 +387,7 @@ def referral_note(request: HttpRequest, referral_id: Any) -> HttpResponse:
 
 
 @never_cache
-@login_required
+@resident_data_required
 @require_http_methods(["GET", "POST"])
 def referral_close(request: HttpRequest, referral_id: Any) -> HttpResponse:
     """The resources overview's "Tell us about your experience" form."""

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from kynect.accounts.models import Membership, Organization, Role, User
+from kynect.accounts.services import training_attest
 from kynect.accounts.tests.factories import MembershipFactory, OrganizationFactory
 from kynect.core import clock
 from kynect.directory.models import Service
@@ -33,13 +34,17 @@ def partner(
         hsds_organization=listing, type=type, onboarded_at=clock.now() if onboarded else None, **fields
     )
     service = ServiceFactory.create(organization=listing)
-    user = MembershipFactory.create(organization=organization, role=Role.PARTNER_USER).user
-    admin = MembershipFactory.create(organization=organization, role=Role.PARTNER_ADMIN).user
+    user = member(organization, Role.PARTNER_USER)
+    admin = member(organization, Role.PARTNER_ADMIN)
     return Partner(organization=organization, service=service, user=user, admin=admin)
 
 
-def member(organization: Organization | None, role: str) -> User:
+def member(organization: Organization | None, role: str, *, trained: bool = True) -> User:
+    """A user holding `role` (in `organization`), who attested the privacy and security training unless
+    `trained` is off."""
     membership: Membership = MembershipFactory.create(organization=organization, role=role)
+    if trained:
+        training_attest(user=membership.user)
     return membership.user
 
 
