@@ -19,9 +19,11 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
+from ninja.errors import HttpError
 
 from kynect.accounts.api_auth import user_token_auth
 from kynect.accounts.models import Organization, User
+from kynect.accounts.selectors import user_may_see_resident_data, user_sees_only_own_data
 from kynect.core.audit import audited_read
 from kynect.core.sdoh import SdohDomain
 from kynect.interop.fhir.task import fhir_base_url, referral_bundle, referral_for_fhir
@@ -107,8 +109,17 @@ def _forbidden() -> Status:
 
 
 def _user(request: HttpRequest) -> User:
+    """The token's user, who must have passed onboarding's gate for resident data, as on the pages."""
     user = request.user
     assert isinstance(user, User)  # user_token_auth lets only a user's token in
+    if not (user_may_see_resident_data(user=user) or user_sees_only_own_data(user=user)):
+        raise HttpError(
+            403,
+            _(
+                "Attest the privacy and security training, as a member of an onboarded organization, before "
+                "you use referrals."
+            ),
+        )
     return user
 
 

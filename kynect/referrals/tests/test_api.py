@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from config.api import api
 from kynect.accounts.models import ApiScope, Role, User
+from kynect.accounts.services import training_attest
 from kynect.accounts.tests.factories import UserFactory
 from kynect.accounts.tokens import api_token_create
 from kynect.core.models import AccessEvent
@@ -242,7 +243,7 @@ def test_a_page_costs_the_same_queries_however_many_referrals_it_lists(sides, dj
     referral(sender, receiver)
     api = Api(receiver.user)
     api.get("")  # the token's first use of the minute writes last_used_at; later calls do not
-    with django_assert_num_queries(9) as one:
+    with django_assert_num_queries(11) as one:
         assert api.get("").json()["size"] == 1
     for _ in range(4):
         referral(sender, receiver)
@@ -474,3 +475,13 @@ def test_every_answer_is_the_shape_the_openapi_document_declares(sides):
     assert ("post", acts, 409) in statuses
     assert ("post", acts, 403) in statuses
     assert ("post", URL, 201) in statuses
+
+
+def test_a_member_who_has_not_attested_the_training_gets_403(sides):
+    _sender, receiver = sides
+    untrained = member(receiver.organization, Role.PARTNER_USER, trained=False)
+    response = Api(untrained).get("")
+    assert response.status_code == 403
+    assert "training" in response.json()["detail"]
+    training_attest(user=untrained)
+    assert Api(untrained).get("").status_code == 200
