@@ -44,6 +44,9 @@ RESIDENT_DATA_ROLES: tuple[Role, ...] = (
     Role.STATE_STAFF,
     *STATEWIDE_ROLES,
 )
+# Kynectors also refer residents in kynect resources: they attest the training when they first open a
+# page with a resident's data, not at every sign-in as On Demand helpers.
+SEE_RESIDENT_DATA_ROLES: tuple[Role, ...] = (*RESIDENT_DATA_ROLES, Role.KYNECTOR)
 
 
 def _role_list(role: RoleArg) -> list[str]:
@@ -190,7 +193,7 @@ def user_may_see_resident_data(*, user: User) -> bool:
     if not user_training_is_current(user=user):
         return False
     return (
-        active_memberships(user=user, role=RESIDENT_DATA_ROLES)
+        active_memberships(user=user, role=SEE_RESIDENT_DATA_ROLES)
         .filter(Q(role__in=STATEWIDE_ROLES) | Q(organization__status=Organization.Status.APPROVED))
         .exists()
     )
@@ -201,7 +204,7 @@ def user_sees_only_own_data(*, user: User) -> bool:
     (each page asks whose it is), with no training to attest."""
     return (
         user_has_role(user=user, role=Role.RESIDENT)
-        and not active_memberships(user=user, role=RESIDENT_DATA_ROLES).exists()
+        and not active_memberships(user=user, role=SEE_RESIDENT_DATA_ROLES).exists()
     )
 
 
