@@ -263,7 +263,11 @@ def main() -> None:
         inbox=options.inbox,
         seed=options.seed,
     )
-    analyze()
+    if engine == "PostgreSQL":
+        with connection.cursor() as cursor:  # as autovacuum would after a bulk load: the visibility map too
+            cursor.execute("VACUUM ANALYZE")
+    else:
+        analyze()
     version = (
         getattr(connection, "Database").sqlite_version  # noqa: B009
         if engine == "SQLite"

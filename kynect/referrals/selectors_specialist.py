@@ -16,6 +16,9 @@ from django.db.models import Q, QuerySet
 from kynect.referrals.models import Referral
 
 WORKSPACE_PAGE_SIZE = 50
+# Lists are counted up to this many ("1,000 or more"): counting every row of a long list costs more than
+# the page itself, and nobody works through more than this in a day.
+WORKSPACE_COUNT_LIMIT = 1000
 
 
 class Queue:
@@ -52,8 +55,12 @@ def workspace_referrals(*, queue: str) -> QuerySet[Referral]:
 
 
 def workspace_counts() -> dict[str, int]:
-    """How many referrals each list holds (one query per list, each on its own partial index)."""
-    return {queue: Referral.objects.filter(QUEUE_CONDITIONS[queue]).count() for queue in Queue.ALL}
+    """How many referrals each list holds, up to WORKSPACE_COUNT_LIMIT + 1 (more than the limit: "the
+    limit or more"); one query per list, each on its own partial index."""
+    return {
+        queue: Referral.objects.filter(QUEUE_CONDITIONS[queue])[: WORKSPACE_COUNT_LIMIT + 1].count()
+        for queue in Queue.ALL
+    }
 
 
 @dataclass(frozen=True)

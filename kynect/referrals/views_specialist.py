@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import formats
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -25,6 +26,7 @@ from kynect.referrals.access import Action, Decision, decide
 from kynect.referrals.forms_specialist import OutreachForm
 from kynect.referrals.models import Referral
 from kynect.referrals.selectors_specialist import (
+    WORKSPACE_COUNT_LIMIT,
     Queue,
     WorkspacePage,
     referral_for_outreach,
@@ -83,13 +85,21 @@ def specialist_workspace(request: HttpRequest) -> HttpResponse:
         "referrals/specialist.html",
         {
             "shown": shown,
-            "tabs": [(key, name, shown.counts[key], _workspace_url(key)) for key, name in tabs],
+            "tabs": [(key, name, _count(shown.counts[key]), _workspace_url(key)) for key, name in tabs],
             "rows": [(referral, referral_is_expirable(referral)) for referral in shown.rows],
             "any_expirable": any(referral_is_expirable(referral) for referral in shown.rows),
             "previous_url": _workspace_url(shown.queue) + f"&page={shown.page - 1}" if shown.page > 1 else "",
             "next_url": _workspace_url(shown.queue) + f"&page={shown.page + 1}" if shown.has_next else "",
         },
     )
+
+
+def _count(count: int) -> str:
+    if count > WORKSPACE_COUNT_LIMIT:
+        return _("%(count)s or more") % {
+            "count": formats.number_format(WORKSPACE_COUNT_LIMIT, force_grouping=True)
+        }
+    return str(formats.number_format(count, force_grouping=True))
 
 
 def _referral_ids(values: list[str]) -> list[uuid.UUID] | None:

@@ -217,3 +217,14 @@ def test_the_workspace_is_in_spanish(world: dict) -> None:
     assert "Organizaciones que no han completado" in text
     outreach = client.get(f"/es{WORKSPACE}{world['late'].pk}/").content.decode()
     assert "Registrar un intento de contacto" in outreach
+
+
+def test_long_lists_are_counted_up_to_a_limit(world: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kynect.referrals import selectors_specialist, views_specialist
+
+    monkeypatch.setattr(selectors_specialist, "WORKSPACE_COUNT_LIMIT", 2)
+    monkeypatch.setattr(views_specialist, "WORKSPACE_COUNT_LIMIT", 2)
+    assert selectors_specialist.workspace_counts() == {"partner": 1, "not_onboarded": 3, "outcome": 1}
+    text = _client(world["specialist"]).get(WORKSPACE).content.decode()
+    assert "Organizations not onboarded (2 or more)" in text
+    assert "Open more than 7 days (1)" in text
