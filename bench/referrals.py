@@ -22,7 +22,7 @@ Then it times, in this process (DEBUG off), --rounds times each after --warmup u
   create             `referral_create` of a new resident's referral (the duplicate check, the insert,
                      the timeline event, the receiving organization's email queued), committed;
   workspace          GET /referrals/specialist/?list=… through the test client as a referral specialist,
-                     for each of the three lists (first page of 50 and every list's count).
+                     for each of the three lists (first page of 25 and every list's count).
 
 It prints p50/p95/p99 (nearest rank) in milliseconds, the SQL statements per request, the load average
 before and after, and the commit measured. Run from the project folder:

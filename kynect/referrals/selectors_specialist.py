@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 
 from kynect.referrals.models import Referral
 
-WORKSPACE_PAGE_SIZE = 50
+WORKSPACE_PAGE_SIZE = 25
 # Lists are counted up to this many ("1,000 or more"): counting every row of a long list costs more than
 # the page itself, and nobody works through more than this in a day.
 WORKSPACE_COUNT_LIMIT = 1000
