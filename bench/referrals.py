@@ -364,10 +364,9 @@ def main() -> None:
         print("inbox page: /referrals/inbox/ is not in this checkout; measured through its selectors only")
     print(f"load before: {load_before}")
     print(f"load after:  {load_after}")
-    if not options.database:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{Path(scratch) / 'bench.sqlite3'}{suffix}").unlink(missing_ok=True)
-        os.rmdir(scratch)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{Path(scratch) / 'bench.sqlite3'}{suffix}").unlink(missing_ok=True)
+    os.rmdir(scratch)
 
 
 if __name__ == "__main__":
