@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kynect.accounts.models import User
 from kynect.core.audit import audited_read
+from kynect.core.phones import phone_display
 from kynect.referrals.access import Action, Decision, decide
 from kynect.referrals.forms_specialist import OutreachForm
 from kynect.referrals.models import Referral
@@ -86,12 +87,18 @@ def specialist_workspace(request: HttpRequest) -> HttpResponse:
         {
             "shown": shown,
             "tabs": [(key, name, _count(shown.counts[key]), _workspace_url(key)) for key, name in tabs],
-            "rows": [(referral, referral_is_expirable(referral)) for referral in shown.rows],
+            "rows": [
+                (referral, referral_is_expirable(referral), _phone(referral)) for referral in shown.rows
+            ],
             "any_expirable": any(referral_is_expirable(referral) for referral in shown.rows),
             "previous_url": _workspace_url(shown.queue) + f"&page={shown.page - 1}" if shown.page > 1 else "",
             "next_url": _workspace_url(shown.queue) + f"&page={shown.page + 1}" if shown.has_next else "",
         },
     )
+
+
+def _phone(referral: Referral) -> str:
+    return phone_display(referral.resident.mobile_phone) if referral.resident.mobile_phone else ""
 
 
 def _count(count: int) -> str:
@@ -187,6 +194,7 @@ def specialist_outreach(request: HttpRequest, referral_id: Any) -> HttpResponse:
             "referral": referral,
             "form": form,
             "expirable": referral_is_expirable(referral),
+            "phone": _phone(referral),
             "outcome_to_confirm": referral.closed_at is not None and referral.outcome_confirmed_at is None,
         },
         status=400 if form.errors else 200,
