@@ -212,9 +212,14 @@ def _organizations() -> dict[str, Organization]:
         key: Organization.objects.get(name=ORGANIZATIONS[key][0]) for key in LISTINGS if key != "pantry"
     }
     now = clock.now()
+    # Onboarded organizations are approved ones where onboarding has an application status.
+    statuses = getattr(Organization, "Status", None)
+    onboard: dict[str, object] = {"onboarded_at": now}
+    if statuses is not None:
+        onboard["status"] = statuses.APPROVED
     for organization in organizations.values():
         if organization.onboarded_at is None:
-            Organization.objects.filter(pk=organization.pk).update(onboarded_at=now)
+            Organization.objects.filter(pk=organization.pk).update(**onboard)
     name, org_type, city, postal_code = NOT_ONBOARDED
     organizations["pantry"], _ = Organization.objects.get_or_create(
         name=name, defaults={"type": org_type, "city": city, "postal_code": postal_code}
