@@ -11,6 +11,7 @@ run: setup
 	DJANGO_ENV=demo $(PY) manage.py migrate --noinput -v0
 	DJANGO_ENV=demo $(PY) manage.py seed_demo
 	DJANGO_ENV=demo $(PY) manage.py load_demo_directory
+	DJANGO_ENV=demo $(PY) manage.py seed_demo_referrals
 	DJANGO_ENV=demo $(PY) manage.py collectstatic --noinput -v0
 	DJANGO_ENV=demo bin/run-demo
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -457,10 +457,35 @@ def related_services(*, entry: hsds.SearchEntry) -> list[OtherService]:
     return related
 
 
-def frequently_paired(*, service_id: uuid.UUID) -> list[OtherService]:
-    """Services often referred to together with this one, from co-referral statistics.
+# Co-referral counts come from closed-loop referrals, an app above the directory that the directory
+# does not import (DESIGN §3): referrals registers its reader here when it is ready.
+PairedSource = Callable[..., list[uuid.UUID]]
+PAIRED_LIMIT = 3
+_paired_sources: list[PairedSource] = []
 
-    Closed-loop referrals do not exist on the platform yet, so there are no co-referrals and the
-    detail page hides the section, as DESIGN §4 requires.
-    """
-    return []
+
+def paired_source_register(source: PairedSource) -> None:
+    """Set the reader of co-referrals: `source(service_id=..., limit=...)` returns the ids of the
+    services most often referred together with the service, most first (replacing any set before)."""
+    _paired_sources[:] = [source]
+
+
+def frequently_paired(*, service_id: uuid.UUID) -> list[OtherService]:
+    """Active services most often referred for the same residents as this one within 30 days (DESIGN
+    §4), most first, at most 3; none (and the detail page hides the section) while there are none."""
+    if not _paired_sources:
+        return []
+    ids = _paired_sources[0](service_id=service_id, limit=PAIRED_LIMIT)
+    services = hsds.Service.objects.select_related("organization").filter(
+        pk__in=ids, status=hsds.Service.Status.ACTIVE
+    )
+    by_id = {service.pk: service for service in services}
+    return [
+        OtherService(
+            by_id[other].name,
+            by_id[other].organization.name,
+            listing_urls(service_id=other, location_id=None)[0],
+        )
+        for other in ids
+        if other in by_id
+    ]

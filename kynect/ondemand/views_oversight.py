@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from kynect.accounts.models import Organization, User
 from kynect.core import clock
 from kynect.core.audit import audited_read
+from kynect.core.charts import chart_build
 from kynect.core.geo import KENTUCKY_COUNTIES
 from kynect.ondemand.confirmation import ZONE_NAMES
 from kynect.ondemand.forms_oversight import ReassignForm
@@ -271,63 +272,6 @@ def reassign(request: HttpRequest, request_id: Any) -> HttpResponse:
 # --- The state dashboard ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Bar:
-    label: str
-    text: str
-    width: str  # percent of the chart's width, unlocalized for the SVG attribute
-    label_y: int
-    bar_y: int
-
-
-@dataclass(frozen=True)
-class Chart:
-    """A horizontal bar chart drawn as SVG, and the same figures as a table."""
-
-    slug: str
-    title: str
-    summary: str
-    label_heading: str
-    value_heading: str
-    bars: list[Bar]
-    height: int
-
-
-ROW_HEIGHT = 40
-
-
-def _chart(
-    *,
-    slug: str,
-    title: str,
-    summary: str,
-    label_heading: str,
-    value_heading: str,
-    figures: list[tuple[str, float, str]],
-) -> Chart:
-    """Bars scaled to the largest value; each bar's label and figure are written above it."""
-    largest = max((value for _, value, _ in figures), default=0) or 1
-    bars = [
-        Bar(
-            label=label,
-            text=text,
-            width=f"{max(value / largest * 100, 0.5 if value else 0):.2f}",
-            label_y=index * ROW_HEIGHT + 16,
-            bar_y=index * ROW_HEIGHT + 22,
-        )
-        for index, (label, value, text) in enumerate(figures)
-    ]
-    return Chart(
-        slug=slug,
-        title=title,
-        summary=summary,
-        label_heading=label_heading,
-        value_heading=value_heading,
-        bars=bars,
-        height=len(bars) * ROW_HEIGHT + 4,
-    )
-
-
 def _number(value: float, digits: int = 0) -> str:
     return str(formats.number_format(value, digits, use_l10n=True, force_grouping=True))
 
@@ -347,7 +291,7 @@ def _day(day: date) -> str:
 def _dashboard_charts(period: Period, now: datetime) -> dict[str, Any]:
     count = _("Requests")
     by_status = requests_by_status(period=period)
-    status_chart = _chart(
+    status_chart = chart_build(
         slug="status",
         title=_("Requests by status"),
         summary=_("Requests submitted: %(count)s.") % {"count": _number(sum(by_status.values()))},
@@ -361,7 +305,7 @@ def _dashboard_charts(period: Period, now: datetime) -> dict[str, Any]:
 
     minutes = settings.ONDEMAND_CALLBACK_MINUTES
     calls = call_backs(period=period, now=now)
-    calls_chart = _chart(
+    calls_chart = chart_build(
         slug="callbacks",
         title=_("Called back within %(minutes)s minutes") % {"minutes": minutes},
         summary=_("Called back on time: %(share)s (%(on_time)s of %(due)s due).")
@@ -380,7 +324,7 @@ def _dashboard_charts(period: Period, now: datetime) -> dict[str, Any]:
     )
 
     medians = median_times(period=period)
-    median_chart = _chart(
+    median_chart = chart_build(
         slug="medians",
         title=_("Median time from the clock start"),
         summary=_(
@@ -406,7 +350,7 @@ def _dashboard_charts(period: Period, now: datetime) -> dict[str, Any]:
     )
 
     missed = missed_offers(period=period)
-    missed_chart = _chart(
+    missed_chart = chart_build(
         slug="missed",
         title=_("Missed offers"),
         summary=_("Missed-offer rate: %(rate)s (%(missed)s missed out of %(offers)s).")
@@ -424,7 +368,7 @@ def _dashboard_charts(period: Period, now: datetime) -> dict[str, Any]:
     )
 
     deregistered = deregistrations_by_day(period=period)
-    deregistered_chart = _chart(
+    deregistered_chart = chart_build(
         slug="deregistrations",
         title=_("De-registered for missed referrals"),
         summary=_("Helpers de-registered after missing three referrals in a row: %(count)s.")
@@ -435,7 +379,7 @@ def _dashboard_charts(period: Period, now: datetime) -> dict[str, Any]:
     )
 
     available = helpers_available_now(at=now)
-    language_chart = _chart(
+    language_chart = chart_build(
         slug="languages",
         title=_("Helpers available now by language"),
         summary=_("Helpers available now: %(count)s.") % {"count": _number(available.total)},
@@ -449,7 +393,7 @@ def _dashboard_charts(period: Period, now: datetime) -> dict[str, Any]:
     coverage = {"none": 0, "one": 0, "few": 0, "many": 0}
     for value in available.by_county.values():
         coverage["none" if value == 0 else "one" if value == 1 else "few" if value < 5 else "many"] += 1
-    county_chart = _chart(
+    county_chart = chart_build(
         slug="counties",
         title=_("Counties by helpers available now"),
         summary=_("Counties with no helper available now: %(none)s of %(total)s.")

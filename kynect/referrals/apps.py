@@ -14,3 +14,9 @@ class ReferralsConfig(AppConfig):
 
         sweeper.register("referrals.outreach")(referrals_outreach_sweep)
         sweeper.register("referrals.expiry")(referrals_expiry_sweep)
+
+        # The directory's "Frequently Paired Together" reads co-referrals through this (DESIGN §4).
+        from kynect.directory.listings import paired_source_register
+        from kynect.referrals.selectors import services_paired
+
+        paired_source_register(services_paired)

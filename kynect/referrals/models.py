@@ -152,6 +152,28 @@ class Referral(BaseModel):
                 condition=Q(expirable_at__isnull=True, expiry_due_at__isnull=False),
                 name="referral_expiry_due",
             ),
+            # The referral specialists' workspace lists, oldest first (selectors_specialist).
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(
+                    status__in=["requested", "accepted", "in-progress", "on-hold"],
+                    receiver_onboarded=True,
+                    outreach_flagged_at__isnull=False,
+                ),
+                name="referral_ws_partner",
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(
+                    status__in=["requested", "accepted", "in-progress", "on-hold"], receiver_onboarded=False
+                ),
+                name="referral_ws_not_onboarded",
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(status__in=["completed", "failed"], outcome_confirmed_at__isnull=True),
+                name="referral_ws_outcome",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

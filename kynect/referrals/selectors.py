@@ -4,11 +4,11 @@ referral specialists' workspace. Pages read a resident's details through `kynect
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from kynect.referrals.models import Referral
 from kynect.residents.models import Resident
@@ -121,3 +121,28 @@ def resident_of_user(*, user: Any) -> Resident | None:
     if not getattr(user, "is_authenticated", False):
         return None
     return Resident.objects.filter(user=user).first()
+
+
+PAIRED_WITHIN = timedelta(days=30)
+
+
+def services_paired(*, service_id: Any, limit: int = 3) -> list[Any]:
+    """The active services most often referred for the same residents as `service_id` within 30 days of
+    a referral to it: the ids of at most `limit`, by the number of such residents, most first (the
+    directory's "Frequently Paired Together", DESIGN §4). Referrals entered in error do not count."""
+    counted = [status for status in Referral.Status.values if status != Referral.Status.ENTERED_IN_ERROR]
+    rows = (
+        Referral.objects.filter(
+            resident__referrals__service_id=service_id,
+            resident__referrals__status__in=counted,
+            resident__referrals__created_at__gte=F("created_at") - PAIRED_WITHIN,
+            resident__referrals__created_at__lte=F("created_at") + PAIRED_WITHIN,
+            status__in=counted,
+            service__status="active",
+        )
+        .exclude(service_id=service_id)
+        .values("service_id")
+        .annotate(residents=Count("resident_id", distinct=True))
+        .order_by("-residents", "service_id")[:limit]
+    )
+    return [row["service_id"] for row in rows]

@@ -1,0 +1,62 @@
+"""The charts of the dashboards: horizontal bars drawn as SVG by `templates/ondemand/oversight/_chart.html`,
+with the same figures as a table. Every dashboard builds its charts here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROW_HEIGHT = 40
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    text: str
+    width: str  # percent of the chart's width, unlocalized for the SVG attribute
+    label_y: int
+    bar_y: int
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A horizontal bar chart drawn as SVG, and the same figures as a table."""
+
+    slug: str
+    title: str
+    summary: str
+    label_heading: str
+    value_heading: str
+    bars: list[Bar]
+    height: int
+
+
+def chart_build(
+    *,
+    slug: str,
+    title: str,
+    summary: str,
+    label_heading: str,
+    value_heading: str,
+    figures: list[tuple[str, float, str]],
+) -> Chart:
+    """Bars scaled to the largest value; each bar's label and figure are written above it."""
+    largest = max((value for _, value, _ in figures), default=0) or 1
+    bars = [
+        Bar(
+            label=label,
+            text=text,
+            width=f"{max(value / largest * 100, 0.5 if value else 0):.2f}",
+            label_y=index * ROW_HEIGHT + 16,
+            bar_y=index * ROW_HEIGHT + 22,
+        )
+        for index, (label, value, text) in enumerate(figures)
+    ]
+    return Chart(
+        slug=slug,
+        title=title,
+        summary=summary,
+        label_heading=label_heading,
+        value_heading=value_heading,
+        bars=bars,
+        height=len(bars) * ROW_HEIGHT + 4,
+    )

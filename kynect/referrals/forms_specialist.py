@@ -1,0 +1,54 @@
+"""The referral specialists' outreach form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kynect.referrals.models import NOTE_MAX_LENGTH, OutreachAttempt
+
+
+def _choices(choices: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    return [("", _("- Select -")), *choices]
+
+
+class OutreachForm(forms.Form):
+    target = forms.ChoiceField(label=_("Who you contacted"), choices=_choices(OutreachAttempt.Target.choices))
+    channel = forms.ChoiceField(label=_("How"), choices=_choices(OutreachAttempt.Channel.choices))
+    result = forms.ChoiceField(label=_("Result"), choices=_choices(OutreachAttempt.Result.choices))
+    note = forms.CharField(
+        label=_("Note (optional)"), required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("target", "channel", "result"):
+            self.fields[name].widget.attrs["class"] = "usa-select"
+        self.fields["note"].widget.attrs.update({"class": "usa-textarea", "rows": 3})
+
+
+class PeriodForm(forms.Form):
+    """The dashboard's period: from and to dates, inclusive."""
+
+    start = forms.DateField(
+        label=_("From"), widget=forms.DateInput(attrs={"type": "date", "class": "usa-input"})
+    )
+    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date", "class": "usa-input"}))
+
+    def __init__(self, *args: Any, max_days: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_days = max_days
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                raise forms.ValidationError(_("The end of the period must not be before its start."))
+            if (end - start).days + 1 > self.max_days:
+                raise forms.ValidationError(
+                    _("Choose a period of at most %(days)s days.") % {"days": self.max_days}
+                )
+        return data

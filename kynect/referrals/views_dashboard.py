@@ -1,0 +1,206 @@
+"""The Partner Referral Dashboard: one page per organization, for its members with referral roles and
+for state administrators. Aggregates only: no resident's details are shown."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from kynect.accounts.models import Organization, User
+from kynect.accounts.selectors import is_state_admin
+from kynect.core import clock
+from kynect.core.charts import Chart, chart_build
+from kynect.referrals.access import Action, Decision, decide, user_organization_ids
+from kynect.referrals.forms_specialist import PeriodForm
+from kynect.referrals.models import ClosureReason, Referral
+from kynect.referrals.selectors_dashboard import (
+    MAX_PERIOD_DAYS,
+    DashboardFigures,
+    DatePeriod,
+    dashboard_figures,
+    date_period_default,
+)
+
+
+def _member_organization_ids(user: User) -> set[Any]:
+    if decide(user=user, action=Action.BOXES) != Decision.ALLOWED:
+        return set()
+    return user_organization_ids(user=user)
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest, organization_id: Any = None) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    mine = _member_organization_ids(user)
+    state = is_state_admin(user=user)
+    if organization_id is None:
+        if mine:
+            first = Organization.objects.filter(pk__in=mine).order_by("name").first()
+            assert first is not None
+            return redirect("referrals:dashboard_organization", organization_id=first.pk)
+        if not state:
+            raise PermissionDenied
+        return render(
+            request,
+            "referrals/dashboard_choose.html",
+            {"organizations": Organization.objects.order_by("name").only("pk", "name")},
+        )
+    organization = _organization(user, organization_id, mine, state)
+    period, form = _period(request)
+    figures = dashboard_figures(organization_id=organization.pk, period=period, now=clock.now())
+    query = urlencode({"start": period.first.isoformat(), "end": period.last.isoformat()})
+    return render(
+        request,
+        "referrals/dashboard.html",
+        {
+            "organization": organization,
+            "others": Organization.objects.filter(pk__in=mine).exclude(pk=organization.pk).order_by("name"),
+            "form": form,
+            "period": period,
+            "figures": figures,
+            "charts": _charts(figures),
+            "rows": _rows(figures),
+            "csv_url": reverse("referrals:dashboard_csv", args=[organization.pk]) + "?" + query,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _organization(user: User, organization_id: Any, mine: set[Any], state: bool) -> Organization:
+    if not state and organization_id not in mine:
+        raise PermissionDenied
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        raise Http404
+    return organization
+
+
+def _period(request: HttpRequest) -> tuple[DatePeriod, PeriodForm]:
+    default = date_period_default(today=timezone.localdate(clock.now()))
+    if "start" not in request.GET and "end" not in request.GET:
+        form = PeriodForm(initial={"start": default.first, "end": default.last}, max_days=MAX_PERIOD_DAYS)
+        return default, form
+    form = PeriodForm(request.GET, max_days=MAX_PERIOD_DAYS)
+    if form.is_valid():
+        return DatePeriod(first=form.cleaned_data["start"], last=form.cleaned_data["end"]), form
+    return default, form
+
+
+def _number(value: float, digits: int = 0) -> str:
+    return str(formats.number_format(value, digits, use_l10n=True, force_grouping=True))
+
+
+def _percent(share: float | None) -> str:
+    return "—" if share is None else _("%(percent)s%%") % {"percent": _number(share * 100)}
+
+
+def _days(days: float | None) -> str:
+    return "—" if days is None else _("%(days)s days") % {"days": _number(days, 1)}
+
+
+def _rows(figures: DashboardFigures) -> list[tuple[str, str]]:
+    """Every figure as (name, value), for the summary and the CSV."""
+    rows = [
+        (_("Referrals created"), str(figures.created)),
+        (_("Referrals received"), str(figures.received)),
+        (_("Referrals received and closed"), str(figures.closed)),
+        (_("Closure rate"), _percent(figures.closure_rate)),
+        (_("Median days to close"), _days(figures.median_days_to_close)),
+        (_("Open more than 7 days (now)"), str(figures.open_over_7_days)),
+    ]
+    rows += [
+        (_("Outcome: %(status)s") % {"status": Referral.Status(status).label}, str(count))
+        for status, count in figures.outcomes.items()
+    ]
+    rows += [
+        (_("Reason not provided: %(reason)s") % {"reason": ClosureReason(code).label}, str(count))
+        for code, count in figures.top_reasons
+    ]
+    return rows
+
+
+def _charts(figures: DashboardFigures) -> list[Chart]:
+    count = _("Referrals")
+    return [
+        chart_build(
+            slug="volume",
+            title=_("Referrals created and received"),
+            summary=_(
+                "Closure rate: %(rate)s (%(closed)s of %(received)s received). "
+                "Median days to close: %(median)s."
+            )
+            % {
+                "rate": _percent(figures.closure_rate),
+                "closed": _number(figures.closed),
+                "received": _number(figures.received),
+                "median": _days(figures.median_days_to_close),
+            },
+            label_heading=_("Referrals"),
+            value_heading=count,
+            figures=[
+                (_("Created"), figures.created, _number(figures.created)),
+                (_("Received"), figures.received, _number(figures.received)),
+                (_("Closed"), figures.closed, _number(figures.closed)),
+                (_("Open more than 7 days"), figures.open_over_7_days, _number(figures.open_over_7_days)),
+            ],
+        ),
+        chart_build(
+            slug="outcomes",
+            title=_("Outcomes of the referrals received"),
+            summary=_("Closed referrals: %(count)s.") % {"count": _number(sum(figures.outcomes.values()))},
+            label_heading=_("Outcome"),
+            value_heading=count,
+            figures=[
+                (str(Referral.Status(status).label), value, _number(value))
+                for status, value in figures.outcomes.items()
+            ],
+        ),
+        chart_build(
+            slug="reasons",
+            title=_("Top reasons a resource was not provided"),
+            summary=(
+                _("Most frequent: %(reason)s.") % {"reason": ClosureReason(figures.top_reasons[0][0]).label}
+                if figures.top_reasons
+                else _("No referral was closed with a reason in the period.")
+            ),
+            label_heading=_("Reason"),
+            value_heading=count,
+            figures=[
+                (str(ClosureReason(code).label), value, _number(value)) for code, value in figures.top_reasons
+            ],
+        ),
+    ]
+
+
+@login_required
+@require_GET
+def dashboard_csv(request: HttpRequest, organization_id: Any) -> HttpResponse:
+    """The dashboard's figures as CSV."""
+    user: User = request.user  # type: ignore[assignment]
+    organization = _organization(
+        user, organization_id, _member_organization_ids(user), is_state_admin(user=user)
+    )
+    period, _form = _period(request)
+    figures = dashboard_figures(organization_id=organization.pk, period=period, now=clock.now())
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="referrals-{period.first.isoformat()}-{period.last.isoformat()}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow([_("Organization"), organization.name])
+    writer.writerow([_("Period"), period.first.isoformat(), period.last.isoformat()])
+    writer.writerow([_("Figure"), _("Value")])
+    for row in _rows(figures):
+        writer.writerow(row)
+    return response
