@@ -38,7 +38,8 @@ ORGANIZATION_ROLES = frozenset(
 
 class Action(enum.StrEnum):
     CREATE = "create"  # make a referral (a resident: for themselves)
-    BOXES = "boxes"  # the organization's Inbox, Outbox and dashboard
+    BOXES = "boxes"  # the organization's Inbox and Outbox
+    DASHBOARD = "dashboard"  # the partner referral dashboard (aggregates; state administrators: any)
     VIEW = "view"
     NOTE = "note"
     ACCEPT = "accept"
@@ -73,6 +74,7 @@ _SPECIALIST_ANY = Rule(frozenset({Role.REFERRAL_SPECIALIST}), Side.ANYONE)
 RULES: dict[Action, Rule] = {
     Action.CREATE: Rule(ORGANIZATION_ROLES | {Role.RESIDENT}, Side.NONE),
     Action.BOXES: Rule(ORGANIZATION_ROLES, Side.NONE),
+    Action.DASHBOARD: Rule(ORGANIZATION_ROLES | {Role.STATE_ADMIN}, Side.NONE),
     Action.VIEW: Rule(
         ORGANIZATION_ROLES | {Role.RESIDENT, Role.REFERRAL_SPECIALIST, Role.STATE_ADMIN}, Side.PARTY
     ),

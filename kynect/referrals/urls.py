@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kynect.referrals import views
+from kynect.referrals import views, views_dashboard, views_specialist
 
 app_name = "referrals"
 
@@ -15,8 +15,6 @@ urlpatterns = [
 ]
 
 # The referral specialists' workspace and the partner referral dashboard.
-from kynect.referrals import views_dashboard, views_specialist  # noqa: E402
-
 urlpatterns += [
     path("specialist/", views_specialist.specialist_workspace, name="specialist"),
     path("specialist/expire/", views_specialist.specialist_expire, name="specialist_expire"),

@@ -42,6 +42,8 @@ def _member_organization_ids(user: User) -> set[Any]:
 @require_GET
 def dashboard(request: HttpRequest, organization_id: Any = None) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
+    if decide(user=user, action=Action.DASHBOARD) != Decision.ALLOWED:
+        raise PermissionDenied
     mine = _member_organization_ids(user)
     state = is_state_admin(user=user)
     if organization_id is None:

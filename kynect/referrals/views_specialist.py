@@ -9,7 +9,6 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kynect.accounts.decorators import resident_data_required
 from kynect.accounts.models import User
 from kynect.core.audit import audited_read
 from kynect.core.phones import phone_display
@@ -44,9 +44,16 @@ from kynect.referrals.services import (
 MAX_BULK = 200
 
 
-def _specialist(request: HttpRequest, action: Action = Action.WORKSPACE) -> User:
+def _specialist(
+    request: HttpRequest, action: Action = Action.WORKSPACE, referral: Referral | None = None
+) -> User:
+    """The user, if the access table lets them take `action` (on `referral`): a referral they have no part
+    in is 404, as everywhere."""
     user: User = request.user  # type: ignore[assignment]
-    if decide(user=user, action=action) != Decision.ALLOWED:
+    decision = decide(user=user, action=action, referral=referral)
+    if decision == Decision.NOT_FOUND:
+        raise Http404
+    if decision != Decision.ALLOWED:
         raise PermissionDenied
     return user
 
@@ -62,7 +69,7 @@ def _workspace_url(queue: str) -> str:
     return reverse("referrals:specialist") + "?" + urlencode({"list": queue})
 
 
-@login_required
+@resident_data_required
 @require_http_methods(["GET"])
 def specialist_workspace(request: HttpRequest) -> HttpResponse:
     user = _specialist(request)
@@ -116,7 +123,7 @@ def _referral_ids(values: list[str]) -> list[uuid.UUID] | None:
         return None
 
 
-@login_required
+@resident_data_required
 @require_POST
 def specialist_expire(request: HttpRequest) -> HttpResponse:
     """Close the chosen referrals as Expired: only those `referrals_expire` may close; the rest stay."""
@@ -154,14 +161,14 @@ def specialist_expire(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
-@login_required
+@resident_data_required
 @require_http_methods(["GET", "POST"])
 def specialist_outreach(request: HttpRequest, referral_id: Any) -> HttpResponse:
     """A referral's contact details and outreach attempts, and the form to log one."""
-    user = _specialist(request, Action.OUTREACH)
     found = referral_for_outreach(referral_id=referral_id)
     if found is None:
         raise Http404
+    user = _specialist(request, Action.OUTREACH, found)
     form = OutreachForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -201,7 +208,7 @@ def specialist_outreach(request: HttpRequest, referral_id: Any) -> HttpResponse:
     )
 
 
-@login_required
+@resident_data_required
 @require_POST
 def specialist_outcome_confirm(request: HttpRequest, referral_id: Any) -> HttpResponse:
     user = _specialist(request, Action.OUTREACH)

@@ -43,6 +43,10 @@ ENDPOINTS = [
     Endpoint("accept button", Action.ACCEPT, api=False, method="post", about_referral=True),
     Endpoint("cancel button", Action.CANCEL, api=False, method="post", about_referral=True),
     Endpoint("note form", Action.NOTE, api=False, method="post", about_referral=True),
+    Endpoint("dashboard", Action.DASHBOARD, api=False, method="get", about_referral=False),
+    Endpoint("specialist workspace", Action.WORKSPACE, api=False, method="get", about_referral=False),
+    Endpoint("outreach page", Action.OUTREACH, api=False, method="get", about_referral=True),
+    Endpoint("expire button", Action.EXPIRE, api=False, method="post", about_referral=False),  # in bulk
     Endpoint("API list", Action.BOXES, api=True, method="get", about_referral=False),
     Endpoint("API referral", Action.VIEW, api=True, method="get", about_referral=True),
     Endpoint("API FHIR bundle", Action.VIEW, api=True, method="get", about_referral=True),
@@ -146,6 +150,14 @@ def _call(user: User | None, endpoint: Endpoint, made: Referral) -> Any:
         client.force_login(user)
     if endpoint.action == Action.BOXES:
         return client.get(reverse("referrals:inbox"))
+    if endpoint.action == Action.DASHBOARD:
+        return client.get(reverse("referrals:dashboard"))
+    if endpoint.action == Action.WORKSPACE:
+        return client.get(reverse("referrals:specialist"))
+    if endpoint.action == Action.OUTREACH:
+        return client.get(reverse("referrals:specialist_outreach", args=[made.pk]))
+    if endpoint.action == Action.EXPIRE:
+        return client.post(reverse("referrals:specialist_expire"), {"referral": [str(made.pk)]})
     if endpoint.name == "referral page":
         return client.get(reverse("referrals:detail", args=[made.pk]))
     if endpoint.name == "close page":
