@@ -22,7 +22,7 @@ from kynect.core import clock
 from kynect.core.sdoh import SdohDomain
 from kynect.directory.models import Service
 from kynect.referrals import messages
-from kynect.referrals.access import Action, Decision, decide
+from kynect.referrals.access import Action, Decision, decide, user_organization_ids
 from kynect.referrals.lifecycles import REFERRAL
 from kynect.referrals.models import (
     NOTE_MAX_LENGTH,
@@ -100,8 +100,6 @@ def _input_errors(data: ReferralInput) -> dict[str, list[str]]:
 
 
 def _sending_organization(actor: User, organization: Organization | None) -> Organization | None:
-    from kynect.referrals.access import user_organization_ids
-
     mine = user_organization_ids(user=actor)
     if organization is not None:
         if organization.pk not in mine:
@@ -312,8 +310,6 @@ def referral_act(
 
 
 def _acting_organization(actor: User, referral: Referral, action: Action) -> Organization | None:
-    from kynect.referrals.access import user_organization_ids
-
     mine = user_organization_ids(user=actor)
     for organization_id in (referral.receiving_organization_id, referral.sending_organization_id):
         if organization_id is not None and organization_id in mine:
