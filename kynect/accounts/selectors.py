@@ -7,10 +7,11 @@ selectors rather than filtering `Membership` themselves.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextvars import ContextVar, Token
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from kynect.accounts.agreements import PRIVACY_TRAINING_VERSION
 from kynect.accounts.models import Invitation, Membership, Organization, Role, TrainingAttestation, User
@@ -53,6 +54,59 @@ def _role_list(role: RoleArg) -> list[str]:
     return [role] if isinstance(role, str) else list(role)
 
 
+# A page asks several role questions of its user (the resident-data gate, the access decision, the
+# header's tabs). While a request is handled (`MembershipsReadOncePerRequest` opens and closes it), the
+# user's active memberships are read once, with their organizations, and every question below is answered
+# from them. Outside a request (a worker, a shell, a test calling a selector) each question reads the
+# database. Saving or deleting a membership or an organization empties it (`accounts.apps`).
+_memberships_read: ContextVar[dict[Any, tuple[Membership, ...]] | None] = ContextVar(
+    "memberships_read", default=None
+)
+
+
+def memberships_read_open() -> Token[dict[Any, tuple[Membership, ...]] | None]:
+    return _memberships_read.set({})
+
+
+def memberships_read_close(token: Token[dict[Any, tuple[Membership, ...]] | None]) -> None:
+    _memberships_read.reset(token)
+
+
+def memberships_read_forget() -> None:
+    """Memberships or organizations changed: the next question reads them again."""
+    read = _memberships_read.get()
+    if read is not None:
+        read.clear()
+
+
+def memberships_held(*, user: User, role: RoleArg | None = None) -> tuple[Membership, ...]:
+    """The user's active memberships (of `role`, one or several, when given), each with its organization:
+    read once per request, and none for anonymous or deactivated users."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ()
+    read = _memberships_read.get()
+    held = read.get(user.pk) if read is not None else None
+    if held is None:
+        held = tuple(active_memberships(user=user).select_related("organization"))
+        if read is not None:
+            read[user.pk] = held
+    if role is None:
+        return held
+    roles = set(_role_list(role))
+    return tuple(membership for membership in held if membership.role in roles)
+
+
+def user_organizations(*, user: User, role: RoleArg) -> list[Organization]:
+    """The organizations in which the user actively holds `role` (one or several), by name, as rows:
+    `organizations_where` is the same question as a query to build on."""
+    organizations = {
+        membership.organization_id: membership.organization
+        for membership in memberships_held(user=user, role=role)
+        if membership.organization is not None
+    }
+    return sorted(organizations.values(), key=lambda organization: (organization.name, str(organization.pk)))
+
+
 def active_memberships(*, user: User, role: RoleArg | None = None) -> QuerySet[Membership]:
     """The user's active memberships, of `role` (one or several) when given. None for anonymous or
     deactivated users."""
@@ -68,23 +122,22 @@ def user_has_role(
     *, user: User, role: RoleArg, organization: Organization | UUID | str | None = None
 ) -> bool:
     """Whether the user actively holds `role` (or any of several), in `organization` when given."""
-    memberships = active_memberships(user=user, role=role)
-    if organization is not None:
-        memberships = memberships.filter(
-            organization_id=organization.pk if isinstance(organization, Organization) else organization
-        )
-    return memberships.exists()
+    held = memberships_held(user=user, role=role)
+    if organization is None:
+        return bool(held)
+    organization_id = organization.pk if isinstance(organization, Organization) else organization
+    return any(str(membership.organization_id) == str(organization_id) for membership in held)
 
 
 def user_roles(*, user: User, organization: Organization | None = None, anywhere: bool = False) -> set[str]:
     """The roles the user actively holds: in `organization` (None: the roles held without one), or in
     any organization when `anywhere`."""
-    memberships = active_memberships(user=user)
-    if not anywhere:
-        memberships = memberships.filter(
-            Q(organization=organization) if organization is not None else Q(organization__isnull=True)
-        )
-    return set(memberships.values_list("role", flat=True))
+    organization_id = organization.pk if organization is not None else None
+    return {
+        membership.role
+        for membership in memberships_held(user=user)
+        if anywhere or membership.organization_id == organization_id
+    }
 
 
 def organizations_where(*, user: User, role: RoleArg) -> QuerySet[Organization]:
@@ -182,7 +235,7 @@ def user_training_is_current(*, user: User) -> bool:
 def user_needs_training(*, user: User) -> bool:
     """Someone in a role that works with residents' data who has not attested the training in force:
     asked to, after signing in."""
-    in_such_a_role = active_memberships(user=user, role=RESIDENT_DATA_ROLES).exists()
+    in_such_a_role = bool(memberships_held(user=user, role=RESIDENT_DATA_ROLES))
     return in_such_a_role and not user_training_is_current(user=user)
 
 
@@ -192,19 +245,20 @@ def user_may_see_resident_data(*, user: User) -> bool:
     specialist) or an active membership of an onboarded organization."""
     if not user_training_is_current(user=user):
         return False
-    return (
-        active_memberships(user=user, role=SEE_RESIDENT_DATA_ROLES)
-        .filter(Q(role__in=STATEWIDE_ROLES) | Q(organization__status=Organization.Status.APPROVED))
-        .exists()
-    )
+    for membership in memberships_held(user=user, role=SEE_RESIDENT_DATA_ROLES):
+        organization = membership.organization
+        if membership.role in STATEWIDE_ROLES or (
+            organization is not None and organization.status == Organization.Status.APPROVED
+        ):
+            return True
+    return False
 
 
 def user_sees_only_own_data(*, user: User) -> bool:
     """A resident with no role that works with other residents' data: they see their own record only
     (each page asks whose it is), with no training to attest."""
-    return (
-        user_has_role(user=user, role=Role.RESIDENT)
-        and not active_memberships(user=user, role=SEE_RESIDENT_DATA_ROLES).exists()
+    return user_has_role(user=user, role=Role.RESIDENT) and not user_has_role(
+        user=user, role=SEE_RESIDENT_DATA_ROLES
     )
 
 

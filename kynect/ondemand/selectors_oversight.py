@@ -30,8 +30,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDate
 
-from kynect.accounts.models import Organization, User
-from kynect.accounts.selectors import agencies_administered, is_state_admin
+from kynect.accounts.models import Organization, Role, User
+from kynect.accounts.selectors import is_state_admin, user_organizations
 from kynect.core.geo import KENTUCKY_COUNTIES
 from kynect.ondemand.models import (
     Deregistration,
@@ -71,7 +71,7 @@ def oversight_scope(*, user: User) -> OversightScope | None:
         return None
     if is_state_admin(user=user):
         return OversightScope(is_state=True, agencies=())
-    agencies = tuple(agencies_administered(user=user).order_by("name"))
+    agencies = tuple(user_organizations(user=user, role=Role.AGENCY_ADMIN))
     return OversightScope(is_state=False, agencies=agencies) if agencies else None
 
 

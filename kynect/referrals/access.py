@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kynect.accounts.models import Role
-from kynect.accounts.selectors import active_memberships
+from kynect.accounts.selectors import memberships_held
 from kynect.referrals.models import Referral
 
 # Staff of an organization who refer and work referrals.
@@ -105,17 +105,15 @@ class Decision(enum.Enum):
 def user_organization_ids(*, user: Any, roles: frozenset[str] = ORGANIZATION_ROLES) -> set[Any]:
     """The organizations in which the user holds one of `roles`."""
     return {
-        organization_id
-        for organization_id in active_memberships(user=user, role=list(roles)).values_list(
-            "organization_id", flat=True
-        )
-        if organization_id is not None
+        membership.organization_id
+        for membership in memberships_held(user=user, role=roles)
+        if membership.organization_id is not None
     }
 
 
 def _memberships(user: Any) -> list[tuple[str, Any]]:
-    """The user's active (role, organization id) pairs, read once per decision."""
-    return list(active_memberships(user=user).values_list("role", "organization_id"))
+    """The user's active (role, organization id) pairs."""
+    return [(membership.role, membership.organization_id) for membership in memberships_held(user=user)]
 
 
 def decide(*, user: Any, action: Action, referral: Referral | None = None) -> Decision:

@@ -20,8 +20,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kynect.accounts.decorators import resident_data_required, training_url
 from kynect.accounts.models import User
 from kynect.accounts.selectors import (
-    organizations_where,
     user_may_see_resident_data,
+    user_organizations,
     user_sees_only_own_data,
     user_training_is_current,
 )
@@ -121,11 +121,7 @@ def referral_new(request: HttpRequest) -> HttpResponse:
             detail="making a referral",
         )
     receiver_name = detail.card.organization_name if detail else ""
-    senders = (
-        []
-        if resident_self
-        else list(organizations_where(user=user, role=list(ORGANIZATION_ROLES)).order_by("name"))
-    )
+    senders = [] if resident_self else user_organizations(user=user, role=ORGANIZATION_ROLES)
     form = ReferralForm(
         request.POST or None,
         receiver_name=receiver_name,
@@ -209,7 +205,7 @@ def referral_outbox(request: HttpRequest) -> HttpResponse:
 def _box(request: HttpRequest, *, outbox: bool) -> HttpResponse:
     user = _user(request)
     _require(decide(user=user, action=Action.BOXES))
-    organizations = list(organizations_where(user=user, role=list(ORGANIZATION_ROLES)).order_by("name"))
+    organizations = user_organizations(user=user, role=ORGANIZATION_ROLES)
     if not organizations:
         raise PermissionDenied
     choices = [(str(organization.pk), organization.name) for organization in organizations]

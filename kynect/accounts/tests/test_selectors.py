@@ -5,18 +5,23 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from kynect.accounts.models import Membership, Role
+from kynect.accounts.models import Membership, Organization, Role
 from kynect.accounts.selectors import (
     active_memberships,
     agencies_administered,
     is_partner_admin,
     is_state_admin,
+    memberships_read_close,
+    memberships_read_open,
     memberships_with_role,
     organizations_administered,
     organizations_where,
     user_has_role,
+    user_may_see_resident_data,
+    user_organizations,
     user_roles,
 )
+from kynect.accounts.services import training_attest
 from kynect.accounts.tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +105,61 @@ def test_memberships_with_role_lists_everyone_holding_it_where_asked():
             role=[Role.KYNECTOR, Role.AGENCY_ADMIN], organizations=agencies_administered(user=admin.user)
         )
     ) == [admin]
+
+
+# --- Memberships read once per request ----------------------------------------------------------------
+
+
+def test_inside_a_request_the_role_questions_read_the_memberships_once(django_assert_num_queries):
+    user = UserFactory.create()
+    first = MembershipFactory.create(user=user, role=Role.PARTNER_ADMIN)
+    MembershipFactory.create(user=user, role=Role.AGENCY_ADMIN)
+    token = memberships_read_open()
+    try:
+        with django_assert_num_queries(1):
+            assert user_has_role(user=user, role=Role.PARTNER_ADMIN)
+            assert user_has_role(user=user, role=Role.PARTNER_ADMIN, organization=first.organization)
+            assert not user_has_role(user=user, role=Role.STATE_ADMIN)
+            assert not is_state_admin(user=user)
+            assert user_roles(user=user, anywhere=True) == {Role.PARTNER_ADMIN, Role.AGENCY_ADMIN}
+            assert user_organizations(user=user, role=Role.PARTNER_ADMIN) == [first.organization]
+    finally:
+        memberships_read_close(token)
+    # Outside a request every question reads the database again.
+    with django_assert_num_queries(2):
+        assert user_has_role(user=user, role=Role.PARTNER_ADMIN)
+        assert user_has_role(user=user, role=Role.PARTNER_ADMIN)
+
+
+def test_a_membership_saved_or_deleted_during_a_request_is_seen_by_the_next_question():
+
+    user = UserFactory.create()
+    token = memberships_read_open()
+    try:
+        assert not user_has_role(user=user, role=Role.PARTNER_USER)
+        membership = MembershipFactory.create(user=user, role=Role.PARTNER_USER)
+        assert user_has_role(user=user, role=Role.PARTNER_USER)
+        membership.is_active = False
+        membership.save()
+        assert not user_has_role(user=user, role=Role.PARTNER_USER)
+        membership.delete()
+        assert user_roles(user=user, anywhere=True) == set()
+    finally:
+        memberships_read_close(token)
+
+
+def test_an_organization_approved_during_a_request_lets_its_users_see_resident_data():
+
+    user = UserFactory.create()
+    organization = OrganizationFactory.create(status=Organization.Status.APPLIED, onboarded_at=None)
+    MembershipFactory.create(user=user, organization=organization, role=Role.PARTNER_USER)
+    training_attest(user=user)
+    token = memberships_read_open()
+    try:
+        assert not user_may_see_resident_data(user=user)
+        organization.status = Organization.Status.APPROVED
+        organization.onboarded_at = organization.created_at
+        organization.save()
+        assert user_may_see_resident_data(user=user)
+    finally:
+        memberships_read_close(token)
