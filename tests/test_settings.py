@@ -54,7 +54,7 @@ print(json.dumps({
     "SECURE_SSL_REDIRECT": settings.SECURE_SSL_REDIRECT,
     "CSRF_TRUSTED_ORIGINS": settings.CSRF_TRUSTED_ORIGINS,
     "SESSION_COOKIE_AGE": settings.SESSION_COOKIE_AGE,
-    "SESSION_SAVE_EVERY_REQUEST": settings.SESSION_SAVE_EVERY_REQUEST,
+    "MIDDLEWARE": settings.MIDDLEWARE,
     "PASSWORD_HASHERS": settings.PASSWORD_HASHERS,
     "ENGINE": db["ENGINE"],
     "NAME": str(db["NAME"]),
@@ -239,7 +239,7 @@ def test_session_idle_timeout_comes_from_the_environment() -> None:
     report = settings_in(DJANGO_SESSION_IDLE_MINUTES="15")
 
     assert report["SESSION_COOKIE_AGE"] == 15 * 60
-    assert report["SESSION_SAVE_EVERY_REQUEST"] is True
+    assert "kynect.core.middleware.SessionIdleTimeoutMiddleware" in report["MIDDLEWARE"]
 
 
 def test_malformed_session_idle_minutes_is_refused() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Callable
 
@@ -39,4 +40,29 @@ class RequestIdMiddleware:
         finally:
             log_context_end(token)
         response["X-Request-ID"] = request_id
+        return response
+
+
+# The session's expiry moves forward at most once this many seconds: the idle timeout runs from the last
+# request give or take a minute, and a signed-in page does not write its session row every time.
+SESSION_TOUCH_SECONDS = 60
+SESSION_TOUCHED_KEY = "touched_at"
+
+
+class SessionIdleTimeoutMiddleware:
+    """The idle timeout (SESSION_COOKIE_AGE from the last request): a session in use is saved, and so its
+    expiry moved forward, when a minute has passed since it last was. Right after SessionMiddleware."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or not session.keys():
+            return response
+        now = int(time.time())
+        touched = session.get(SESSION_TOUCHED_KEY)
+        if not isinstance(touched, int) or not 0 <= now - touched < SESSION_TOUCH_SECONDS:
+            session[SESSION_TOUCHED_KEY] = now
         return response

@@ -116,3 +116,66 @@ def test_djangos_not_found_line_carries_the_id(client: Client, log_entries: LogE
     assert entry["level"] == "WARNING"
     assert entry["request_id"] == "edge-abcdef12"
     assert entry["message"] == "Not Found: /no-such-page/[email]/"
+
+
+# --- The session's idle timeout ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_session_in_use_moves_its_expiry_forward_at_most_once_a_minute() -> None:
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from kynect.accounts.tests.factories import UserFactory
+    from kynect.core.middleware import SESSION_TOUCH_SECONDS, SESSION_TOUCHED_KEY
+
+    client = Client()
+    client.force_login(UserFactory.create())
+    client.get("/")
+    row = Session.objects.get()
+    expected = timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    assert abs((row.expire_date - expected).total_seconds()) < 5
+
+    # Within the minute: the page does not write the session.
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    assert not [query for query in queries.captured_queries if "UPDATE" in query["sql"]]
+
+    # A minute after the last write, the next request moves the expiry forward.
+    session = client.session
+    session[SESSION_TOUCHED_KEY] -= SESSION_TOUCH_SECONDS
+    session.save()
+    Session.objects.update(expire_date=timezone.now() + timedelta(minutes=1))
+    client.get("/")
+    assert Session.objects.get().expire_date > timezone.now() + timedelta(
+        seconds=settings.SESSION_COOKIE_AGE - 5
+    )
+
+
+@pytest.mark.django_db
+def test_a_session_idle_past_the_timeout_is_signed_out() -> None:
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from kynect.accounts.tests.factories import UserFactory
+
+    client = Client()
+    client.force_login(UserFactory.create())
+    assert client.get("/accounts/my-information/").status_code == 200
+    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+    assert client.get("/accounts/my-information/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_visitor_without_a_session_gets_none() -> None:
+    from django.contrib.sessions.models import Session
+
+    assert Client().get("/").status_code == 200
+    assert not Session.objects.exists()
