@@ -389,7 +389,11 @@ def referral_fhir(request: HttpRequest, referral_id: UUID, lang: str | None = LA
         actor=_user(request),
         subject_type="resident",
         subject_id=str(referral.resident_id),
-        read=lambda: referral_bundle(referral, base_url=fhir_base_url()),
+        read=lambda: referral_bundle(
+            referral,
+            base_url=fhir_base_url(),
+            resident=selectors.resident_shown(referral=referral, user=_user(request)),
+        ),
         detail=f"referral {referral.pk} (FHIR, API)",
     )
     return HttpResponse(bundle.model_dump_json(), content_type=FHIR_JSON)

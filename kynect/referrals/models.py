@@ -110,6 +110,10 @@ class Referral(BaseModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     need = models.CharField(_("need"), max_length=30, choices=SdohDomain.choices)
     note = models.TextField(_("note"), max_length=NOTE_MAX_LENGTH, blank=True)
+    # What the sender typed about the resident when the duplicate check attached the referral to a record
+    # that already existed: the sending side is shown this, never the record (DESIGN §5.2). Empty when the
+    # referral made the record or named one the sender could already see.
+    resident_as_typed = models.JSONField(_("the resident as the sender typed them"), default=dict, blank=True)
     urgency = models.CharField(_("urgency"), max_length=8, choices=Urgency.choices, default=Urgency.ROUTINE)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.REQUESTED)
     status_reason = models.CharField(_("reason"), max_length=500, blank=True)

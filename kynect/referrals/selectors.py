@@ -104,7 +104,8 @@ def resident_referable(*, user: Any, resident_id: Any) -> Resident | None:
     try:
         return (
             Resident.objects.filter(
-                Q(referrals__sending_organization__in=organizations)
+                # A referral the duplicate check attached to a record it had not seen does not count.
+                Q(referrals__sending_organization__in=organizations, referrals__resident_as_typed={})
                 | Q(referrals__receiving_organization__in=organizations)
                 | Q(consents__organization__in=organizations, consents__status="active"),
                 pk=resident_id,
@@ -114,6 +115,33 @@ def resident_referable(*, user: Any, resident_id: Any) -> Resident | None:
         )
     except (ValidationError, ValueError):
         return None
+
+
+def resident_shown(*, referral: Referral, user: Any) -> Resident:
+    """The resident as `user` may see them on this referral. The sending side of a referral the
+    duplicate check attached to an existing record sees what it typed (`Referral.resident_as_typed`,
+    an unsaved record with the real one's id), never the record (DESIGN §5.2); everyone else the record."""
+    from kynect.referrals.access import user_organization_ids
+
+    typed = referral.resident_as_typed
+    if not typed:
+        return referral.resident
+    organizations = user_organization_ids(user=user)
+    sender = referral.sending_organization_id in organizations
+    if not sender or referral.receiving_organization_id in organizations:
+        return referral.resident
+    return Resident(
+        pk=referral.resident_id,
+        first_name=typed["first_name"],
+        last_name=typed["last_name"],
+        birth_date=date.fromisoformat(typed["birth_date"]),
+        mobile_phone=typed.get("mobile_phone", ""),
+        email=typed.get("email", ""),
+        postal_code=typed.get("postal_code", ""),
+        preferred_contact_method=typed.get("preferred_contact_method", ""),
+        preferred_language=typed.get("preferred_language", "en"),
+        state_province="",
+    )
 
 
 def resident_of_user(*, user: Any) -> Resident | None:

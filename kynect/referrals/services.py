@@ -33,7 +33,12 @@ from kynect.referrals.models import (
     ReferralNote,
 )
 from kynect.residents.models import Resident
-from kynect.residents.services import ResidentInput, consent_grant_pre_consent, resident_find_or_create
+from kynect.residents.services import (
+    ResidentInput,
+    consent_grant_pre_consent,
+    resident_find_or_create,
+    resident_input_clean,
+)
 
 OUTREACH_AFTER = timedelta(days=7)
 EXPIRABLE_AFTER = timedelta(days=14)
@@ -110,6 +115,21 @@ def _sending_organization(actor: User, organization: Organization | None) -> Org
     return Organization.objects.filter(pk__in=mine).order_by("name").first()
 
 
+def _as_typed(data: ResidentInput) -> dict[str, str]:
+    """What the sender typed that identifies and reaches the resident (Referral.resident_as_typed)."""
+    cleaned = resident_input_clean(data, today=clock.now().date())
+    return {
+        "first_name": cleaned.first_name,
+        "last_name": cleaned.last_name,
+        "birth_date": cleaned.birth_date.isoformat(),
+        "mobile_phone": cleaned.mobile_phone,
+        "email": cleaned.email,
+        "postal_code": cleaned.postal_code,
+        "preferred_contact_method": cleaned.preferred_contact_method,
+        "preferred_language": cleaned.preferred_language,
+    }
+
+
 @transaction.atomic
 def referral_create(
     *, actor: User, data: ReferralInput, organization: Organization | None = None, now: datetime | None = None
@@ -132,6 +152,7 @@ def referral_create(
         raise ValidationError(errors)
     assert service is not None
     sender = _sending_organization(actor, organization)
+    as_typed: dict[str, str] = {}
     if sender is None:
         # A resident refers themselves, with their own record.
         resident = Resident.objects.filter(user=actor).first()
@@ -140,6 +161,8 @@ def referral_create(
         matched = True
     elif data.resident is not None:
         resident, matched = resident_find_or_create(data=data.resident, actor=actor, organization=sender)
+        if matched:
+            as_typed = _as_typed(data.resident)
     else:
         resident = _resident_for(actor=actor, resident_id=data.resident_id)
         matched = True
@@ -154,6 +177,7 @@ def referral_create(
         created_by=actor,
         need=data.need,
         note=data.note.strip(),
+        resident_as_typed=as_typed,
         urgency=data.urgency,
         receiver_onboarded=onboarded,
         outreach_due_at=now + OUTREACH_AFTER,

@@ -54,9 +54,6 @@ from kynect.referrals.services import (
 PER_PAGE = 25
 # The actions taken with a button on the referral's page (closing has its own form).
 BUTTON_ACTIONS = (Action.ACCEPT, Action.START, Action.HOLD, Action.RESUME, Action.REJECT, Action.CANCEL)
-# The session key of what a referrer typed about a resident who already had a record: the page shows
-# that, not the record (the referrer may hold neither consent nor an earlier referral).
-TYPED_KEY = "referrals.typed"
 
 
 def _user(request: HttpRequest) -> User:
@@ -157,13 +154,6 @@ def referral_new(request: HttpRequest) -> HttpResponse:
         return render(request, "referrals/new.html", context, status=400)
     referral = created.referral
     if created.resident_matched and resident_form is not None:
-        typed = dict(request.session.get(TYPED_KEY, {}))
-        typed[str(referral.pk)] = {
-            "name": f"{resident_form.cleaned_data['first_name']} {resident_form.cleaned_data['last_name']}",
-            "mobile_phone": resident_form.cleaned_data["mobile_phone"],
-            "email": resident_form.cleaned_data["email"],
-        }
-        request.session[TYPED_KEY] = typed
         messages.info(request, _("This resident already has a record; the referral was added to it."))
     messages.success(request, _("Your referral was sent."))
     if created.receiver_not_onboarded:
@@ -294,13 +284,14 @@ def _detail_response(
         if action in allowed
     ]
     may_note = decide(user=user, action=Action.NOTE, referral=referral) == Decision.ALLOWED
-    typed = request.session.get(TYPED_KEY, {}).get(str(referral.pk))
+    resident = selectors.resident_shown(referral=referral, user=user)
     return render(
         request,
         "referrals/detail.html",
         {
             "referral": referral,
-            "typed": typed,
+            "resident": resident,
+            "typed": resident is not referral.resident,
             "action_forms": action_forms,
             "may_close": Action.CLOSE in allowed,
             "note_form": bound.get("note") or (NoteForm() if may_note else None),

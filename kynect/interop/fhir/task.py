@@ -40,6 +40,7 @@ from kynect.interop.fhir.organization import (
 from kynect.interop.fhir.patient import patient_resource
 from kynect.interop.fhir.service_request import SDOHCC, service_request_resource
 from kynect.referrals.models import ClosureReason, Referral
+from kynect.residents.models import Resident
 
 TASK_PROFILE = f"{SDOHCC}/StructureDefinition/SDOHCC-TaskForReferralManagement"
 TASK_CODES = "http://hl7.org/fhir/CodeSystem/task-code"
@@ -104,11 +105,13 @@ def task_resource(
     )
 
 
-def referral_bundle(referral: Referral, *, base_url: str) -> Bundle:
+def referral_bundle(referral: Referral, *, base_url: str, resident: Resident | None = None) -> Bundle:
     """Needs the referral as `referral_for_fhir` reads it. `base_url` is the FHIR base the entries'
-    full URLs start with (their references are relative to it)."""
+    full URLs start with (their references are relative to it). `resident` is the resident as the caller
+    may see them (`referrals.selectors.resident_shown`), the referral's own by default."""
+    resident = resident or referral.resident
     with translation.override("en"):
-        patient = patient_resource(referral.resident)
+        patient = patient_resource(resident)
         receiving = organization_resource(referral.receiving_listing)
         sending: FhirOrganization = (
             platform_organization_resource(referral.sending_organization)
@@ -119,7 +122,7 @@ def referral_bundle(referral: Referral, *, base_url: str) -> Bundle:
         owner = _reference(receiving, "Organization")
         patient_reference = Reference(
             reference=f"Patient/{patient.id}",
-            display=f"{referral.resident.first_name} {referral.resident.last_name}",
+            display=f"{resident.first_name} {resident.last_name}",
         )
         service_request = service_request_resource(
             referral, patient=patient_reference, requester=requester, owner=owner

@@ -22,7 +22,7 @@ from kynect.core.sdoh import SdohDomain
 from kynect.referrals.access import Action
 from kynect.referrals.models import ClosureReason, Referral, ReferralEvent
 from kynect.referrals.services import referral_act
-from kynect.referrals.tests.factories import Partner, member, partner, referral
+from kynect.referrals.tests.factories import Partner, member, partner, referral, resident_input
 from kynect.residents.models import Resident
 
 pytestmark = pytest.mark.django_db
@@ -485,3 +485,32 @@ def test_a_member_who_has_not_attested_the_training_gets_403(sides):
     assert "training" in response.json()["detail"]
     training_attest(user=untrained)
     assert Api(untrained).get("").status_code == 200
+
+
+def test_the_sender_of_a_matched_resident_gets_what_they_typed_in_the_fhir_patient(sides):
+    sender, receiver = sides
+    other = partner()
+    private = resident_input(email="private@example.org", mobile_phone="(502) 555-0111")
+    referral(other, receiver, resident=private)
+    made = Api(sender.user).post(
+        "",
+        {
+            "service_id": str(receiver.service.pk),
+            "resident": {
+                "first_name": "Ana",
+                "last_name": "Reyes",
+                "birth_date": "1990-05-17",
+                "email": "typed@example.org",
+            },
+            "need": "food",
+        },
+    )
+    assert made.status_code == 201, made.content
+    assert made.json()["resident_matched"] is True
+    referral_id = made.json()["id"]
+    sent = json.dumps(Api(sender.user).get(f"/{referral_id}/fhir").json())
+    assert "typed@example.org" in sent
+    assert "private@example.org" not in sent
+    assert "5550111" not in sent
+    received = json.dumps(Api(receiver.user).get(f"/{referral_id}/fhir").json())
+    assert "private@example.org" in received

@@ -176,6 +176,41 @@ def test_a_matched_resident_gets_the_referral_and_the_sender_sees_only_what_they
     assert "555-0111" not in body
 
 
+def test_what_the_sender_typed_is_kept_with_the_referral_and_the_record_stays_hidden_from_them():
+    """Matched by client ID, under another name: the sender sees their own words in every later session,
+    in the Outbox and on the referral; the receiver sees the record; the record cannot be picked by id."""
+    receiver, sender, other = listed(partner()), partner(), partner()
+    existing, _ = resident_find_or_create(
+        data=resident_input(
+            first_name="Rosa", client_id="KY-77", email="private@example.org", mobile_phone="(502) 555-0111"
+        ),
+        actor=other.user,
+        organization=other.organization,
+    )
+    signed_in(sender.user).post(
+        new_url(receiver.service.pk),
+        resident_post(receiver.service.pk, client_id="KY-77", first_name="Rosie", email="typed@example.org"),
+    )
+    made = Referral.objects.get()
+    assert made.resident == existing
+    assert made.resident_as_typed["first_name"] == "Rosie"
+
+    later = signed_in(sender.user)  # a new session
+    page = later.get(reverse("referrals:detail", args=[made.pk])).content.decode()
+    outbox = later.get(reverse("referrals:outbox")).content.decode()
+    for body in (page, outbox):
+        assert "Rosie" in body
+        assert "Rosa" not in body
+        assert "private@example.org" not in body
+    assert "typed@example.org" in page
+    assert "As you typed it" in page
+    assert later.get(new_url(receiver.service.pk, resident=str(existing.pk))).status_code == 404
+
+    received = signed_in(receiver.user).get(reverse("referrals:detail", args=[made.pk])).content.decode()
+    assert "Rosa" in received
+    assert "As you typed it" not in received
+
+
 def test_a_referral_to_an_organization_not_onboarded_is_flagged_to_the_sender():
     receiver, sender = listed(partner(onboarded=False)), partner()
     response = signed_in(sender.user).post(
