@@ -38,6 +38,7 @@ from kynect.residents.services import (
     consent_grant_pre_consent,
     resident_find_or_create,
     resident_input_clean,
+    resident_of_account,
 )
 
 OUTREACH_AFTER = timedelta(days=7)
@@ -156,9 +157,11 @@ def referral_create(
     if sender is None:
         # A resident refers themselves, with their own record.
         resident = Resident.objects.filter(user=actor).first()
+        if resident is None and data.resident is not None:
+            resident = resident_of_account(user=actor, data=data.resident)
         if resident is None or data.resident_id not in (None, resident.pk):
             raise ValidationError({"resident": [_("Complete your profile before you ask for a referral.")]})
-        matched = True
+        matched = False
     elif data.resident is not None:
         resident, matched = resident_find_or_create(data=data.resident, actor=actor, organization=sender)
         if matched:

@@ -125,7 +125,12 @@ def referral_new(request: HttpRequest) -> HttpResponse:
         organizations=[(str(organization.pk), organization.name) for organization in senders],
         initial={"service": service_id},
     )
-    resident_form = ResidentForm(request.POST or None) if chosen is None and not resident_self else None
+    resident_form = None
+    if chosen is None:
+        # A signed-in resident without a record yet completes their profile here (their account's name
+        # and contact filled in); a partner describes the resident.
+        own = {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
+        resident_form = ResidentForm(request.POST or None, initial=own if resident_self else None)
     context |= {
         "form": form,
         "resident_form": resident_form,

@@ -132,6 +132,44 @@ def resident_find_or_create(
     existing = resident_find_duplicate(data=cleaned)
     if existing is not None:
         return existing, True
+    return _resident_create(cleaned, actor=actor, organization=organization), False
+
+
+@transaction.atomic
+def resident_of_account(*, user: User, data: ResidentInput) -> Resident:
+    """A signed-in resident's own record, linked to their account:
+    - the record already linked to it, unchanged;
+    - else the record the duplicate check finds, when no account holds it and it has the account's own
+      email or mobile phone (what they sign in and are reached with): someone who merely shares a name
+      and a date of birth must not be handed another person's record;
+    - else a new record from what they typed. A record found without the account's contact is left
+      as it is and shown to no one (DESIGN §5.2); the two can be joined later by staff.
+    Raises ValidationError (by field) for bad input, with nothing written."""
+    linked = Resident.objects.filter(user=user).first()
+    if linked is not None:
+        return linked
+    cleaned = resident_input_clean(data, today=clock.now().date())
+    existing = resident_find_duplicate(data=cleaned)
+    # The link is a conditional update: two accounts cannot both take one record.
+    if (
+        existing is not None
+        and _holds_account_contact(existing, user)
+        and Resident.objects.filter(pk=existing.pk, user__isnull=True).update(user=user)
+    ):
+        existing.user = user
+        return existing
+    return _resident_create(cleaned, actor=user, organization=None, user=user)
+
+
+def _holds_account_contact(resident: Resident, user: User) -> bool:
+    same_email = bool(resident.email) and resident.email.casefold() == user.email.casefold()
+    same_phone = bool(resident.mobile_phone) and bool(user.phone) and resident.mobile_phone == user.phone
+    return same_email or same_phone
+
+
+def _resident_create(
+    cleaned: ResidentInput, *, actor: User, organization: Organization | None, user: User | None = None
+) -> Resident:
     county_fips = ""
     city = cleaned.city
     if cleaned.postal_code:
@@ -157,10 +195,11 @@ def resident_find_or_create(
         ),
         created_by=actor,
         created_by_organization=organization,
+        user=user,
     )
     resident.full_clean(validate_unique=False, validate_constraints=False)
     resident.save(force_insert=True)
-    return resident, False
+    return resident
 
 
 def consent_grant_pre_consent(

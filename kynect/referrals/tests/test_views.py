@@ -289,6 +289,30 @@ def test_a_signed_in_resident_refers_themselves():
     assert (made.resident, made.sending_organization) == (resident, None)
 
 
+def test_a_signed_in_resident_without_a_record_completes_their_profile_and_it_is_linked_to_them():
+    receiver = listed(partner())
+    user = member(None, Role.RESIDENT)
+    client = signed_in(user)
+    page = client.get(new_url(receiver.service.pk)).content.decode()
+    assert "Complete your profile" in page
+    assert f'value="{user.email}"' in page  # the account's contact, filled in
+    response = client.post(
+        new_url(receiver.service.pk), resident_post(receiver.service.pk, first_name="Lena", email=user.email)
+    )
+    assert response.status_code == 302, response.content.decode()
+    made = Referral.objects.get()
+    assert made.sending_organization is None
+    assert made.resident.user == user
+    assert made.resident.first_name == "Lena"
+    # Their next referral uses the same record, without the form.
+    assert "This referral is for you." in client.get(new_url(receiver.service.pk)).content.decode()
+    again = {"service": str(receiver.service.pk), "need": "housing", "urgency": "routine"}
+    assert client.post(new_url(receiver.service.pk), again).status_code == 302
+    assert Resident.objects.count() == 1
+    assert Referral.objects.filter(resident=made.resident).count() == 2
+    assert "Lena" in client.get(reverse("referrals:detail", args=[made.pk])).content.decode()
+
+
 def test_a_member_of_two_organizations_chooses_which_one_refers():
     receiver, sender, second = listed(partner()), partner(), partner()
     MembershipFactory.create(user=sender.user, organization=second.organization, role=Role.PARTNER_USER)
