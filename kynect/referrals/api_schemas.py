@@ -255,7 +255,7 @@ def detail_out(referral: Referral, *, user: User) -> dict[str, Any]:
                 "to_status": event.to_status,
                 "at": event.at,
                 "organization": event.organization.name if event.organization else None,
-                "detail": event.detail,
+                "detail": event.detail_display(),
             }
             for event in referral.events.all()
         ],

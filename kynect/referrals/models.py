@@ -226,6 +226,8 @@ class ReferralEvent(models.Model):
     organization = models.ForeignKey(
         "accounts.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A reason a person typed (hold, reject, cancel), kept as typed; or codes shown in the reader's
+    # language by `detail_display`: the closure reason (fail, expire) and, for outreach, "target:result".
     detail = models.CharField(max_length=500, blank=True)
 
     class Meta:
@@ -234,6 +236,15 @@ class ReferralEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transition} at {self.at:%Y-%m-%d %H:%M}"
+
+    def detail_display(self) -> str:
+        if self.transition in ("fail", "expire") and self.detail in ClosureReason.values:
+            return str(ClosureReason(self.detail).label)
+        if self.transition == "outreach":
+            target, _sep, result = self.detail.partition(":")
+            if target in OutreachAttempt.Target.values and result in OutreachAttempt.Result.values:
+                return f"{OutreachAttempt.Target(target).label}: {OutreachAttempt.Result(result).label}"
+        return self.detail
 
 
 class ReferralNote(BaseModel):

@@ -312,7 +312,7 @@ def referral_act(
             "closed_by": actor,
         }
         if closure.reason:
-            event["detail"] = ClosureReason(closure.reason).label
+            event["detail"] = closure.reason  # a code, shown in the reader's language
     elif action == Action.RESUME:
         transition, values = "resume", {}
     elif action in _TRANSITION_OF:
@@ -393,7 +393,7 @@ def outreach_attempt_log(
         transition="outreach",
         at=clock.now(),
         actor=actor,
-        detail=f"{attempt.get_target_display()}: {attempt.get_result_display()}",
+        detail=f"{attempt.target}:{attempt.result}",
     )
     return attempt
 
@@ -427,7 +427,7 @@ def referrals_expire(*, actor: User, referral_ids: list[Any], now: datetime | No
         queryset=due,
         now=now,
         values={"closed_by": actor},
-        event={"actor": actor, "detail": "Expired"},
+        event={"actor": actor, "detail": ClosureReason.EXPIRED},
     )
     return closed
 

@@ -20,6 +20,7 @@ from kynect.referrals.services import (
     Closure,
     ReferralChangedError,
     ReferralInput,
+    outreach_attempt_log,
     referral_act,
     referral_create,
     referral_note_add,
@@ -265,3 +266,59 @@ def test_the_worker_flags_7_and_14_day_referrals_and_a_specialist_expires_them()
     assert to_partner.status == Referral.Status.REQUESTED
     with pytest.raises(PermissionDenied):
         referrals_expire(actor=sender.user, referral_ids=[to_partner.pk])
+
+
+def test_closure_reasons_and_outreach_results_are_kept_as_codes_and_shown_in_the_readers_language():
+    from django.utils import translation
+
+    sender, receiver = partner(), partner()
+    specialist = member(None, Role.REFERRAL_SPECIALIST)
+    made = referral(sender, receiver)
+    with translation.override("es"):  # the receiver works in Spanish
+        referral_act(
+            actor=receiver.user,
+            referral_id=made.pk,
+            action=Action.CLOSE,
+            closure=Closure(experience="down", resource_provided=False, reason="unreachable"),
+        )
+        outreach_attempt_log(
+            actor=specialist, referral_id=made.pk, target="resident", channel="phone", result="no_answer"
+        )
+    fail = ReferralEvent.objects.get(referral=made, transition="fail")
+    outreach = ReferralEvent.objects.get(referral=made, transition="outreach")
+    assert (fail.detail, outreach.detail) == ("unreachable", "resident:no_answer")
+    with translation.override("en"):
+        assert fail.detail_display() == "Unable to reach client"
+        assert outreach.detail_display() == "Resident: No answer"
+    with translation.override("es"):
+        assert fail.detail_display() != "Unable to reach client"
+        assert fail.detail_display() == translation.gettext("Unable to reach client")
+
+
+def test_the_migration_turns_earlier_labels_into_codes_in_either_language():
+    import importlib
+
+    from django.apps import apps
+    from django.utils import translation
+
+    migration = importlib.import_module("kynect.referrals.migrations.0005_referral_event_detail_codes")
+    made = referral(partner(), partner())
+    with translation.override("es"):
+        spanish_reason = str(translation.gettext("Unable to reach client"))
+    at = clock.now()
+    events = [
+        ReferralEvent.objects.create(referral=made, transition=transition, at=at, detail=detail)
+        for transition, detail in (
+            ("fail", spanish_reason),
+            ("outreach", "Resident: No answer"),
+            ("expire", "Expired"),
+            ("hold", "Waiting for papers"),
+        )
+    ]
+    migration.labels_to_codes(apps, None)
+    assert [ReferralEvent.objects.get(pk=event.pk).detail for event in events] == [
+        "unreachable",
+        "resident:no_answer",
+        "expired",
+        "Waiting for papers",
+    ]
