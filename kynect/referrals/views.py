@@ -27,6 +27,7 @@ from kynect.accounts.selectors import (
 )
 from kynect.core import clock
 from kynect.core.audit import audited_read
+from kynect.core.phones import phone_display
 from kynect.directory.listings import service_detail_get
 from kynect.referrals import selectors
 from kynect.referrals.access import ORGANIZATION_ROLES, Action, Decision, decide, user_organization_ids
@@ -129,7 +130,13 @@ def referral_new(request: HttpRequest) -> HttpResponse:
     if chosen is None:
         # A signed-in resident without a record yet completes their profile here (their account's name
         # and contact filled in); a partner describes the resident.
-        own = {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
+        own = {
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "email": user.email,
+            "mobile_phone": phone_display(user.phone) if user.phone else "",
+            "preferred_language": user.preferred_language,
+        }
         resident_form = ResidentForm(request.POST or None, initial=own if resident_self else None)
     context |= {
         "form": form,

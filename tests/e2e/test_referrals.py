@@ -1,7 +1,7 @@
 """A closed-loop referral in a real browser, in English at 320 px and in Spanish at 1280 px: a partner
 searches, clicks Connect and refers a new resident; the receiving partner opens the link from the
 email, accepts, and closes with "No" and a reason (after forgetting the reason once); the sender sees it
-Closed in the Outbox. Every page is axe-checked and fits the width."""
+Closed in the Outbox and counted on their dashboard. Every page is axe-checked and fits the width."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ WORDS = {
         "closed": "Closed",
         "outbox": "Outbox",
         "inbox": "Inbox",
+        "dashboard": "Referral dashboard",
     },
     "es": {
         "connect": "Conectar con",
@@ -37,6 +38,7 @@ WORDS = {
         "closed": "Cerrado",
         "outbox": "Bandeja de salida",
         "inbox": "Bandeja de entrada",
+        "dashboard": "Panel de referencias",
     },
 }
 
@@ -130,3 +132,41 @@ def test_a_referral_from_connect_to_closed(site: CheckedPage, lang: str, width: 
     site.page.set_viewport_size({"width": 1600 - width, "height": 900})
     site.check()
     assert site.fits_width()
+
+    # And on their organization's dashboard: one referral created, its outcome counted.
+    site.page.set_viewport_size({"width": width, "height": 900})
+    site.visit(f"{prefix}/referrals/dashboard/")
+    shown(site, words["dashboard"])
+    volume = page.locator('section[aria-labelledby="chart-volume"] tbody tr')
+    assert volume.nth(0).locator("td").inner_text() == "1"  # created
+    assert volume.nth(1).locator("td").inner_text() == "0"  # received
+
+
+@pytest.mark.parametrize(("lang", "width"), [("en", 320), ("es", 1280)])
+def test_a_signed_in_resident_completes_their_profile_and_refers_themselves(
+    site: CheckedPage, lang: str, width: int
+) -> None:
+    from kynect.accounts.models import Role
+    from kynect.referrals.tests.factories import member
+
+    prefix = "" if lang == "en" else "/es"
+    site.page.set_viewport_size({"width": width, "height": 900})
+    receiver = partner()
+    at = listed_service(name="Harvest Table Pantry", organization=receiver.service.organization)
+    search_index_update()
+    resident = member(None, Role.RESIDENT)
+    sign_in(site, resident.email, prefix)
+    site.visit(f"{prefix}/referrals/new/?service={at.service_id}")
+    shown(site, WORDS[lang]["connect"])
+    page = site.page
+    assert page.locator("input[name=email]").input_value() == resident.email
+    page.locator("input[name=first_name]").fill("Lena")
+    page.locator("input[name=last_name]").fill("Ortiz")
+    page.locator("input[name=birth_date]").fill("1979-11-02")
+    page.locator("input[name=postal_code]").fill("40601")
+    page.locator("select[name=preferred_contact_method]").select_option("email")
+    page.locator("select[name=need]").select_option("food")
+    page.locator("form.usa-form button[type=submit]").click()
+    shown(site, WORDS[lang]["referral"])
+    made = Referral.objects.get()
+    assert (made.resident.user_id, made.sending_organization_id) == (resident.pk, None)
