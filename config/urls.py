@@ -24,6 +24,7 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("kynect.accounts.urls")),
     path("ondemand/", include("kynect.ondemand.urls")),
     path("referrals/", include("kynect.referrals.urls")),
+    path("", include("kynect.residents.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

@@ -62,7 +62,8 @@ from search import SpecMaker, django_setup, vocabulary_load
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/kynect_cluster_load"
 LOCUST = ROOT / ".venv-load" / "bin" / "locust"
 RUN_CLUSTER = ROOT / "bin" / "run-cluster"
-CLUSTER_DIR = ROOT / "var" / "cluster"
+# Where bin/run-cluster keeps its pid files: CLUSTER_RUN_DIR, as bin/run-cluster reads it.
+CLUSTER_DIR = ROOT / os.environ.get("CLUSTER_RUN_DIR", "var/cluster")
 OUT = CLUSTER_DIR / "load"
 KINDS = (
     "search (en)",

@@ -136,3 +136,18 @@ def audited_read(
             request=request,
         )
     return result
+
+
+def audited_denial(
+    *, request: HttpRequest, actor: User | None, subject_type: str, subject_id: str, detail: str
+) -> None:
+    """Record that `actor` asked for data they may not see (the page answers 404, as if it did not exist):
+    guessing another organization's ids leaves a trace."""
+    access_event_record(
+        actor=actor,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        action=AccessEvent.Action.DENIED,
+        detail=detail,
+        request=request,
+    )

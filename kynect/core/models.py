@@ -41,6 +41,7 @@ class AccessEvent(models.Model):
         EXPORT = "export", _("Exported")
         LOOKUP = "lookup", _("Looked up")
         PRINT = "print", _("Printed")
+        DENIED = "denied", _("Refused")  # asked for data the actor may not see (answered 404)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     occurred_at = models.DateTimeField(db_index=True)

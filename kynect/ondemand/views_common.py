@@ -8,6 +8,10 @@ from django.forms import Form
 from django.http import HttpResponse
 from django.utils.cache import add_never_cache_headers
 
+from kynect.core.pages import secret_page
+
+__all__ = ["form_errors_add", "private_page", "secret_page"]
+
 
 def form_errors_add(form: Form, error: ValidationError) -> None:
     """A service's refusal, shown on the form: by field where it names one of the form's fields."""
@@ -18,15 +22,6 @@ def form_errors_add(form: Form, error: ValidationError) -> None:
     else:
         for message in error.messages:
             form.add_error(None, message)
-
-
-def secret_page(response: HttpResponse) -> HttpResponse:
-    """A page opened by a secret link (a requester's or an offer's): never cached, never indexed. (The
-    site-wide same-origin referrer policy already keeps its address from other sites; no-referrer would
-    make browsers send `Origin: null` with its forms, which the CSRF check refuses.)"""
-    add_never_cache_headers(response)
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
 
 
 def private_page(response: HttpResponse) -> HttpResponse:

@@ -22,18 +22,10 @@ from typing import Any
 from kynect.accounts.models import Role
 from kynect.accounts.selectors import memberships_held
 from kynect.referrals.models import Referral
+from kynect.residents.access import ORGANIZATION_ROLES
 
-# Staff of an organization who refer and work referrals.
-ORGANIZATION_ROLES = frozenset(
-    {
-        Role.PARTNER_USER,
-        Role.PARTNER_ADMIN,
-        Role.PROVIDER_USER,
-        Role.STATE_STAFF,
-        Role.MCO_USER,
-        Role.KYNECTOR,
-    }
-)
+# Staff of an organization, who refer and work referrals: the residents' access table's.
+__all__ = ["ORGANIZATION_ROLES"]
 
 
 class Action(enum.StrEnum):

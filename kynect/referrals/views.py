@@ -51,6 +51,9 @@ from kynect.referrals.services import (
     referral_create,
     referral_note_add,
 )
+from kynect.residents.access import Action as ResidentAction
+from kynect.residents.access import Decision as ResidentDecision
+from kynect.residents.access import decide as resident_decide
 
 PER_PAGE = 25
 # The actions taken with a button on the referral's page (closing has its own form).
@@ -297,6 +300,12 @@ def _detail_response(
     ]
     may_note = decide(user=user, action=Action.NOTE, referral=referral) == Decision.ALLOWED
     resident = selectors.resident_shown(referral=referral, user=user)
+    consent_allowed = (
+        resident is referral.resident
+        and bool(user_organization_ids(user=user))
+        and resident_decide(user=user, action=ResidentAction.CONSENTS, resident=referral.resident)
+        == ResidentDecision.ALLOWED
+    )
     return render(
         request,
         "referrals/detail.html",
@@ -304,6 +313,7 @@ def _detail_response(
             "referral": referral,
             "resident": resident,
             "typed": resident is not referral.resident,
+            "consent_allowed": consent_allowed,
             "action_forms": action_forms,
             "may_close": Action.CLOSE in allowed,
             "note_form": bound.get("note") or (NoteForm() if may_note else None),

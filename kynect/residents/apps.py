@@ -7,4 +7,7 @@ class ResidentsConfig(AppConfig):
     verbose_name = "Residents"
 
     def ready(self) -> None:
-        from kynect.residents import lifecycles  # noqa: F401  (registers the consent lifecycle)
+        from kynect.residents import (
+            lifecycles,  # noqa: F401  (registers the consent lifecycle)
+            services_consent,  # noqa: F401  (the consent link's send-time context)
+        )

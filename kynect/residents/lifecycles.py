@@ -34,6 +34,7 @@ def _consent_events(
             channel=details.get("channel", ""),
             at=now,
             actor=details.get("actor"),
+            note=details.get("note", ""),
         )
         for pk in ids
     ]

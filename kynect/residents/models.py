@@ -12,7 +12,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kynect.core.codes import LinkSecrets
 from kynect.core.models import BaseModel
+
+# The secret of a consent request's link (DESIGN §5.6a): derived from the request's id and key when its
+# message is sent, kept only as a keyed hash.
+CONSENT_REQUEST_LINK = LinkSecrets(purpose="kynect.residents.consent-request.link")
 
 
 class ContactMethod(models.TextChoices):
@@ -182,9 +187,47 @@ class ConsentEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A staff member's attestation of consent given or revoked in person or by phone.
+    note = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.transition} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ConsentRequest(BaseModel):
+    """One request for a resident's consent, sent by text or email: a signed link that the resident
+    answers without signing in, once, within 7 days (DESIGN §5.2). The link's secret is never stored:
+    `link_key` derives it when the message is sent (and is wiped once the request is answered), and
+    `token_hash` checks it."""
+
+    class Answer(models.TextChoices):
+        GRANT = "grant", _("Granted")
+        DECLINE = "decline", _("Declined")
+
+    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="requests")
+    channel = models.CharField(_("how"), max_length=12, choices=Consent.Channel.choices)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    link_key = models.CharField(max_length=64, blank=True)
+    token_hash = models.CharField(max_length=64)
+    message = models.OneToOneField(
+        "notifications.OutboundMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answer = models.CharField(_("answer"), max_length=8, choices=Answer.choices, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(answered_at__isnull=True, answer="")
+                | Q(answered_at__isnull=False) & ~Q(answer=""),
+                name="consent_request_answered_with_answer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Consent request {self.pk}"

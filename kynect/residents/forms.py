@@ -1,0 +1,42 @@
+"""Forms of the consent pages: they check the shape of what was sent; the rules are `services_consent`'s."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kynect.residents.models import Consent, ConsentRequest
+from kynect.residents.services_consent import ATTESTATION_MAX_LENGTH
+
+
+class ConsentRequestForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("Send the request by"),
+        choices=[(Consent.Channel.TEXT, _("Text message")), (Consent.Channel.EMAIL, _("Email"))],
+        widget=forms.RadioSelect,
+    )
+
+
+class ConsentRecordForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("The resident gave consent"),
+        choices=[(Consent.Channel.IN_PERSON, _("In person")), (Consent.Channel.PHONE, _("By phone"))],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Your attestation: how and when the resident agreed"),
+        max_length=ATTESTATION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ConsentRevokeForm(forms.Form):
+    note = forms.CharField(
+        label=_("How the resident asked to revoke it"),
+        max_length=ATTESTATION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ConsentAnswerForm(forms.Form):
+    answer = forms.ChoiceField(choices=ConsentRequest.Answer.choices)
