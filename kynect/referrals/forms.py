@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from kynect.core.forms import UswdsForm
 from kynect.core.sdoh import SdohDomain
 from kynect.referrals.models import NOTE_MAX_LENGTH, ClosureReason, Referral
 from kynect.referrals.selectors import BoxFilters
@@ -19,25 +20,6 @@ from kynect.residents.services import ResidentInput
 
 REASON_MAX_LENGTH = 500
 
-
-class UswdsForm(forms.Form):
-    """Gives each widget its USWDS class."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                css = "usa-checkbox__input"
-            elif isinstance(widget, forms.RadioSelect):
-                css = "usa-radio__input"
-            elif isinstance(widget, forms.Select):
-                css = "usa-select"
-            elif isinstance(widget, forms.Textarea):
-                css = "usa-textarea"
-            else:
-                css = "usa-input"
-            widget.attrs["class"] = css
 
 
 def errors_add(error: ValidationError, *forms_: forms.Form) -> None:

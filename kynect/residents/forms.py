@@ -5,11 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kynect.core.forms import UswdsForm
 from kynect.residents.models import Consent, ConsentRequest
 from kynect.residents.services_consent import ATTESTATION_MAX_LENGTH
 
 
-class ConsentRequestForm(forms.Form):
+class ConsentRequestForm(UswdsForm):
     channel = forms.ChoiceField(
         label=_("Send the request by"),
         choices=[(Consent.Channel.TEXT, _("Text message")), (Consent.Channel.EMAIL, _("Email"))],
@@ -17,7 +18,7 @@ class ConsentRequestForm(forms.Form):
     )
 
 
-class ConsentRecordForm(forms.Form):
+class ConsentRecordForm(UswdsForm):
     channel = forms.ChoiceField(
         label=_("The resident gave consent"),
         choices=[(Consent.Channel.IN_PERSON, _("In person")), (Consent.Channel.PHONE, _("By phone"))],
@@ -30,7 +31,7 @@ class ConsentRecordForm(forms.Form):
     )
 
 
-class ConsentRevokeForm(forms.Form):
+class ConsentRevokeForm(UswdsForm):
     note = forms.CharField(
         label=_("How the resident asked to revoke it"),
         max_length=ATTESTATION_MAX_LENGTH,

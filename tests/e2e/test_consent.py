@@ -1,0 +1,84 @@
+"""Consent in a real browser, in English at 320 px and in Spanish at 1280 px: a partner holding a referral
+asks the resident for consent by text; the resident opens the link from the text message and grants it
+without signing in; opening the link again says it was answered; the partner's page shows the consent
+and records that the resident revoked it. Every page is axe-checked and fits the width."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from kynect.notifications.delivery import messages_deliver
+from kynect.notifications.models import OutboundMessage
+from kynect.notifications.sms import LocmemSmsBackend
+from kynect.referrals.tests.factories import partner, referral, resident_input
+from kynect.residents.models import Consent
+from tests.e2e.conftest import CheckedPage
+from tests.e2e.test_ondemand_registration import sign_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WORDS = {
+    "en": {"consent": "Consent:", "text": "Text message", "your": "Your consent", "grant": "Grant",
+           "granted": "Granted", "answered": "already answered", "revoke_note": "How the resident asked"},
+    "es": {"consent": "Consentimiento:", "text": "Mensaje de texto", "your": "Su consentimiento",
+           "grant": "Otorgar", "granted": "Otorgado", "answered": "ya fue respondido",
+           "revoke_note": "Cómo pidió el residente"},
+}  # fmt: skip
+
+
+def shown(site: CheckedPage, text: str) -> None:
+    site.page.locator("h1").filter(has_text=text).wait_for()
+    site.check()
+    assert site.fits_width(), f"horizontal scrolling on {site.page.url}"
+
+
+@pytest.mark.parametrize(("lang", "width"), [("en", 320), ("es", 1280)])
+def test_a_partner_asks_by_text_and_the_resident_grants_from_the_link(
+    site: CheckedPage, lang: str, width: int
+) -> None:
+    prefix = "" if lang == "en" else "/es"
+    words = WORDS[lang]
+    page = site.page
+    page.set_viewport_size({"width": width, "height": 900})
+    sender, receiver = partner(), partner()
+    resident = referral(sender, receiver, resident=resident_input(preferred_language=lang)).resident
+
+    sign_in(site, receiver.user.email, prefix)
+    site.visit(f"{prefix}/residents/{resident.pk}/consent/")
+    shown(site, words["consent"])
+    page.locator("label[for=id_request-channel_0]").click()  # text message
+    page.locator("form:has(input[value=request]) button[type=submit]").click()
+    page.locator(".usa-alert--success").wait_for()
+    shown(site, words["consent"])
+
+    message = OutboundMessage.objects.get(template="residents/consent_request")
+    messages_deliver(message_ids=[str(message.pk)])
+    match = re.search(
+        r"https?://[^/\s]+(/\S*consent/[0-9a-f-]{36}/[^/\s]+/)", LocmemSmsBackend.outbox[-1].body
+    )
+    assert match, LocmemSmsBackend.outbox[-1].body
+
+    # The resident, not signed in, opens the link and grants.
+    page.context.clear_cookies()
+    site.visit(match.group(1))
+    shown(site, words["your"])
+    page.get_by_role("button", name=words["grant"]).click()
+    page.locator(".usa-alert--success").wait_for()
+    shown(site, words["your"])
+    assert Consent.objects.get().status == Consent.Status.ACTIVE
+    site.visit(match.group(1))
+    page.locator(".usa-alert").filter(has_text=words["answered"]).wait_for()
+    shown(site, words["your"])
+
+    # The partner sees it granted, and records that the resident revoked it.
+    sign_in(site, receiver.user.email, prefix)
+    site.visit(f"{prefix}/residents/{resident.pk}/consent/")
+    shown(site, words["consent"])
+    assert words["granted"] in page.locator(".kynect-facts").inner_text()
+    page.get_by_label(words["revoke_note"]).fill("She called to withdraw it.")
+    page.locator("form:has(input[value=revoke]) button[type=submit]").click()
+    page.locator(".usa-alert--success").wait_for()
+    shown(site, words["consent"])
+    assert Consent.objects.get().status == Consent.Status.INACTIVE
