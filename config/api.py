@@ -6,6 +6,7 @@ from kynect.directory.hsds_api import router as hsds_router
 from kynect.interop.fhir.api import router as fhir_router
 from kynect.ondemand.api import router as ondemand_router
 from kynect.referrals.api import router as referrals_router
+from kynect.residents.api import router as residents_router
 
 api = NinjaAPI(
     title="kynect platform API",
@@ -21,3 +22,4 @@ api.add_router("/hsds/", hsds_router)
 api.add_router("/ondemand/", ondemand_router)
 api.add_router("/fhir/", fhir_router)
 api.add_router("/referrals", referrals_router)
+api.add_router("/residents", residents_router)

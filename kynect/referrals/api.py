@@ -7,16 +7,12 @@ See docs/reference/referrals_api.md.
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable
 from typing import Any, Literal
 from uuid import UUID
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from ninja.errors import HttpError
@@ -24,6 +20,7 @@ from ninja.errors import HttpError
 from kynect.accounts.api_auth import user_token_auth
 from kynect.accounts.models import Organization, User
 from kynect.accounts.selectors import user_may_see_resident_data, user_sees_only_own_data
+from kynect.core.api import in_request_language
 from kynect.core.audit import audited_read
 from kynect.core.sdoh import SdohDomain
 from kynect.interop.fhir.task import fhir_base_url, referral_bundle, referral_for_fhir
@@ -61,24 +58,8 @@ MAX_PER_PAGE = 100
 RESIDENT_FIELDS = frozenset(ResidentInput.__dataclass_fields__)
 
 
-def _in_request_language(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Labels and messages in `?lang=en|es`, else in the Accept-Language header's choice. The site's
-    LocaleMiddleware does not read the header for paths without a language prefix, as the API's are."""
-
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        language = request.GET.get("lang", "")
-        if language not in dict(settings.LANGUAGES):
-            language = translation.get_language_from_request(request)
-        with translation.override(language):
-            request.LANGUAGE_CODE = language
-            return view(request, *args, **kwargs)
-
-    return wrapped
-
-
 router = Router(tags=["Referrals"], auth=user_token_auth())
-router.add_decorator(_in_request_language, mode="view")
+router.add_decorator(in_request_language, mode="view")
 
 LANG = Query(None, description="`en` or `es`: the language of labels and messages (else Accept-Language).")
 BOX = Query("inbox", description="Received (inbox) or sent (outbox).")

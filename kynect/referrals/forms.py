@@ -21,7 +21,6 @@ from kynect.residents.services import ResidentInput
 REASON_MAX_LENGTH = 500
 
 
-
 def errors_add(error: ValidationError, *forms_: forms.Form) -> None:
     """Put a service's ValidationError on the form that has each field (the first form otherwise)."""
     for field, messages in error.message_dict.items():

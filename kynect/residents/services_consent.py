@@ -286,12 +286,13 @@ def consent_revoke(*, actor: User, consent_id: Any, note: str = "", now: datetim
     consent = Consent.objects.select_related("resident", "organization").filter(pk=consent_id).first()
     if consent is None:
         raise Consent.DoesNotExist
-    decision = decide(user=actor, action=Action.CONSENT_REVOKE, resident=consent.resident)
-    by_resident = consent.resident.user_id == actor.pk
-    if decision != Decision.ALLOWED or not (
-        by_resident or consent.organization_id in staff_organization_ids(user=actor)
-    ):
+    if decide(user=actor, action=Action.CONSENT_REVOKE, resident=consent.resident) == Decision.FORBIDDEN:
         raise PermissionDenied
+    by_resident = consent.resident.user_id is not None and consent.resident.user_id == actor.pk
+    if not (by_resident or consent.organization_id in staff_organization_ids(user=actor)):
+        raise PermissionDenied
+    if consent.status != Consent.Status.ACTIVE:
+        raise ValidationError({"consent": [_("This consent is not active.")]})
     if not by_resident:
         note = _attestation(note)
     channel = Consent.Channel.RESIDENT if by_resident else ""

@@ -1,0 +1,287 @@
+"""The Residents API, mounted at /api/residents: a resident's consents, for partners' own systems, with a
+user's API token (`Authorization: Bearer`), which acts exactly as that user does on the pages. Thin:
+`services_consent` writes, `access.decide` says who may, `kynect.interop.fhir.consent` maps to FHIR.
+
+See docs/reference/residents.md.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from fhir.resources.R4B.reference import Reference
+from ninja import Field, Router, Schema, Status
+from ninja.errors import HttpError
+
+from kynect.accounts.api_auth import user_token_auth
+from kynect.accounts.models import Organization, User
+from kynect.accounts.selectors import user_may_see_resident_data, user_sees_only_own_data
+from kynect.core.api import in_request_language
+from kynect.core.audit import audited_denial, audited_read
+from kynect.interop.fhir.consent import STATUS, consent_resource
+from kynect.residents.access import Action, Decision, Standing, decide, staff_organization_ids, standings
+from kynect.residents.models import Consent, Resident
+from kynect.residents.services_consent import consent_record, consent_request_send, consent_revoke
+
+FHIR_JSON = "application/fhir+json"
+# The API's names for how consent is asked or given, and the platform's.
+CHANNELS = {
+    "sms": Consent.Channel.TEXT,
+    "email": Consent.Channel.EMAIL,
+    "in_person": Consent.Channel.IN_PERSON,
+    "phone": Consent.Channel.PHONE,
+}
+
+router = Router(tags=["Residents"], auth=user_token_auth())
+router.add_decorator(in_request_language, mode="view")
+
+
+class ErrorOut(Schema):
+    detail: Any
+
+
+class ConsentIn(Schema):
+    channel: Literal["sms", "email", "in_person", "phone"] = Field(
+        ...,
+        description="`sms` or `email`: send the resident a link to answer; `in_person` or `phone`: record "
+        "consent the resident gave, with your `attestation`.",
+    )
+    attestation: str = Field(
+        "", max_length=500, description="How and when the resident agreed (in person, phone)."
+    )
+    organization_id: UUID | None = Field(
+        None, description="Which of your organizations (default: the first by name)."
+    )
+
+
+class RevokeIn(Schema):
+    note: str = Field(
+        "", max_length=500, description="How the resident asked to revoke it (required of an organization)."
+    )
+
+
+class OrganizationOut(Schema):
+    id: UUID
+    name: str
+
+
+class ConsentEventOut(Schema):
+    transition: str
+    status: str
+    channel: str
+    at: datetime
+
+
+class ConsentOut(Schema):
+    id: UUID
+    status: str = Field(..., description="FHIR Consent status: proposed, active, rejected or inactive.")
+    organization: OrganizationOut
+    channel: str
+    granted_at: datetime | None
+    revoked_at: datetime | None
+    history: list[ConsentEventOut]
+
+
+def _out(consent: Consent) -> dict[str, Any]:
+    return {
+        "id": consent.pk,
+        "status": STATUS[Consent.Status(consent.status)],
+        "organization": {"id": consent.organization.pk, "name": consent.organization.name},
+        "channel": consent.channel,
+        "granted_at": consent.granted_at,
+        "revoked_at": consent.revoked_at,
+        "history": [
+            {
+                "transition": event.transition,
+                "status": event.to_status,
+                "channel": event.channel,
+                "at": event.at,
+            }
+            for event in consent.events.all()
+        ],
+    }
+
+
+def _user(request: HttpRequest) -> User:
+    """The token's user, who must have passed onboarding's gate for resident data, as on the pages."""
+    user = request.user
+    assert isinstance(user, User)  # user_token_auth lets only a user's token in
+    if not (user_may_see_resident_data(user=user) or user_sees_only_own_data(user=user)):
+        raise HttpError(
+            403,
+            _(
+                "Attest the privacy and security training, as a member of an onboarded organization, before "
+                "you use residents' data."
+            ),
+        )
+    return user
+
+
+def _resident(request: HttpRequest, resident_id: UUID, action: Action) -> Resident:
+    """The resident, for a caller whose standing allows `action`: 404 (recorded) for anyone else, 403 for
+    a role that may never."""
+    user = _user(request)
+    resident = Resident.objects.filter(pk=resident_id).first()
+    decision = decide(user=user, action=action, resident=resident) if resident else Decision.NOT_FOUND
+    if decision == Decision.FORBIDDEN:
+        raise HttpError(403, _("You may not do this with residents' data."))
+    if decision != Decision.ALLOWED or resident is None:
+        audited_denial(
+            request=request,
+            actor=user,
+            subject_type="resident",
+            subject_id=str(resident_id),
+            detail=f"API: {action}",
+        )
+        raise HttpError(404, _("There is no resident with this id."))
+    return resident
+
+
+def _visible_consents(user: User, resident: Resident) -> Any:
+    """The resident and those who see any resident see every consent; staff, their organizations'."""
+    consents = (
+        Consent.objects.filter(resident=resident).select_related("organization").prefetch_related("events")
+    )
+    if standings(user=user, resident=resident) & {Standing.SELF, Standing.ANY}:
+        return consents.order_by("created_at")
+    return consents.filter(organization_id__in=staff_organization_ids(user=user)).order_by("created_at")
+
+
+def _invalid(error: ValidationError) -> Status:
+    detail = [
+        {"loc": ["body", "payload", field], "msg": message}
+        for field, messages in error.message_dict.items()
+        for message in messages
+    ]
+    return Status(422, {"detail": detail})
+
+
+@router.post(
+    "/{resident_id}/consents",
+    response={201: ConsentOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Ask for or record a resident's consent",
+    url_name="resident-consent-create",
+)
+def consent_create(request: HttpRequest, resident_id: UUID, payload: ConsentIn) -> Any:
+    user = _user(request)
+    resident = _resident(request, resident_id, Action.CONSENT_REQUEST)
+    mine = Organization.objects.filter(pk__in=staff_organization_ids(user=user)).order_by("name")
+    organization = (
+        mine.filter(pk=payload.organization_id).first()
+        if payload.organization_id is not None
+        else mine.first()
+    )
+    if organization is None:
+        return Status(
+            422, {"detail": [{"loc": ["body", "payload", "organization_id"], "msg": _("Not one of yours.")}]}
+        )
+    channel = CHANNELS[payload.channel]
+    try:
+        if channel in (Consent.Channel.TEXT, Consent.Channel.EMAIL):
+            consent = consent_request_send(
+                actor=user, resident=resident, organization=organization, channel=channel
+            ).consent
+        else:
+            consent = consent_record(
+                actor=user,
+                resident=resident,
+                organization=organization,
+                channel=channel,
+                note=payload.attestation,
+            )
+    except ValidationError as error:
+        if "note" in error.message_dict:
+            error = ValidationError({"attestation": error.message_dict["note"]})
+        return _invalid(error)
+    except PermissionDenied:
+        raise HttpError(403, _("You may not do this with residents' data.")) from None
+    consent = Consent.objects.select_related("organization").prefetch_related("events").get(pk=consent.pk)
+    return Status(201, _out(consent))
+
+
+@router.get(
+    "/{resident_id}/consents",
+    response={200: list[ConsentOut], 403: ErrorOut, 404: ErrorOut},
+    summary="A resident's consents and their history",
+    url_name="resident-consents",
+)
+def consent_list(request: HttpRequest, resident_id: UUID) -> Any:
+    user = _user(request)
+    resident = _resident(request, resident_id, Action.CONSENTS)
+    return audited_read(
+        request=request,
+        actor=user,
+        subject_type="resident",
+        subject_id=str(resident.pk),
+        read=lambda: [_out(consent) for consent in _visible_consents(user, resident)],
+        detail="consents (API)",
+    )
+
+
+def _consent(request: HttpRequest, resident: Resident, consent_id: UUID) -> Consent:
+    user = _user(request)
+    consent = _visible_consents(user, resident).filter(pk=consent_id).first()
+    if consent is None:
+        audited_denial(
+            request=request,
+            actor=user,
+            subject_type="resident",
+            subject_id=str(resident.pk),
+            detail="API: consent",
+        )
+        raise HttpError(404, _("There is no consent with this id."))
+    return consent
+
+
+@router.post(
+    "/{resident_id}/consents/{consent_id}/revoke",
+    response={200: ConsentOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Revoke a consent (the resident, or the organization recording the resident's wish)",
+    url_name="resident-consent-revoke",
+)
+def consent_revoke_endpoint(
+    request: HttpRequest, resident_id: UUID, consent_id: UUID, payload: RevokeIn
+) -> Any:
+    user = _user(request)
+    resident = _resident(request, resident_id, Action.CONSENTS)
+    consent = _consent(request, resident, consent_id)
+    try:
+        consent_revoke(actor=user, consent_id=consent.pk, note=payload.note)
+    except ValidationError as error:
+        return _invalid(error)
+    except PermissionDenied:
+        raise HttpError(403, _("You may not do this with residents' data.")) from None
+    return _out(Consent.objects.select_related("organization").prefetch_related("events").get(pk=consent.pk))
+
+
+@router.get(
+    "/{resident_id}/consents/{consent_id}/fhir",
+    response={200: dict[str, Any], 403: ErrorOut, 404: ErrorOut},
+    summary="A consent as a FHIR R4B Consent (SDOHCC-Consent)",
+    url_name="resident-consent-fhir",
+    openapi_extra={"responses": {"200": {"content": {FHIR_JSON: {"schema": {"type": "object"}}}}}},
+)
+def consent_fhir(request: HttpRequest, resident_id: UUID, consent_id: UUID) -> Any:
+    user = _user(request)
+    resident = _resident(request, resident_id, Action.CONSENTS)
+    consent = _consent(request, resident, consent_id)
+    resource = audited_read(
+        request=request,
+        actor=user,
+        subject_type="resident",
+        subject_id=str(resident.pk),
+        read=lambda: consent_resource(
+            consent,
+            patient=Reference(reference=f"Patient/{resident.pk}"),
+            recipient=Reference(
+                reference=f"Organization/{consent.organization.pk}", display=consent.organization.name
+            ),
+        ),
+        detail=f"consent {consent.pk} (FHIR, API)",
+    )
+    return HttpResponse(resource.model_dump_json(), content_type=FHIR_JSON)
