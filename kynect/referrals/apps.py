@@ -20,3 +20,9 @@ class ReferralsConfig(AppConfig):
         from kynect.referrals.selectors import services_paired
 
         paired_source_register(services_paired)
+
+        # The Resident Detail Screen shows a resident's referrals through this.
+        from kynect.referrals.selectors import resident_referrals_section
+        from kynect.residents.sections import resident_section_register
+
+        resident_section_register("referrals", resident_referrals_section)

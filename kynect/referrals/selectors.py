@@ -174,3 +174,36 @@ def services_paired(*, service_id: Any, limit: int = 3) -> list[Any]:
         .order_by("-residents", "service_id")[:limit]
     )
     return [row["service_id"] for row in rows]
+
+
+def resident_referrals_section(*, resident: Any, user: Any, view: Any) -> Any:
+    """The Resident Detail Screen's referrals: with the full view, the resident's New / In Progress /
+    Closed counts; with the limited view, the user's organizations' referrals for them and their needs."""
+    from kynect.referrals.access import user_organization_ids
+    from kynect.residents.access import View
+    from kynect.residents.sections import Section
+
+    if view == View.FULL:
+        counts = dict.fromkeys(Referral.BOX_STATUSES, 0)
+        for row in Referral.objects.filter(resident=resident).values("status").annotate(n=Count("id")):
+            for box, statuses in Referral.BOX_STATUSES.items():
+                if row["status"] in statuses:
+                    counts[box] += row["n"]
+        return Section(
+            order=50,
+            template="referrals/_resident_counts.html",
+            context={"counts": [(label, counts[box]) for box, label in Referral.Box.choices]},
+        )
+    organizations = user_organization_ids(user=user)
+    referrals = (
+        Referral.objects.filter(
+            Q(sending_organization__in=organizations, resident_as_typed={})
+            | Q(receiving_organization__in=organizations),
+            resident=resident,
+        )
+        .select_related("service")
+        .order_by("-created_at")
+    )
+    return Section(
+        order=50, template="referrals/_resident_limited.html", context={"referrals": list(referrals)}
+    )

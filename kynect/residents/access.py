@@ -48,6 +48,7 @@ class Action(enum.StrEnum):
     CONSENT_REVOKE = "consent_revoke"  # the resident, or the organization recording the resident's wish
     CONSENTS = "consents"  # the resident's consents and their history
     ACCESS_LOG = "access_log"  # who looked at the resident's data, and when
+    NOTE = "note"  # add a note (the organization's own, editable for 24 hours)
 
 
 class Standing(enum.StrEnum):
@@ -86,6 +87,7 @@ RULES: dict[Action, Rule] = {
         ORGANIZATION_ROLES | {Role.RESIDENT, Role.STATE_ADMIN},
         frozenset({Standing.CONSENT, Standing.REFERRAL, Standing.SELF, Standing.ANY}),
     ),
+    Action.NOTE: _STAFF_WITH_CONSENT,
     Action.ACCESS_LOG: Rule(
         frozenset({Role.RESIDENT, Role.STATE_ADMIN}), frozenset({Standing.SELF, Standing.ANY})
     ),

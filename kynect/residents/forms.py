@@ -6,7 +6,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kynect.core.forms import UswdsForm
-from kynect.residents.models import Consent, ConsentRequest
+from kynect.residents.models import (
+    RESIDENT_NOTE_MAX_LENGTH,
+    RESIDENT_NOTE_SUBJECT_MAX_LENGTH,
+    Consent,
+    ConsentRequest,
+)
 from kynect.residents.services_consent import ATTESTATION_MAX_LENGTH
 
 
@@ -41,3 +46,10 @@ class ConsentRevokeForm(UswdsForm):
 
 class ConsentAnswerForm(forms.Form):
     answer = forms.ChoiceField(choices=ConsentRequest.Answer.choices)
+
+
+class ResidentNoteForm(UswdsForm):
+    subject = forms.CharField(label=_("Subject"), max_length=RESIDENT_NOTE_SUBJECT_MAX_LENGTH)
+    body = forms.CharField(
+        label=_("Note"), max_length=RESIDENT_NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
+    )

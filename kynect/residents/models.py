@@ -135,6 +135,30 @@ class EnrolledProgram(BaseModel):
         ]
 
 
+RESIDENT_NOTE_MAX_LENGTH = 4000
+RESIDENT_NOTE_SUBJECT_MAX_LENGTH = 200
+
+
+class ResidentNote(BaseModel):
+    """A note on a resident by a staff member of an organization holding their consent: seen by the
+    organizations with consent and the resident; its organization may edit it for 24 hours, then it is kept
+    as written."""
+
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="notes")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    subject = models.CharField(_("subject"), max_length=RESIDENT_NOTE_SUBJECT_MAX_LENGTH)
+    body = models.TextField(_("note"), max_length=RESIDENT_NOTE_MAX_LENGTH)
+    edited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["resident", "-created_at"], name="resident_note_latest")]
+
+    def __str__(self) -> str:
+        return f"Note {self.pk}"
+
+
 class Consent(BaseModel):
     """A resident's consent for one organization to see their record (DESIGN §5.2), states as FHIR
     Consent's. One row per (resident, organization); its history is `ConsentEvent`."""

@@ -1,10 +1,16 @@
 from django.urls import path
 
-from kynect.residents import views
+from kynect.residents import views, views_detail
 
 app_name = "residents"
 
 urlpatterns = [
+    path("residents/<uuid:resident_id>/", views_detail.resident_detail, name="detail"),
+    path(
+        "residents/<uuid:resident_id>/notes/<uuid:note_id>/edit/",
+        views_detail.resident_note_edit_view,
+        name="note_edit",
+    ),
     path("residents/<uuid:resident_id>/consent/", views.consent_manage, name="consent"),
     path("consent/<uuid:request_id>/<str:secret>/", views.consent_answer, name="consent_answer"),
 ]

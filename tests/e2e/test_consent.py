@@ -1,7 +1,8 @@
 """Consent in a real browser, in English at 320 px and in Spanish at 1280 px: a partner holding a referral
 asks the resident for consent by text; the resident opens the link from the text message and grants it
-without signing in; opening the link again says it was answered; the partner's page shows the consent
-and records that the resident revoked it. Every page is axe-checked and fits the width."""
+without signing in; opening the link again says it was answered; the partner opens the Resident Detail
+Screen, records that the resident revoked consent, and their next request shows the limited view. Every
+page is axe-checked and fits the width."""
 
 from __future__ import annotations
 
@@ -72,8 +73,14 @@ def test_a_partner_asks_by_text_and_the_resident_grants_from_the_link(
     page.locator(".usa-alert").filter(has_text=words["answered"]).wait_for()
     shown(site, words["your"])
 
-    # The partner sees it granted, and records that the resident revoked it.
+    # The partner opens the Resident Detail Screen: the full record now.
     sign_in(site, receiver.user.email, prefix)
+    site.visit(f"{prefix}/residents/{resident.pk}/")
+    shown(site, resident.first_name)
+    page.locator("#risk-heading").wait_for()
+    page.locator("#add-note").wait_for()
+
+    # The partner's consent page shows it granted; they record that the resident revoked it.
     site.visit(f"{prefix}/residents/{resident.pk}/consent/")
     shown(site, words["consent"])
     assert words["granted"] in page.locator(".kynect-facts").inner_text()
@@ -82,3 +89,9 @@ def test_a_partner_asks_by_text_and_the_resident_grants_from_the_link(
     page.locator(".usa-alert--success").wait_for()
     shown(site, words["consent"])
     assert Consent.objects.get().status == Consent.Status.INACTIVE
+
+    # The next request shows the limited view.
+    site.visit(f"{prefix}/residents/{resident.pk}/")
+    shown(site, resident.first_name)
+    assert page.locator("#risk-heading").count() == 0
+    assert page.locator(f'a[href$="/residents/{resident.pk}/consent/"]').count() == 1

@@ -1,0 +1,132 @@
+"""The Resident Detail Screen: full with consent, limited with only a referral, 404 (recorded) otherwise;
+notes added by an organization with consent, editable by it for 24 hours, then kept as written."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+
+from kynect.core import clock
+from kynect.core.models import AccessEvent
+from kynect.referrals.tests.factories import Partner, partner, referral
+from kynect.residents.models import EnrolledProgram, HouseholdMember, Resident, ResidentNote
+from kynect.residents.services_consent import consent_record, consent_revoke
+from kynect.residents.services_notes import resident_note_add, resident_note_edit
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def sides() -> tuple[Partner, Partner, Resident]:
+    sender, receiver = partner(), partner()
+    resident = referral(sender, receiver).resident
+    HouseholdMember.objects.create(resident=resident, name="Mateo Reyes", age=9, relationship="son")
+    EnrolledProgram.objects.create(resident=resident, program="snap", started_on=date(2025, 3, 1))
+    return sender, receiver, resident
+
+
+def with_consent(the_partner: Partner, resident: Resident) -> Any:
+    return consent_record(
+        actor=the_partner.user,
+        resident=resident,
+        organization=the_partner.organization,
+        channel="in_person",
+        note="Signed the form.",
+    )
+
+
+def test_with_consent_the_full_screen_and_the_read_is_recorded(sides):
+    _sender, receiver, resident = sides
+    with_consent(receiver, resident)
+    page = signed_in(receiver.user).get(reverse("residents:detail", args=[resident.pk]))
+    body = page.content.decode()
+    assert page.status_code == 200
+    for text in ("Client Information", "Mateo Reyes", "SNAP", "Risk Factors", "Add Note", "Referrals"):
+        assert text in body, text
+    assert body.count("Not rated yet") == 18
+    assert "New: <strong>1</strong>" in body
+    assert AccessEvent.objects.filter(
+        actor=receiver.user, subject_id=str(resident.pk), detail="resident detail screen (full)"
+    ).exists()
+
+
+def test_with_a_referral_only_the_limited_view_and_a_request_for_consent(sides):
+    sender, _receiver, resident = sides
+    body = signed_in(sender.user).get(reverse("residents:detail", args=[resident.pk])).content.decode()
+    assert resident.email in body
+    assert "Mateo Reyes" not in body
+    assert "SNAP" not in body
+    assert "Request consent" in body
+    assert "Food" in body  # the need of their referral
+
+
+def test_a_revoked_consent_shows_the_limited_view_on_the_next_request(sides):
+    _sender, receiver, resident = sides
+    consent = with_consent(receiver, resident)
+    client = signed_in(receiver.user)
+    assert "Mateo Reyes" in client.get(reverse("residents:detail", args=[resident.pk])).content.decode()
+    consent_revoke(actor=receiver.admin, consent_id=consent.pk, note="She asked us to stop.")
+    assert "Mateo Reyes" not in client.get(reverse("residents:detail", args=[resident.pk])).content.decode()
+
+
+def test_anyone_else_gets_404_and_the_denial_is_recorded(sides):
+    _sender, _receiver, resident = sides
+    outsider = partner()
+    assert signed_in(outsider.user).get(reverse("residents:detail", args=[resident.pk])).status_code == 404
+    assert AccessEvent.objects.filter(actor=outsider.user, action=AccessEvent.Action.DENIED).exists()
+
+
+def test_notes_are_added_and_edited_for_24_hours_then_kept_as_written(sides):
+    _sender, receiver, resident = sides
+    with_consent(receiver, resident)
+    client = signed_in(receiver.user)
+    url = reverse("residents:detail", args=[resident.pk])
+    empty = client.post(url, {"subject": "", "body": ""})
+    assert empty.status_code == 400
+    assert not ResidentNote.objects.exists()
+    client.post(url, {"subject": "First call", "body": "Needs a food box by Friday."})
+    note = ResidentNote.objects.get()
+    assert (note.author, note.organization) == (receiver.user, receiver.organization)
+    edit = reverse("residents:note_edit", args=[resident.pk, note.pk])
+    assert (
+        client.post(edit, {"subject": "First call", "body": "Needs a food box by Thursday."}).status_code
+        == 302
+    )
+    note.refresh_from_db()
+    assert (note.body, note.edited_at is not None) == ("Needs a food box by Thursday.", True)
+    with time_machine.travel(clock.now() + timedelta(hours=24, minutes=1)):
+        assert signed_in(receiver.user).get(edit).status_code == 403  # a new session: the old one expired
+        with pytest.raises(ValidationError, match="24 hours"):
+            resident_note_edit(actor=receiver.user, note_id=note.pk, subject="x", body="y")
+    note.refresh_from_db()
+    assert note.body == "Needs a food box by Thursday."
+
+
+def test_only_an_organization_with_consent_writes_notes(sides):
+    from django.core.exceptions import PermissionDenied
+
+    sender, receiver, resident = sides
+    with pytest.raises(PermissionDenied):
+        resident_note_add(
+            actor=sender.user, resident=resident, organization=sender.organization, subject="Hi", body="There"
+        )
+    with_consent(receiver, resident)
+    note = resident_note_add(
+        actor=receiver.user, resident=resident, organization=receiver.organization, subject="Hi", body="There"
+    )
+    # Another organization, even with consent, does not edit it.
+    with_consent(sender, resident)
+    with pytest.raises(PermissionDenied):
+        resident_note_edit(actor=sender.user, note_id=note.pk, subject="Changed", body="By someone else")

@@ -1,0 +1,151 @@
+"""The Resident Detail Screen (issue 17, laid out as the resources overview shows it): the full record for
+those with consent (and the resident, and state administrators' audited lookups), the limited view for a
+partner holding a referral, nothing for anyone else; and notes, added and edited (24 hours) from it.
+Thin: `services_notes` writes, `access` decides, every view goes through `audited_read`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from kynect.accounts.decorators import resident_data_required
+from kynect.accounts.models import Organization, User
+from kynect.core.audit import audited_denial, audited_read
+from kynect.core.sdoh import SdohDomain
+from kynect.residents.access import Action, Decision, View, decide, resident_view, staff_organization_ids
+from kynect.residents.forms import ResidentNoteForm
+from kynect.residents.models import Resident, ResidentNote
+from kynect.residents.sections import resident_sections
+from kynect.residents.services_notes import resident_note_add, resident_note_edit, resident_note_editable
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _denied(request: HttpRequest, resident_id: Any, what: str) -> Http404:
+    audited_denial(
+        request=request,
+        actor=_user(request),
+        subject_type="resident",
+        subject_id=str(resident_id),
+        detail=what,
+    )
+    return Http404()
+
+
+def _errors_add(form: Any, error: ValidationError) -> None:
+    for field, field_errors in error.message_dict.items():
+        for message in field_errors:
+            form.add_error(field if field in form.fields else None, message)
+
+
+def _screen(
+    request: HttpRequest, resident: Resident, view: View, note_form: ResidentNoteForm | None
+) -> dict[str, Any]:
+    """Everything the screen shows, read in one audited read."""
+    user = _user(request)
+    full = view == View.FULL
+    return {
+        "resident": resident,
+        "view": view.value,
+        "household": list(resident.household.all()) if full else [],
+        "programs": list(resident.programs.all()) if full else [],
+        "notes": [
+            (note, resident_note_editable(note=note, user=user))
+            for note in resident.notes.select_related("author", "organization")
+        ]
+        if full
+        else [],
+        "risk_factors": list(SdohDomain.choices) if full else [],
+        "sections": resident_sections(resident=resident, user=user, view=view),
+        "note_form": note_form,
+        "may_note": decide(user=user, action=Action.NOTE, resident=resident) == Decision.ALLOWED,
+        "may_consent": bool(staff_organization_ids(user=user))
+        and decide(user=user, action=Action.CONSENTS, resident=resident) == Decision.ALLOWED,
+    }
+
+
+@never_cache
+@resident_data_required
+@require_http_methods(["GET", "POST"])
+def resident_detail(request: HttpRequest, resident_id: Any) -> HttpResponse:
+    user = _user(request)
+    resident = Resident.objects.filter(pk=resident_id).first()
+    view = resident_view(user=user, resident=resident) if resident is not None else View.NONE
+    if resident is None or view == View.NONE:
+        raise _denied(request, resident_id, "resident detail screen")
+    note_form = ResidentNoteForm(request.POST or None) if view == View.FULL else None
+    status = 200
+    if request.method == "POST":
+        if note_form is None:
+            raise PermissionDenied
+        if note_form.is_valid():
+            organizations = Organization.objects.filter(pk__in=staff_organization_ids(user=user)).order_by(
+                "name"
+            )
+            organization = organizations.first()
+            if organization is None:
+                raise PermissionDenied
+            try:
+                resident_note_add(
+                    actor=user,
+                    resident=resident,
+                    organization=organization,
+                    subject=note_form.cleaned_data["subject"],
+                    body=note_form.cleaned_data["body"],
+                )
+                messages.success(request, _("The note was added."))
+                return redirect("residents:detail", resident_id=resident.pk)
+            except ValidationError as error:
+                _errors_add(note_form, error)
+        status = 400
+    context = audited_read(
+        request=request,
+        actor=user,
+        subject_type="resident",
+        subject_id=str(resident.pk),
+        read=lambda: _screen(request, resident, view, note_form),
+        detail=f"resident detail screen ({view.value})",
+    )
+    return render(request, "residents/detail.html", context, status=status)
+
+
+@never_cache
+@resident_data_required
+@require_http_methods(["GET", "POST"])
+def resident_note_edit_view(request: HttpRequest, resident_id: Any, note_id: Any) -> HttpResponse:
+    user = _user(request)
+    note = ResidentNote.objects.select_related("resident").filter(pk=note_id, resident_id=resident_id).first()
+    if note is None or resident_view(user=user, resident=note.resident) != View.FULL:
+        raise _denied(request, resident_id, "resident note")
+    if not resident_note_editable(note=note, user=user):
+        raise PermissionDenied
+    form = ResidentNoteForm(request.POST or None, initial={"subject": note.subject, "body": note.body})
+    if request.method == "POST" and form.is_valid():
+        try:
+            resident_note_edit(
+                actor=user,
+                note_id=note.pk,
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+            )
+            messages.success(request, _("The note was changed."))
+            return redirect("residents:detail", resident_id=note.resident_id)
+        except ValidationError as error:
+            _errors_add(form, error)
+    return render(
+        request,
+        "residents/note_edit.html",
+        {"note": note, "resident": note.resident, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
