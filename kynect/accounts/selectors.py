@@ -302,3 +302,14 @@ def directory_listings_named(*, text: str, limit: int = 10) -> list[tuple[str, s
         .order_by("name")
         .values_list("pk", "name")[:limit]
     ]
+
+
+def organization_names_of_users(*, user_ids: Iterable[Any]) -> dict[Any, list[str]]:
+    """Each user's organizations (active memberships), by name: who someone was acting for."""
+    names: dict[Any, set[str]] = {}
+    memberships = Membership.objects.filter(
+        user_id__in=list(user_ids), is_active=True, organization__isnull=False
+    )
+    for user_id, name in memberships.values_list("user_id", "organization__name"):
+        names.setdefault(user_id, set()).add(name)
+    return {user_id: sorted(found) for user_id, found in names.items()}

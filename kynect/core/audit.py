@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -81,6 +81,7 @@ def access_event_record(
     action: str = AccessEvent.Action.VIEW,
     detail: str = "",
     request: HttpRequest | None = None,
+    consent_id: Any = None,
 ) -> AccessEvent:
     """Append one access event. Call it in the same transaction as the read it records."""
     event = AccessEvent(
@@ -91,6 +92,7 @@ def access_event_record(
         subject_id=str(subject_id),
         action=action,
         detail=detail[:255],
+        consent_id=consent_id,
     )
     if request is not None:
         event.ip_address = client_ip(request)
@@ -112,13 +114,15 @@ def audited_read(
     read: Callable[[], T],
     detail: str | Callable[[T], str] = "",
     action: str = AccessEvent.Action.VIEW,
+    consent_id: Any = None,
 ) -> T:
     """Run `read` and record that `actor` saw what it returned, in one transaction; return the result.
 
     Who is `actor` (None for someone not signed in, such as a requester on a secret link; not always
     `request.user`: a helper on an offer's link is not signed in); whose is `subject_type` and
     `subject_id`; what is `action` and `detail` (a text, or a function of the read's result, like "page 2:
-    50 helpers"); when and from where come from the clock and `request`.
+    50 helpers"); when and from where come from the clock and `request`; under which consent, when the data
+    was shown because of a resident's consent, is `consent_id`.
 
     A read that raises records nothing: the exception propagates and no data was handed out. A record that
     cannot be written (the database refuses it) raises too, and the data is not returned: nothing is shown
@@ -134,6 +138,7 @@ def audited_read(
             action=action,
             detail=detail(result) if callable(detail) else detail,
             request=request,
+            consent_id=consent_id,
         )
     return result
 

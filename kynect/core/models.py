@@ -56,6 +56,8 @@ class AccessEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=255, blank=True)
     path = models.CharField(max_length=255, blank=True)
+    # The consent the data was shown under (a resident's consent's id), when it was shown because of one.
+    consent_id = models.UUIDField(null=True, blank=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 

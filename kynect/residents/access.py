@@ -166,3 +166,18 @@ def resident_view(*, user: Any, resident: Resident) -> View:
     if decide(user=user, action=Action.VIEW_LIMITED, resident=resident) == Decision.ALLOWED:
         return View.LIMITED
     return View.NONE
+
+
+def consent_in_force(*, user: Any, resident: Resident) -> Consent | None:
+    """The active consent the user's organization holds for the resident (the first, if several of
+    theirs do), under which they see the full record; None without one."""
+    organizations = staff_organization_ids(user=user)
+    if not organizations:
+        return None
+    return (
+        Consent.objects.filter(
+            resident=resident, organization_id__in=organizations, status=Consent.Status.ACTIVE
+        )
+        .order_by("granted_at")
+        .first()
+    )

@@ -11,6 +11,7 @@ urlpatterns = [
         views_detail.resident_note_edit_view,
         name="note_edit",
     ),
+    path("residents/<uuid:resident_id>/access-log/", views_detail.resident_access_log, name="access_log"),
     path("residents/<uuid:resident_id>/consent/", views.consent_manage, name="consent"),
     path("consent/<uuid:request_id>/<str:secret>/", views.consent_answer, name="consent_answer"),
 ]

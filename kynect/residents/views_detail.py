@@ -8,7 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,9 +19,19 @@ from django.views.decorators.http import require_http_methods
 
 from kynect.accounts.decorators import resident_data_required
 from kynect.accounts.models import Organization, User
+from kynect.accounts.selectors import organization_names_of_users
 from kynect.core.audit import audited_denial, audited_read
+from kynect.core.models import AccessEvent
 from kynect.core.sdoh import SdohDomain
-from kynect.residents.access import Action, Decision, View, decide, resident_view, staff_organization_ids
+from kynect.residents.access import (
+    Action,
+    Decision,
+    View,
+    consent_in_force,
+    decide,
+    resident_view,
+    staff_organization_ids,
+)
 from kynect.residents.forms import ResidentNoteForm
 from kynect.residents.models import Resident, ResidentNote
 from kynect.residents.sections import resident_sections
@@ -109,6 +121,7 @@ def resident_detail(request: HttpRequest, resident_id: Any) -> HttpResponse:
             except ValidationError as error:
                 _errors_add(note_form, error)
         status = 400
+    consent = consent_in_force(user=user, resident=resident) if view == View.FULL else None
     context = audited_read(
         request=request,
         actor=user,
@@ -116,6 +129,7 @@ def resident_detail(request: HttpRequest, resident_id: Any) -> HttpResponse:
         subject_id=str(resident.pk),
         read=lambda: _screen(request, resident, view, note_form),
         detail=f"resident detail screen ({view.value})",
+        consent_id=consent.pk if consent else None,
     )
     return render(request, "residents/detail.html", context, status=status)
 
@@ -148,4 +162,62 @@ def resident_note_edit_view(request: HttpRequest, resident_id: Any, note_id: Any
         "residents/note_edit.html",
         {"note": note, "resident": note.resident, "form": form},
         status=400 if request.method == "POST" else 200,
+    )
+
+
+ACCESS_LOG_PAGE = 50
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET"])
+def resident_access_log(request: HttpRequest, resident_id: Any) -> HttpResponse:
+    """Who looked at a resident's data, and when: the resident's own (in My Plan) and a state
+    administrator's audited lookup. Reading it is recorded too."""
+    user = _user(request)
+    resident = Resident.objects.filter(pk=resident_id).first()
+    decision = (
+        decide(user=user, action=Action.ACCESS_LOG, resident=resident) if resident else Decision.NOT_FOUND
+    )
+    if decision == Decision.FORBIDDEN:
+        raise PermissionDenied
+    if decision != Decision.ALLOWED or resident is None:
+        raise _denied(request, resident_id, "access log")
+    is_resident = resident.user_id == user.pk
+    paginator = Paginator(
+        AccessEvent.objects.filter(subject_type="resident", subject_id=str(resident.pk)).order_by(
+            "-occurred_at"
+        ),
+        ACCESS_LOG_PAGE,
+    )
+
+    def read() -> tuple[Any, list[AccessEvent]]:
+        # Read whole before this reading is itself recorded: the page is the log as it was when asked.
+        page = paginator.get_page(request.GET.get("page"))
+        return page, list(page.object_list)
+
+    page, events = audited_read(
+        request=request,
+        actor=user,
+        subject_type="resident",
+        subject_id=str(resident.pk),
+        read=read,
+        detail="access log",
+        action=AccessEvent.Action.VIEW if is_resident else AccessEvent.Action.LOOKUP,
+    )
+    organizations = organization_names_of_users(
+        user_ids={event.actor_id for event in events if event.actor_id}
+    )
+    rows = [
+        {
+            "event": event,
+            "who": ", ".join(organizations.get(event.actor_id, [])) if is_resident else event.actor_label,
+            "organizations": ", ".join(organizations.get(event.actor_id, [])),
+        }
+        for event in events
+    ]
+    return render(
+        request,
+        "residents/access_log.html",
+        {"resident": resident, "rows": rows, "page": page, "is_resident": is_resident},
     )

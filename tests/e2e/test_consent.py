@@ -22,10 +22,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 WORDS = {
     "en": {"consent": "Consent:", "text": "Text message", "your": "Your consent", "grant": "Grant",
-           "granted": "Granted", "answered": "already answered", "revoke_note": "How the resident asked"},
+           "granted": "Granted", "answered": "already answered", "revoke_note": "How the resident asked",
+           "log": "Who looked at this profile"},
     "es": {"consent": "Consentimiento:", "text": "Mensaje de texto", "your": "Su consentimiento",
            "grant": "Otorgar", "granted": "Otorgado", "answered": "ya fue respondido",
-           "revoke_note": "Cómo pidió el residente"},
+           "revoke_note": "Cómo pidió el residente", "log": "Quién vio este perfil"},
 }  # fmt: skip
 
 
@@ -95,3 +96,13 @@ def test_a_partner_asks_by_text_and_the_resident_grants_from_the_link(
     shown(site, resident.first_name)
     assert page.locator("#risk-heading").count() == 0
     assert page.locator(f'a[href$="/residents/{resident.pk}/consent/"]').count() == 1
+
+    # A state administrator reads who looked at the resident's profile.
+    from kynect.accounts.models import Role
+    from kynect.referrals.tests.factories import member
+
+    page.context.clear_cookies()
+    sign_in(site, member(None, Role.STATE_ADMIN).email, prefix)
+    site.visit(f"{prefix}/residents/{resident.pk}/access-log/")
+    shown(site, words["log"])
+    assert receiver.user.email in page.locator("table").inner_text()

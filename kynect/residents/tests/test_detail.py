@@ -130,3 +130,42 @@ def test_only_an_organization_with_consent_writes_notes(sides):
     with_consent(sender, resident)
     with pytest.raises(PermissionDenied):
         resident_note_edit(actor=sender.user, note_id=note.pk, subject="Changed", body="By someone else")
+
+
+def test_each_view_records_the_consent_it_was_shown_under(sides):
+    sender, receiver, resident = sides
+    consent = with_consent(receiver, resident)
+    signed_in(receiver.user).get(reverse("residents:detail", args=[resident.pk]))
+    signed_in(sender.user).get(reverse("residents:detail", args=[resident.pk]))
+    full = AccessEvent.objects.get(actor=receiver.user, detail="resident detail screen (full)")
+    limited = AccessEvent.objects.get(actor=sender.user, detail="resident detail screen (limited)")
+    assert (full.consent_id, limited.consent_id) == (consent.pk, None)
+
+
+def test_the_access_log_for_a_state_administrator_and_for_the_resident(sides):
+    from kynect.accounts.models import Role
+    from kynect.referrals.tests.factories import member
+
+    _sender, receiver, resident = sides
+    with_consent(receiver, resident)
+    signed_in(receiver.user).get(reverse("residents:detail", args=[resident.pk]))
+    url = reverse("residents:access_log", args=[resident.pk])
+
+    admin = member(None, Role.STATE_ADMIN)
+    response = signed_in(admin).get(url)
+    body = response.content.decode()
+    assert response.status_code == 200, response.status_code
+    assert receiver.user.email in body
+    assert receiver.organization.name in body
+    assert AccessEvent.objects.filter(
+        actor=admin, action=AccessEvent.Action.LOOKUP, detail="access log"
+    ).exists()
+
+    own = member(None, Role.RESIDENT)
+    Resident.objects.filter(pk=resident.pk).update(user=own)
+    mine = signed_in(own).get(url).content.decode()
+    assert receiver.organization.name in mine
+    assert receiver.user.email not in mine
+
+    assert signed_in(receiver.user).get(url).status_code == 403
+    assert signed_in(member(None, Role.RESIDENT)).get(url).status_code == 404
