@@ -214,6 +214,7 @@ TEMPLATES = [
                 "kynect.directory.context_processors.menus",
                 "kynect.ondemand.context_processors.navigation",
                 "kynect.ondemand.context_processors.my_information",
+                "kynect.residents.context_processors.navigation",
             ],
         },
     },

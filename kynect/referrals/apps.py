@@ -22,7 +22,8 @@ class ReferralsConfig(AppConfig):
         paired_source_register(services_paired)
 
         # The Resident Detail Screen shows a resident's referrals through this.
-        from kynect.referrals.selectors import resident_referrals_section
+        from kynect.referrals.selectors import resident_plan_section, resident_referrals_section
         from kynect.residents.sections import resident_section_register
 
         resident_section_register("referrals", resident_referrals_section)
+        resident_section_register("referrals", resident_plan_section, place="plan")

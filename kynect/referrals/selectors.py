@@ -207,3 +207,18 @@ def resident_referrals_section(*, resident: Any, user: Any, view: Any) -> Any:
     return Section(
         order=50, template="referrals/_resident_limited.html", context={"referrals": list(referrals)}
     )
+
+
+def resident_plan_section(*, resident: Any, user: Any, view: Any) -> Any:
+    """My Plan's referrals: every referral for the resident, newest first, each with its full history."""
+    from kynect.residents.sections import Section
+
+    referrals = (
+        Referral.objects.filter(resident=resident)
+        .select_related("service", "receiving_organization", "receiving_listing", "sending_organization")
+        .prefetch_related("events")
+        .order_by("-created_at")
+    )
+    return Section(
+        order=10, template="referrals/_plan_referrals.html", context={"referrals": list(referrals)}
+    )

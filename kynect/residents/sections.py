@@ -1,5 +1,6 @@
-"""Sections that apps above residents add to the Resident Detail Screen (the referrals' counts, later the
-assessments'): residents may not import them (DESIGN §3), so they register a provider here."""
+"""Sections that apps above residents add to the Resident Detail Screen and to My Plan (the referrals',
+later the assessments'): residents may not import them (DESIGN §3), so they register a provider here,
+for a place: `detail` (the Resident Detail Screen) or `plan` (a signed-in resident's My Plan)."""
 
 from __future__ import annotations
 
@@ -22,13 +23,17 @@ class Section:
 
 # provider(resident=..., user=..., view=...) -> a section, or None to show nothing.
 SectionProvider = Callable[..., Section | None]
-_providers: dict[str, SectionProvider] = {}
+_providers: dict[tuple[str, str], SectionProvider] = {}
 
 
-def resident_section_register(name: str, provider: SectionProvider) -> None:
-    _providers[name] = provider
+def resident_section_register(name: str, provider: SectionProvider, *, place: str = "detail") -> None:
+    _providers[(place, name)] = provider
 
 
-def resident_sections(*, resident: Resident, user: Any, view: View) -> list[Section]:
-    sections = [provider(resident=resident, user=user, view=view) for provider in _providers.values()]
+def resident_sections(*, resident: Resident, user: Any, view: View, place: str = "detail") -> list[Section]:
+    sections = [
+        provider(resident=resident, user=user, view=view)
+        for (provider_place, _name), provider in _providers.items()
+        if provider_place == place
+    ]
     return sorted((section for section in sections if section is not None), key=lambda section: section.order)

@@ -304,3 +304,28 @@ def consent_revoke(*, actor: User, consent_id: Any, note: str = "", now: datetim
     ):
         raise ValidationError({"consent": [_("This consent is not active.")]})
     return consent
+
+
+@transaction.atomic
+def consent_grant_by_resident(*, actor: User, consent_id: Any, now: datetime | None = None) -> Consent:
+    """The resident, signed in, grants a consent an organization asked for (or one they declined or
+    revoked before), from My Plan."""
+    now = now or clock.now()
+    consent = Consent.objects.select_related("resident").filter(pk=consent_id).first()
+    if consent is None:
+        raise Consent.DoesNotExist
+    if decide(user=actor, action=Action.CONSENT_REVOKE, resident=consent.resident) != Decision.ALLOWED or (
+        consent.resident.user_id != actor.pk
+    ):
+        raise PermissionDenied
+    if consent.status == Consent.Status.ACTIVE:
+        raise ValidationError({"consent": [_("This consent is already granted.")]})
+    CONSENT.apply(
+        "grant",
+        instance=consent,
+        now=now,
+        values={"channel": Consent.Channel.RESIDENT, "revoked_at": None},
+        event={"from_status": consent.status, "channel": Consent.Channel.RESIDENT, "actor": actor},
+    )
+    _requests_close(consent, now)
+    return consent

@@ -1,10 +1,12 @@
 from django.urls import path
 
-from kynect.residents import views, views_detail
+from kynect.residents import views, views_detail, views_plan
 
 app_name = "residents"
 
 urlpatterns = [
+    path("my-plan/", views_plan.my_plan, name="my_plan"),
+    path("my-plan/print/", views_plan.my_plan_print, name="my_plan_print"),
     path("residents/<uuid:resident_id>/", views_detail.resident_detail, name="detail"),
     path(
         "residents/<uuid:resident_id>/notes/<uuid:note_id>/edit/",

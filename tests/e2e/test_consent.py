@@ -1,7 +1,8 @@
 """Consent in a real browser, in English at 320 px and in Spanish at 1280 px: a partner holding a referral
 asks the resident for consent by text; the resident opens the link from the text message and grants it
 without signing in; opening the link again says it was answered; the partner opens the Resident Detail
-Screen, records that the resident revoked consent, and their next request shows the limited view. Every
+Screen; the resident revokes consent in My Plan (and prints it); the partner's next request shows the
+limited view; a state administrator reads the access log. Every
 page is axe-checked and fits the width."""
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ import re
 
 import pytest
 
+from kynect.accounts.models import Role
 from kynect.notifications.delivery import messages_deliver
 from kynect.notifications.models import OutboundMessage
 from kynect.notifications.sms import LocmemSmsBackend
-from kynect.referrals.tests.factories import partner, referral, resident_input
-from kynect.residents.models import Consent
+from kynect.referrals.tests.factories import member, partner, referral, resident_input
+from kynect.residents.models import Consent, Resident
 from tests.e2e.conftest import CheckedPage
 from tests.e2e.test_ondemand_registration import sign_in
 
@@ -23,10 +25,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 WORDS = {
     "en": {"consent": "Consent:", "text": "Text message", "your": "Your consent", "grant": "Grant",
            "granted": "Granted", "answered": "already answered", "revoke_note": "How the resident asked",
-           "log": "Who looked at this profile"},
+           "log": "Who looked at this profile", "plan": "My Plan"},
     "es": {"consent": "Consentimiento:", "text": "Mensaje de texto", "your": "Su consentimiento",
            "grant": "Otorgar", "granted": "Otorgado", "answered": "ya fue respondido",
-           "revoke_note": "Cómo pidió el residente", "log": "Quién vio este perfil"},
+           "revoke_note": "Cómo pidió el residente", "log": "Quién vio este perfil", "plan": "Mi Plan"},
 }  # fmt: skip
 
 
@@ -46,6 +48,8 @@ def test_a_partner_asks_by_text_and_the_resident_grants_from_the_link(
     page.set_viewport_size({"width": width, "height": 900})
     sender, receiver = partner(), partner()
     resident = referral(sender, receiver, resident=resident_input(preferred_language=lang)).resident
+    own = member(None, Role.RESIDENT)
+    Resident.objects.filter(pk=resident.pk).update(user=own)
 
     sign_in(site, receiver.user.email, prefix)
     site.visit(f"{prefix}/residents/{resident.pk}/consent/")
@@ -81,16 +85,26 @@ def test_a_partner_asks_by_text_and_the_resident_grants_from_the_link(
     page.locator("#risk-heading").wait_for()
     page.locator("#add-note").wait_for()
 
-    # The partner's consent page shows it granted; they record that the resident revoked it.
+    # The partner's consent page shows it granted.
     site.visit(f"{prefix}/residents/{resident.pk}/consent/")
     shown(site, words["consent"])
     assert words["granted"] in page.locator(".kynect-facts").inner_text()
-    page.get_by_label(words["revoke_note"]).fill("She called to withdraw it.")
+
+    # The resident signs in and revokes it in My Plan, which also shows who looked.
+    page.context.clear_cookies()
+    sign_in(site, own.email, prefix)
+    site.visit(f"{prefix}/my-plan/")
+    shown(site, words["plan"])
+    assert receiver.organization.name in page.locator("#looks-heading + ul").inner_text()
     page.locator("form:has(input[value=revoke]) button[type=submit]").click()
     page.locator(".usa-alert--success").wait_for()
-    shown(site, words["consent"])
+    shown(site, words["plan"])
     assert Consent.objects.get().status == Consent.Status.INACTIVE
+    site.visit(f"{prefix}/my-plan/print/")
+    shown(site, words["plan"])
 
+    page.context.clear_cookies()
+    sign_in(site, receiver.user.email, prefix)
     # The next request shows the limited view.
     site.visit(f"{prefix}/residents/{resident.pk}/")
     shown(site, resident.first_name)
@@ -98,9 +112,6 @@ def test_a_partner_asks_by_text_and_the_resident_grants_from_the_link(
     assert page.locator(f'a[href$="/residents/{resident.pk}/consent/"]').count() == 1
 
     # A state administrator reads who looked at the resident's profile.
-    from kynect.accounts.models import Role
-    from kynect.referrals.tests.factories import member
-
     page.context.clear_cookies()
     sign_in(site, member(None, Role.STATE_ADMIN).email, prefix)
     site.visit(f"{prefix}/residents/{resident.pk}/access-log/")
