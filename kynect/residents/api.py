@@ -7,7 +7,7 @@ See docs/reference/residents.md.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -24,7 +24,17 @@ from kynect.accounts.selectors import user_may_see_resident_data, user_sees_only
 from kynect.core.api import in_request_language
 from kynect.core.audit import audited_denial, audited_read
 from kynect.interop.fhir.consent import STATUS, consent_resource
-from kynect.residents.access import Action, Decision, Standing, decide, staff_organization_ids, standings
+from kynect.residents.access import (
+    Action,
+    Decision,
+    Standing,
+    View,
+    consent_in_force,
+    decide,
+    resident_view,
+    staff_organization_ids,
+    standings,
+)
 from kynect.residents.models import Consent, Resident
 from kynect.residents.services_consent import consent_record, consent_request_send, consent_revoke
 
@@ -159,6 +169,140 @@ def _invalid(error: ValidationError) -> Status:
         for message in messages
     ]
     return Status(422, {"detail": detail})
+
+
+class HouseholdOut(Schema):
+    name: str
+    age: int
+    relationship: str
+
+
+class ProgramOut(Schema):
+    program: str
+    label: str
+    started_on: date
+    renewal_on: date | None
+
+
+class NoteOut(Schema):
+    id: UUID
+    subject: str
+    body: str
+    organization: str
+    created_at: datetime
+    edited_at: datetime | None
+
+
+class RiskFactorOut(Schema):
+    domain: str
+    rating: str
+    rated_at: datetime
+    source: str
+
+
+class ResidentOut(Schema):
+    id: UUID
+    view: Literal["full", "limited"] = Field(
+        ..., description="`full` with consent (or the resident themself); `limited` with only a referral."
+    )
+    first_name: str
+    last_name: str
+    email: str
+    mobile_phone: str
+    preferred_contact_method: str
+    preferred_language: str
+    client_id: str | None = Field(None, description="Full view only.")
+    birth_date: date | None = Field(None, description="Full view only.")
+    postal_code: str | None = Field(None, description="Full view only.")
+    household: list[HouseholdOut] | None = Field(None, description="Full view only.")
+    programs: list[ProgramOut] | None = Field(None, description="Full view only.")
+    risk_factors: list[RiskFactorOut] | None = Field(
+        None, description="Full view only: the latest rating per domain (none until assessments rate them)."
+    )
+    notes: list[NoteOut] | None = Field(None, description="Full view only.")
+
+
+def _resident_out(resident: Resident, view: View) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": resident.pk,
+        "view": view.value,
+        "first_name": resident.first_name,
+        "last_name": resident.last_name,
+        "email": resident.email,
+        "mobile_phone": resident.mobile_phone,
+        "preferred_contact_method": resident.preferred_contact_method,
+        "preferred_language": resident.preferred_language,
+    }
+    if view != View.FULL:
+        return out
+    return out | {
+        "client_id": resident.client_id,
+        "birth_date": resident.birth_date,
+        "postal_code": resident.postal_code,
+        "household": [
+            {"name": member.name, "age": member.age, "relationship": member.relationship}
+            for member in resident.household.all()
+        ],
+        "programs": [
+            {
+                "program": program.program,
+                "label": str(program.get_program_display()),
+                "started_on": program.started_on,
+                "renewal_on": program.renewal_on,
+            }
+            for program in resident.programs.all()
+        ],
+        "risk_factors": [],  # no instrument rates them yet (the assessments issue)
+        "notes": [
+            {
+                "id": note.pk,
+                "subject": note.subject,
+                "body": note.body,
+                "organization": note.organization.name,
+                "created_at": note.created_at,
+                "edited_at": note.edited_at,
+            }
+            for note in resident.notes.select_related("organization")
+        ],
+    }
+
+
+@router.get(
+    "/{resident_id}",
+    response={200: ResidentOut, 403: ErrorOut, 404: ErrorOut},
+    exclude_none=True,
+    summary="A resident: the full profile with consent, the limited view with a referral",
+    url_name="resident-detail",
+)
+def resident_detail(request: HttpRequest, resident_id: UUID) -> Any:
+    user = _user(request)
+    resident = Resident.objects.filter(pk=resident_id).first()
+    view = resident_view(user=user, resident=resident) if resident is not None else View.NONE
+    if resident is None or view == View.NONE:
+        if (
+            resident is not None
+            and decide(user=user, action=Action.VIEW_LIMITED, resident=resident) == Decision.FORBIDDEN
+            and decide(user=user, action=Action.VIEW_FULL, resident=resident) == Decision.FORBIDDEN
+        ):
+            raise HttpError(403, _("You may not do this with residents' data."))
+        audited_denial(
+            request=request,
+            actor=user,
+            subject_type="resident",
+            subject_id=str(resident_id),
+            detail="API: resident",
+        )
+        raise HttpError(404, _("There is no resident with this id."))
+    consent = consent_in_force(user=user, resident=resident) if view == View.FULL else None
+    return audited_read(
+        request=request,
+        actor=user,
+        subject_type="resident",
+        subject_id=str(resident.pk),
+        read=lambda: _resident_out(resident, view),
+        detail=f"resident ({view.value}, API)",
+        consent_id=consent.pk if consent else None,
+    )
 
 
 @router.post(

@@ -141,3 +141,34 @@ def test_the_fhir_consent_is_valid_and_claims_sdohcc_consent(sides):
     )
     assert body["provision"]["action"][0]["coding"][0]["code"] == "disclose"
     assert body["provision"]["period"]["start"]
+
+
+def test_a_resident_in_full_with_consent_limited_with_a_referral_and_404_otherwise(sides):
+    from datetime import date
+
+    from kynect.residents.models import EnrolledProgram, HouseholdMember
+
+    sender, receiver, resident = sides
+    HouseholdMember.objects.create(resident=resident, name="Mateo Reyes", age=9, relationship="son")
+    EnrolledProgram.objects.create(resident=resident, program="snap", started_on=date(2025, 3, 1))
+    made = Api(receiver.user).post(
+        f"{resident.pk}/consents", {"channel": "in_person", "attestation": "Signed."}
+    )
+
+    full = Api(receiver.user).get(f"{resident.pk}").json()
+    assert full["view"] == "full"
+    assert full["household"] == [{"name": "Mateo Reyes", "age": 9, "relationship": "son"}]
+    assert full["programs"][0]["program"] == "snap"
+    assert (full["risk_factors"], full["notes"]) == ([], [])
+    event = AccessEvent.objects.filter(actor=receiver.user, detail="resident (full, API)").get()
+    assert str(event.consent_id) == made.json()["id"]
+
+    limited = Api(sender.user).get(f"{resident.pk}").json()
+    assert limited["view"] == "limited"
+    assert {"household", "programs", "risk_factors", "notes", "birth_date"}.isdisjoint(limited)
+    assert limited["email"] == resident.email
+
+    assert Api(partner().user).get(f"{resident.pk}").status_code == 404
+    assert Api(member(None, Role.INSURANCE_AGENT)).get(f"{resident.pk}").status_code == 403
+    paths = api.get_openapi_schema()["paths"]
+    assert set(paths["/api/residents/{resident_id}"]) == {"get"}
