@@ -49,6 +49,7 @@ class Action(enum.StrEnum):
     CONSENTS = "consents"  # the resident's consents and their history
     ACCESS_LOG = "access_log"  # who looked at the resident's data, and when
     NOTE = "note"  # add a note (the organization's own, editable for 24 hours)
+    SEND_EMAIL = "send_email"  # email the resident through the outbox, naming the organization
 
 
 class Standing(enum.StrEnum):
@@ -88,6 +89,7 @@ RULES: dict[Action, Rule] = {
         frozenset({Standing.CONSENT, Standing.REFERRAL, Standing.SELF, Standing.ANY}),
     ),
     Action.NOTE: _STAFF_WITH_CONSENT,
+    Action.SEND_EMAIL: _STAFF_WITH_CONSENT,
     Action.ACCESS_LOG: Rule(
         frozenset({Role.RESIDENT, Role.STATE_ADMIN}), frozenset({Standing.SELF, Standing.ANY})
     ),

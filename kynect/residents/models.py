@@ -140,11 +140,16 @@ RESIDENT_NOTE_SUBJECT_MAX_LENGTH = 200
 
 
 class ResidentNote(BaseModel):
-    """A note on a resident by a staff member of an organization holding their consent: seen by the
-    organizations with consent and the resident; its organization may edit it for 24 hours, then it is kept
-    as written."""
+    """A note on a resident by a staff member of an organization holding their consent, or an email that
+    staff member sent the resident (kept on the same timeline): seen with the full view; a note's
+    organization may edit it for 24 hours, then it is kept as written (an email never changes)."""
+
+    class Kind(models.TextChoices):
+        NOTE = "note", _("Note")
+        EMAIL = "email", _("Email sent to the resident")
 
     resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="notes")
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.NOTE)
     organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     subject = models.CharField(_("subject"), max_length=RESIDENT_NOTE_SUBJECT_MAX_LENGTH)

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 
 from kynect.accounts.models import Organization, User
 from kynect.core import clock
+from kynect.notifications.models import OutboundMessage
+from kynect.notifications.services import message_queue
 from kynect.residents.access import Action, Decision, decide, staff_organization_ids
 from kynect.residents.models import (
     RESIDENT_NOTE_MAX_LENGTH,
@@ -57,10 +59,12 @@ def resident_note_add(
 
 
 def resident_note_editable(*, note: ResidentNote, user: User, now: datetime | None = None) -> bool:
-    """The note's organization may edit it for 24 hours, while it still holds the resident's consent."""
+    """The note's organization may edit it for 24 hours, while it still holds the resident's consent; an
+    email sent is never changed."""
     now = now or clock.now()
     return (
-        now - note.created_at < NOTE_EDITABLE_FOR
+        note.kind == ResidentNote.Kind.NOTE
+        and now - note.created_at < NOTE_EDITABLE_FOR
         and note.organization_id in staff_organization_ids(user=user)
         and decide(user=user, action=Action.NOTE, resident=note.resident) == Decision.ALLOWED
     )
@@ -84,3 +88,37 @@ def resident_note_edit(
     note.edited_at = now
     note.save(update_fields=["subject", "body", "edited_at", "updated_at"])
     return note
+
+
+RESIDENT_EMAIL_TEMPLATE = "residents/staff_message"
+
+
+@transaction.atomic
+def resident_email_send(
+    *, actor: User, resident: Resident, organization: Organization, subject: str, body: str
+) -> ResidentNote:
+    """Email the resident through the outbox, in their language, naming the organization that writes; the
+    message is kept on the resident's timeline. Raises PermissionDenied without consent, ValidationError
+    for a resident without an email address or an empty message."""
+    if decide(user=actor, action=Action.SEND_EMAIL, resident=resident) != Decision.ALLOWED:
+        raise PermissionDenied
+    if organization.pk not in staff_organization_ids(user=actor):
+        raise PermissionDenied
+    if not resident.email:
+        raise ValidationError({"body": [_("This resident has no email address on record.")]})
+    subject, body = _cleaned(subject, body)
+    message_queue(
+        channel=OutboundMessage.Channel.EMAIL,
+        recipient=resident.email,
+        template=RESIDENT_EMAIL_TEMPLATE,
+        context={"organization": organization.name, "subject": subject, "body": body},
+        language=resident.preferred_language,
+    )
+    return ResidentNote.objects.create(
+        resident=resident,
+        kind=ResidentNote.Kind.EMAIL,
+        organization=organization,
+        author=actor,
+        subject=subject,
+        body=body,
+    )

@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -35,7 +36,12 @@ from kynect.residents.access import (
 from kynect.residents.forms import ResidentNoteForm
 from kynect.residents.models import Resident, ResidentNote
 from kynect.residents.sections import resident_sections
-from kynect.residents.services_notes import resident_note_add, resident_note_edit, resident_note_editable
+from kynect.residents.services_notes import (
+    resident_email_send,
+    resident_note_add,
+    resident_note_edit,
+    resident_note_editable,
+)
 
 
 def _user(request: HttpRequest) -> User:
@@ -62,7 +68,7 @@ def _errors_add(form: Any, error: ValidationError) -> None:
 
 
 def _screen(
-    request: HttpRequest, resident: Resident, view: View, note_form: ResidentNoteForm | None
+    request: HttpRequest, resident: Resident, view: View, forms: dict[str, ResidentNoteForm]
 ) -> dict[str, Any]:
     """Everything the screen shows, read in one audited read."""
     user = _user(request)
@@ -80,11 +86,21 @@ def _screen(
         else [],
         "risk_factors": list(SdohDomain.choices) if full else [],
         "sections": resident_sections(resident=resident, user=user, view=view),
-        "note_form": note_form,
+        "note_form": forms.get("note"),
+        "email_form": forms.get("email"),
         "may_note": decide(user=user, action=Action.NOTE, resident=resident) == Decision.ALLOWED,
+        "may_email": bool(resident.email)
+        and decide(user=user, action=Action.SEND_EMAIL, resident=resident) == Decision.ALLOWED,
         "may_consent": bool(staff_organization_ids(user=user))
         and decide(user=user, action=Action.CONSENTS, resident=resident) == Decision.ALLOWED,
     }
+
+
+# What a POST from the screen does: the form it fills (by its `form` field), the service, the message.
+_POSTS = {
+    "note": (resident_note_add, gettext_lazy("The note was added.")),
+    "email": (resident_email_send, gettext_lazy("The email was sent.")),
+}
 
 
 @never_cache
@@ -96,30 +112,36 @@ def resident_detail(request: HttpRequest, resident_id: Any) -> HttpResponse:
     view = resident_view(user=user, resident=resident) if resident is not None else View.NONE
     if resident is None or view == View.NONE:
         raise _denied(request, resident_id, "resident detail screen")
-    note_form = ResidentNoteForm(request.POST or None) if view == View.FULL else None
+    kind = request.POST.get("form", "note") if request.method == "POST" else ""
+    forms = (
+        {name: ResidentNoteForm(request.POST if kind == name else None, prefix=name) for name in _POSTS}
+        if view == View.FULL
+        else {}
+    )
     status = 200
     if request.method == "POST":
-        if note_form is None:
+        if kind not in forms:
             raise PermissionDenied
-        if note_form.is_valid():
-            organizations = Organization.objects.filter(pk__in=staff_organization_ids(user=user)).order_by(
-                "name"
+        form = forms[kind]
+        if form.is_valid():
+            organization = (
+                Organization.objects.filter(pk__in=staff_organization_ids(user=user)).order_by("name").first()
             )
-            organization = organizations.first()
             if organization is None:
                 raise PermissionDenied
+            service, done = _POSTS[kind]
             try:
-                resident_note_add(
+                service(
                     actor=user,
                     resident=resident,
                     organization=organization,
-                    subject=note_form.cleaned_data["subject"],
-                    body=note_form.cleaned_data["body"],
+                    subject=form.cleaned_data["subject"],
+                    body=form.cleaned_data["body"],
                 )
-                messages.success(request, _("The note was added."))
+                messages.success(request, str(done))
                 return redirect("residents:detail", resident_id=resident.pk)
             except ValidationError as error:
-                _errors_add(note_form, error)
+                _errors_add(form, error)
         status = 400
     consent = consent_in_force(user=user, resident=resident) if view == View.FULL else None
     context = audited_read(
@@ -127,7 +149,7 @@ def resident_detail(request: HttpRequest, resident_id: Any) -> HttpResponse:
         actor=user,
         subject_type="resident",
         subject_id=str(resident.pk),
-        read=lambda: _screen(request, resident, view, note_form),
+        read=lambda: _screen(request, resident, view, forms),
         detail=f"resident detail screen ({view.value})",
         consent_id=consent.pk if consent else None,
     )

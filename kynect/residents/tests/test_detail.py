@@ -93,10 +93,12 @@ def test_notes_are_added_and_edited_for_24_hours_then_kept_as_written(sides):
     with_consent(receiver, resident)
     client = signed_in(receiver.user)
     url = reverse("residents:detail", args=[resident.pk])
-    empty = client.post(url, {"subject": "", "body": ""})
+    empty = client.post(url, {"form": "note", "note-subject": "", "note-body": ""})
     assert empty.status_code == 400
     assert not ResidentNote.objects.exists()
-    client.post(url, {"subject": "First call", "body": "Needs a food box by Friday."})
+    client.post(
+        url, {"form": "note", "note-subject": "First call", "note-body": "Needs a food box by Friday."}
+    )
     note = ResidentNote.objects.get()
     assert (note.author, note.organization) == (receiver.user, receiver.organization)
     edit = reverse("residents:note_edit", args=[resident.pk, note.pk])
@@ -169,3 +171,27 @@ def test_the_access_log_for_a_state_administrator_and_for_the_resident(sides):
 
     assert signed_in(receiver.user).get(url).status_code == 403
     assert signed_in(member(None, Role.RESIDENT)).get(url).status_code == 404
+
+
+def test_send_email_goes_through_the_outbox_names_the_organization_and_is_kept_on_the_timeline(sides):
+    from kynect.notifications.models import OutboundMessage
+
+    sender, receiver, resident = sides
+    url = reverse("residents:detail", args=[resident.pk])
+    refused = signed_in(sender.user).post(
+        url, {"form": "email", "email-subject": "Hi", "email-body": "Hello"}
+    )
+    assert refused.status_code == 403  # the limited view: no email
+    with_consent(receiver, resident)
+    client = signed_in(receiver.user)
+    assert "Send Email" in client.get(url).content.decode()
+    client.post(url, {"form": "email", "email-subject": "Your appointment", "email-body": "Tuesday at 10."})
+    message = OutboundMessage.objects.get(template="residents/staff_message")
+    assert (message.recipient, message.language) == (resident.email, resident.preferred_language)
+    assert receiver.organization.name in message.subject
+    assert "Tuesday at 10." in message.body
+    kept = ResidentNote.objects.get()
+    assert (kept.kind, kept.subject) == (ResidentNote.Kind.EMAIL, "Your appointment")
+    body = client.get(url).content.decode()
+    assert "Your appointment" in body
+    assert reverse("residents:note_edit", args=[resident.pk, kept.pk]) not in body  # an email never changes
