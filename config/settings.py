@@ -88,6 +88,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_IDLE_MINUTES = env_int("DJANGO_SESSION_IDLE_MINUTES", 30)
+# Retention (docs/reference/residents.md): a resident's personal fields are erased this many years after
+# their last referral closed and their last consent ended; access events expire after their own period.
+RESIDENT_RETENTION_YEARS = env_int("RESIDENT_RETENTION_YEARS", 7, minimum=1)
+ACCESS_EVENT_RETENTION_YEARS = env_int("ACCESS_EVENT_RETENTION_YEARS", 10, minimum=1)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 # The expiry counts from the last request, give or take a minute: SessionIdleTimeoutMiddleware.
 SESSION_SAVE_EVERY_REQUEST = False

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -156,3 +157,17 @@ def audited_denial(
         detail=detail,
         request=request,
     )
+
+
+def access_events_expire(*, before: datetime) -> int:
+    """Delete the access events older than `before` (the retention job's): returns how many. On
+    PostgreSQL the append-only trigger lets a delete through only for events older than the moment this
+    transaction names, so nothing else can remove one."""
+    with transaction.atomic():
+        connection = transaction.get_connection()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config('kynect.access_events_expire_before', %s, true)", [before.isoformat()]
+                )
+        return AccessEvent.objects.expire_before(before)

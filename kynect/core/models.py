@@ -28,6 +28,11 @@ class AppendOnlyQuerySet(models.QuerySet):
     def delete(self) -> NoReturn:
         raise AppendOnlyError("Access events are append-only.")
 
+    def expire_before(self, moment: Any) -> int:
+        """Remove the events older than `moment`, as a whole: their retention period is over. The one way
+        events ever leave (`kynect.core.audit.access_events_expire`, which also tells the database)."""
+        return int(super(AppendOnlyQuerySet, self.filter(occurred_at__lt=moment)).delete()[0])
+
 
 class AccessEvent(models.Model):
     """One view or export of somebody's personal data: who, whose data, what, when, from where.

@@ -27,3 +27,9 @@ class ReferralsConfig(AppConfig):
 
         resident_section_register("referrals", resident_referrals_section)
         resident_section_register("referrals", resident_plan_section, place="plan")
+
+        # Retention erasing residents: what referrals keep about them in free text goes too.
+        from kynect.referrals.services import referrals_resident_erasing
+        from kynect.residents.retention import resident_erasing
+
+        resident_erasing.connect(referrals_resident_erasing, dispatch_uid="referrals.resident_erasing")

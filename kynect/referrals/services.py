@@ -447,3 +447,15 @@ def referrals_expiry_sweep(*, now: datetime) -> int:
     return Referral.objects.filter(
         expirable_at__isnull=True, expiry_due_at__lte=now, status__in=Referral.OPEN_STATUSES
     ).update(expirable_at=now, updated_at=now)
+
+
+def referrals_resident_erasing(*, resident_ids: list[Any], **_kwargs: Any) -> None:
+    """Retention erases these residents: what referrals keep about them in free text goes too (the note,
+    what a sender typed, notes, outreach notes, reasons typed); statuses, needs and outcomes stay."""
+    referrals = Referral.objects.filter(resident_id__in=resident_ids)
+    referrals.update(note="", resident_as_typed={}, status_reason="")
+    ReferralNote.objects.filter(referral__in=referrals).delete()
+    OutreachAttempt.objects.filter(referral__in=referrals).update(note="")
+    ReferralEvent.objects.filter(referral__in=referrals, transition__in=("hold", "reject", "cancel")).update(
+        detail=""
+    )

@@ -40,7 +40,8 @@ class Resident(BaseModel):
     client_id = models.CharField(_("client ID"), max_length=40, blank=True)
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100)
-    birth_date = models.DateField(_("date of birth"))
+    # Null only once the record is erased (retention); every form and service asks for it.
+    birth_date = models.DateField(_("date of birth"), null=True)
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
     email = models.EmailField(_("email"), blank=True)
     mobile_phone = models.CharField(_("mobile phone"), max_length=16, blank=True)
@@ -58,6 +59,8 @@ class Resident(BaseModel):
     county_fips = models.CharField(_("county"), max_length=5, blank=True)
     match_key = models.CharField(max_length=220, editable=False, db_index=True)
     # The resident's own account, when they sign in (a resident sees their own record).
+    # When retention erased the personal fields (the counts stay): see `retention`.
+    erased_at = models.DateTimeField(null=True, blank=True)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -80,11 +83,13 @@ class Resident(BaseModel):
                 fields=["client_id"], condition=~Q(client_id=""), name="resident_client_id_unique"
             ),
             models.CheckConstraint(
-                condition=~Q(preferred_contact_method="email") | ~Q(email=""),
+                condition=~Q(preferred_contact_method="email") | ~Q(email="") | Q(erased_at__isnull=False),
                 name="resident_email_when_preferred",
             ),
             models.CheckConstraint(
-                condition=Q(preferred_contact_method="email") | ~Q(mobile_phone=""),
+                condition=Q(preferred_contact_method="email")
+                | ~Q(mobile_phone="")
+                | Q(erased_at__isnull=False),
                 name="resident_phone_when_preferred",
             ),
         ]

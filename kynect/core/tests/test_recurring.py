@@ -29,8 +29,12 @@ Register = Callable[..., str]
 
 @pytest.fixture
 def register_job() -> Iterator[Register]:
-    """Register recurring jobs under unique names; they are removed after the test."""
+    """Register recurring jobs under unique names, alone: the apps' own jobs (the nightly retention) are set
+    aside during the test and put back after it."""
     added: list[str] = []
+    apps_jobs = recurring.jobs()
+    for name in apps_jobs:
+        recurring._jobs.pop(name)
 
     def _register(
         handler: recurring.JobHandler,
@@ -47,6 +51,7 @@ def register_job() -> Iterator[Register]:
     yield _register
     for name in added:
         recurring._jobs.pop(name, None)
+    recurring._jobs.update(apps_jobs)
 
 
 class Recorder:
