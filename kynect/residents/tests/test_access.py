@@ -87,3 +87,97 @@ def test_every_role_in_every_standing_is_answered_as_the_table_says(role, situat
         assert view == View.LIMITED
     else:
         assert view == View.NONE
+
+
+# --- Every resident-data page and API endpoint, for every role in every standing -------------------------
+
+# Roles that pass onboarding's gate for resident data (trained, in an onboarded organization or a statewide
+# role, or a resident seeing their own): the others are refused (403) before any resident is looked at.
+GATED_OUT = {Role.INSURANCE_AGENT, Role.AGENCY_ADMIN}
+
+
+def view_expected(role: str, situation: str) -> str:
+    if decision_expected(role, situation, Action.VIEW_FULL) == Decision.ALLOWED:
+        return "full"
+    if decision_expected(role, situation, Action.VIEW_LIMITED) == Decision.ALLOWED:
+        return "limited"
+    forbidden = all(
+        decision_expected(role, situation, action) == Decision.FORBIDDEN
+        for action in (Action.VIEW_FULL, Action.VIEW_LIMITED)
+    )
+    return "403" if forbidden else "404"
+
+
+def answer_expected(role: str, situation: str, endpoint: str) -> str:
+    """What each page and endpoint answers, from the table: allowed (full or limited where it has both),
+    403 or 404."""
+    if role in GATED_OUT:
+        return "403"
+    if endpoint in ("detail page", "resident API"):
+        return view_expected(role, situation)
+    action = {
+        "consent page": Action.CONSENTS,
+        "consents API": Action.CONSENTS,
+        "access log": Action.ACCESS_LOG,
+    }[endpoint]
+    decision = decision_expected(role, situation, action)
+    if decision == Decision.FORBIDDEN:
+        return "403"
+    if decision == Decision.NOT_FOUND:
+        return "404"
+    # The consent page is an organization's: someone allowed to read consents without being its staff
+    # (the resident, a state administrator) reads them through the API and My Plan instead.
+    if endpoint == "consent page" and role not in ORGANIZATION_ROLES:
+        return "403"
+    return "allowed"
+
+
+def answer(user: Any, resident: Resident, endpoint: str) -> str:
+    from django.test import Client
+
+    from kynect.accounts.tokens import api_token_create
+
+    client = Client()
+    client.force_login(user)
+    api = {"Authorization": f"Bearer {api_token_create(user=user)[1]}"}
+    response = {
+        "detail page": lambda: client.get(f"/residents/{resident.pk}/"),
+        "consent page": lambda: client.get(f"/residents/{resident.pk}/consent/"),
+        "access log": lambda: client.get(f"/residents/{resident.pk}/access-log/"),
+        "resident API": lambda: client.get(f"/api/residents/{resident.pk}", headers=api),
+        "consents API": lambda: client.get(f"/api/residents/{resident.pk}/consents", headers=api),
+    }[endpoint]()
+    if response.status_code in (403, 404):
+        return str(response.status_code)
+    assert response.status_code == 200, (endpoint, response.status_code)
+    if endpoint == "detail page":
+        return "full" if "risk-heading" in response.content.decode() else "limited"
+    if endpoint == "resident API":
+        return str(response.json()["view"])
+    return "allowed"
+
+
+ENDPOINTS = ("detail page", "consent page", "access log", "resident API", "consents API")
+
+
+@pytest.mark.parametrize("situation", SITUATIONS)
+@pytest.mark.parametrize("role", Role.values)
+def test_every_page_and_endpoint_answers_as_the_table_says(role, situation):
+    user, resident = world(role, situation)
+    answers = {endpoint: answer(user, resident, endpoint) for endpoint in ENDPOINTS}
+    assert answers == {endpoint: answer_expected(role, situation, endpoint) for endpoint in ENDPOINTS}
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_or_refused():
+    from django.test import Client
+
+    resident = referral(partner(), partner(), resident=resident_input()).resident
+    client = Client()
+    for path in (
+        f"/residents/{resident.pk}/",
+        f"/residents/{resident.pk}/consent/",
+        f"/residents/{resident.pk}/access-log/",
+    ):
+        assert client.get(path).status_code == 302
+    for path in (f"/api/residents/{resident.pk}", f"/api/residents/{resident.pk}/consents"):
+        assert client.get(path).status_code == 401
