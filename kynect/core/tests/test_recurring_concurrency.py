@@ -23,10 +23,15 @@ RUN_SECONDS = 1.0
 
 @pytest.fixture
 def job_names() -> Iterator[list[str]]:
+    """The test's own jobs, alone: the apps' jobs (the nightly retention) are set aside and put back."""
     names: list[str] = []
+    apps_jobs = recurring.jobs()
+    for name in apps_jobs:
+        recurring._jobs.pop(name)
     yield names
     for name in names:
         recurring._jobs.pop(name, None)
+    recurring._jobs.update(apps_jobs)
 
 
 def test_four_workers_asking_at_once_run_the_night_once_and_do_not_wait_for_it(job_names):
