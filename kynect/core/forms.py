@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 
 class UswdsForm(forms.Form):
@@ -25,3 +26,14 @@ class UswdsForm(forms.Form):
             else:
                 css = "usa-input"
             widget.attrs["class"] = css
+
+
+def form_errors_add(form: forms.Form, error: ValidationError) -> None:
+    """A service's refusal, shown on the form: by field where it names one of the form's fields."""
+    if hasattr(error, "error_dict"):
+        for field, field_errors in error.message_dict.items():
+            for message in field_errors:
+                form.add_error(field if field in form.fields else None, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)

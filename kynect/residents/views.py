@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from kynect.accounts.decorators import resident_data_required
 from kynect.accounts.models import Organization, User
 from kynect.core.audit import audited_denial, audited_read
+from kynect.core.forms import form_errors_add
 from kynect.core.pages import secret_page
 from kynect.residents.access import Action, Decision, decide, staff_organization_ids
 from kynect.residents.forms import ConsentAnswerForm, ConsentRecordForm, ConsentRequestForm, ConsentRevokeForm
@@ -58,12 +59,6 @@ def _organization(user: User, resident: Resident, chosen: str | None) -> Organiz
     if not organizations:
         raise PermissionDenied
     return next((o for o in organizations if str(o.pk) == chosen), organizations[0])
-
-
-def _errors_add(form: Any, error: ValidationError) -> None:
-    for field, field_errors in error.message_dict.items():
-        for message in field_errors:
-            form.add_error(field if field in form.fields else None, message)
 
 
 @never_cache
@@ -113,7 +108,7 @@ def consent_manage(request: HttpRequest, resident_id: Any) -> HttpResponse:
                     messages.success(request, _("The consent was revoked."))
                 return redirect(request.get_full_path())
             except ValidationError as error:
-                _errors_add(bound, error)
+                form_errors_add(bound, error)
             except PermissionDenied:
                 raise
         status = 400

@@ -22,6 +22,7 @@ from kynect.accounts.decorators import resident_data_required
 from kynect.accounts.models import Organization, User
 from kynect.accounts.selectors import organization_names_of_users
 from kynect.core.audit import audited_denial, audited_read
+from kynect.core.forms import form_errors_add
 from kynect.core.models import AccessEvent
 from kynect.core.sdoh import SdohDomain
 from kynect.residents.access import (
@@ -59,12 +60,6 @@ def _denied(request: HttpRequest, resident_id: Any, what: str) -> Http404:
         detail=what,
     )
     return Http404()
-
-
-def _errors_add(form: Any, error: ValidationError) -> None:
-    for field, field_errors in error.message_dict.items():
-        for message in field_errors:
-            form.add_error(field if field in form.fields else None, message)
 
 
 def _screen(
@@ -141,7 +136,7 @@ def resident_detail(request: HttpRequest, resident_id: Any) -> HttpResponse:
                 messages.success(request, str(done))
                 return redirect("residents:detail", resident_id=resident.pk)
             except ValidationError as error:
-                _errors_add(form, error)
+                form_errors_add(form, error)
         status = 400
     consent = consent_in_force(user=user, resident=resident) if view == View.FULL else None
     context = audited_read(
@@ -178,7 +173,7 @@ def resident_note_edit_view(request: HttpRequest, resident_id: Any, note_id: Any
             messages.success(request, _("The note was changed."))
             return redirect("residents:detail", resident_id=note.resident_id)
         except ValidationError as error:
-            _errors_add(form, error)
+            form_errors_add(form, error)
     return render(
         request,
         "residents/note_edit.html",
