@@ -18,6 +18,7 @@ from django.db.models import Min, Model, OuterRef, Q, QuerySet, Subquery
 from kynect.core.geo import METRES_PER_MILE, zip_lookup
 from kynect.directory.coverage import covering_tags
 from kynect.directory.models import (
+    Attribute,
     Organization,
     SearchEntry,
     Service,
@@ -27,6 +28,7 @@ from kynect.directory.models import (
 )
 from kynect.directory.search import COUNT_CAP, Origin, SearchQuery, SortOrder, keyword_words, search_backend
 from kynect.directory.search.index import term_tag
+from kynect.directory.taxonomy import category_find
 
 M = TypeVar("M", bound=Model)
 
@@ -287,3 +289,13 @@ def taxonomy_term_list(
     if top_only:
         terms = terms.filter(parent__isnull=True)
     return _plain(terms, "taxonomy", "name", "id")
+
+
+def service_in_category(*, service_id: Any, slug: str) -> bool:
+    """Whether the service is filed under the kynect category `slug` or any category beneath it."""
+    node = category_find(slug)
+    if node is None:
+        return False
+    return Attribute.objects.filter(
+        link_entity="service", link_id=service_id, taxonomy_term_id__in=[item.id for item in node.walk()]
+    ).exists()

@@ -14,6 +14,7 @@ from kynect.accounts.models import User
 from kynect.core.sdoh import SdohDomain
 from kynect.referrals.models import NOTE_MAX_LENGTH, ClosureReason, Referral
 from kynect.referrals.services import referral_allowed_actions
+from kynect.residents.part2 import REDISCLOSURE_STATEMENT
 
 NeedCode = Literal[
     "adult_education",
@@ -143,6 +144,12 @@ class ReferralSummaryOut(Schema):
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    part2: bool = Field(
+        ...,
+        description="Holds 42 CFR Part 2 data (a Substance Abuse need, or a substance use treatment "
+        "service): `redisclosure_notice` then says what the recipient may not do with it.",
+    )
+    redisclosure_notice: str | None = Field(None, description="The 42 CFR §2.32 notice, when `part2`.")
 
 
 class ReferralOut(ReferralSummaryOut):
@@ -234,6 +241,8 @@ def summary_out(referral: Referral) -> dict[str, Any]:
         "created_at": referral.created_at,
         "updated_at": referral.updated_at,
         "closed_at": referral.closed_at,
+        "part2": referral.part2,
+        "redisclosure_notice": str(REDISCLOSURE_STATEMENT) if referral.part2 else None,
     }
 
 

@@ -115,6 +115,10 @@ class Referral(BaseModel):
     # referral made the record or named one the sender could already see.
     resident_as_typed = models.JSONField(_("the resident as the sender typed them"), default=dict, blank=True)
     urgency = models.CharField(_("urgency"), max_length=8, choices=Urgency.choices, default=Urgency.ROUTINE)
+    # 42 CFR Part 2 data (`kynect.residents.part2`): a Substance Abuse need, or a service filed under
+    # substance use treatment. Fixed when the referral is made; shown beyond its parties only to
+    # organizations holding the resident's Part 2 consent (`selectors.referrals_part2_masked`).
+    part2 = models.BooleanField(_("42 CFR Part 2"), default=False)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.REQUESTED)
     status_reason = models.CharField(_("reason"), max_length=500, blank=True)
     # Whether the receiving organization had completed onboarding when the referral was made (the sender

@@ -10,8 +10,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Q, QuerySet
 
+from kynect.referrals.access import user_organization_ids
 from kynect.referrals.models import Referral
+from kynect.residents.access import ORGANIZATION_ROLES, Standing, View, referral_party_q, standings
 from kynect.residents.models import Resident
+from kynect.residents.part2 import part2_unlocked
+from kynect.residents.sections import Section
 
 
 @dataclass(frozen=True)
@@ -94,34 +98,23 @@ def referral_with_timeline(*, referral_id: Any) -> Referral | None:
 
 
 def resident_referable(*, user: Any, resident_id: Any) -> Resident | None:
-    """An existing resident the user may refer: one their organization already referred or received a
-    referral for, or holds active consent for (DESIGN §5.2); None for any other."""
-    from kynect.referrals.access import user_organization_ids
+    """An existing resident the user may refer: one with whom their organization has a referral or a
+    consent standing (`kynect.residents.access.standings`, DESIGN §5.2); None for any other."""
 
-    organizations = user_organization_ids(user=user)
-    if not organizations:
-        return None
     try:
-        return (
-            Resident.objects.filter(
-                # A referral the duplicate check attached to a record it had not seen does not count.
-                Q(referrals__sending_organization__in=organizations, referrals__resident_as_typed={})
-                | Q(referrals__receiving_organization__in=organizations)
-                | Q(consents__organization__in=organizations, consents__status="active"),
-                pk=resident_id,
-            )
-            .distinct()
-            .first()
-        )
+        resident = Resident.objects.filter(pk=resident_id).first()
     except (ValidationError, ValueError):
         return None
+    if resident is None:
+        return None
+    held = standings(user=user, resident=resident, roles=ORGANIZATION_ROLES)
+    return resident if held & {Standing.CONSENT, Standing.REFERRAL} else None
 
 
 def resident_shown(*, referral: Referral, user: Any) -> Resident:
     """The resident as `user` may see them on this referral. The sending side of a referral the
     duplicate check attached to an existing record sees what it typed (`Referral.resident_as_typed`,
     an unsaved record with the real one's id), never the record (DESIGN §5.2); everyone else the record."""
-    from kynect.referrals.access import user_organization_ids
 
     typed = referral.resident_as_typed
     if not typed:
@@ -179,13 +172,15 @@ def services_paired(*, service_id: Any, limit: int = 3) -> list[Any]:
 def resident_referrals_section(*, resident: Any, user: Any, view: Any) -> Any:
     """The Resident Detail Screen's referrals: with the full view, the resident's New / In Progress /
     Closed counts; with the limited view, the user's organizations' referrals for them and their needs."""
-    from kynect.referrals.access import user_organization_ids
-    from kynect.residents.access import View
-    from kynect.residents.sections import Section
 
     if view == View.FULL:
         counts = dict.fromkeys(Referral.BOX_STATUSES, 0)
-        for row in Referral.objects.filter(resident=resident).values("status").annotate(n=Count("id")):
+        shown = referrals_part2_masked(
+            Referral.objects.filter(resident=resident), user=user, resident=resident
+        )
+        part2 = False
+        for row in shown.values("status", "part2").annotate(n=Count("id")):
+            part2 = part2 or row["part2"]
             for box, statuses in Referral.BOX_STATUSES.items():
                 if row["status"] in statuses:
                     counts[box] += row["n"]
@@ -193,25 +188,25 @@ def resident_referrals_section(*, resident: Any, user: Any, view: Any) -> Any:
             order=50,
             template="referrals/_resident_counts.html",
             context={"counts": [(label, counts[box]) for box, label in Referral.Box.choices]},
+            part2=part2,
         )
     organizations = user_organization_ids(user=user)
     referrals = (
-        Referral.objects.filter(
-            Q(sending_organization__in=organizations, resident_as_typed={})
-            | Q(receiving_organization__in=organizations),
-            resident=resident,
-        )
+        Referral.objects.filter(referral_party_q(organizations), resident=resident)
         .select_related("service")
         .order_by("-created_at")
     )
+    listed = list(referrals)
     return Section(
-        order=50, template="referrals/_resident_limited.html", context={"referrals": list(referrals)}
+        order=50,
+        template="referrals/_resident_limited.html",
+        context={"referrals": listed},
+        part2=any(referral.part2 for referral in listed),
     )
 
 
 def resident_plan_section(*, resident: Any, user: Any, view: Any) -> Any:
     """My Plan's referrals: every referral for the resident, newest first, each with its full history."""
-    from kynect.residents.sections import Section
 
     referrals = (
         Referral.objects.filter(resident=resident)
@@ -219,6 +214,20 @@ def resident_plan_section(*, resident: Any, user: Any, view: Any) -> Any:
         .prefetch_related("events")
         .order_by("-created_at")
     )
+    listed = list(referrals)
     return Section(
-        order=10, template="referrals/_plan_referrals.html", context={"referrals": list(referrals)}
+        order=10,
+        template="referrals/_plan_referrals.html",
+        context={"referrals": listed},
+        part2=any(referral.part2 for referral in listed),
     )
+
+
+def referrals_part2_masked(referrals: QuerySet[Referral], *, user: Any, resident: Any) -> QuerySet[Referral]:
+    """One resident's `referrals` less the 42 CFR Part 2 ones `user` may not see: the resident and
+    organizations holding the resident's Part 2 consent see them all; anyone else only those their
+    organization is a party to (`kynect.residents.part2`). Every list of a resident's referrals shown
+    beyond their parties goes through here."""
+    if part2_unlocked(user=user, resident=resident):
+        return referrals
+    return referrals.filter(Q(part2=False) | referral_party_q(user_organization_ids(user=user)))

@@ -21,6 +21,7 @@ from kynect.accounts.models import Organization, User
 from kynect.core import clock
 from kynect.core.sdoh import SdohDomain
 from kynect.directory.models import Service
+from kynect.directory.selectors import service_in_category
 from kynect.referrals import messages
 from kynect.referrals.access import Action, Decision, decide, user_organization_ids
 from kynect.referrals.lifecycles import REFERRAL
@@ -33,6 +34,7 @@ from kynect.referrals.models import (
     ReferralNote,
 )
 from kynect.residents.models import Resident
+from kynect.residents.part2 import PART2_CATEGORY, PART2_DOMAINS
 from kynect.residents.services import (
     ResidentInput,
     consent_grant_pre_consent,
@@ -131,6 +133,12 @@ def _as_typed(data: ResidentInput) -> dict[str, str]:
     }
 
 
+def referral_is_part2(*, need: str, service_id: Any) -> bool:
+    """Whether a referral holds 42 CFR Part 2 data: its need is in a Part 2 domain, or its service is
+    filed under the Part 2 category (`kynect.residents.part2`)."""
+    return need in PART2_DOMAINS or service_in_category(service_id=service_id, slug=PART2_CATEGORY)
+
+
 @transaction.atomic
 def referral_create(
     *, actor: User, data: ReferralInput, organization: Organization | None = None, now: datetime | None = None
@@ -182,6 +190,7 @@ def referral_create(
         note=data.note.strip(),
         resident_as_typed=as_typed,
         urgency=data.urgency,
+        part2=referral_is_part2(need=data.need, service_id=service.pk),
         receiver_onboarded=onboarded,
         outreach_due_at=now + OUTREACH_AFTER,
         expiry_due_at=None if onboarded else now + EXPIRABLE_AFTER,

@@ -256,6 +256,7 @@ def _box(request: HttpRequest, *, outbox: bool) -> HttpResponse:
             "organization": organization,
             "form": form,
             "rows": rows,
+            "part2_shown": any(referral.part2 for referral in rows),
             "counts": [(box, label, counts[box]) for box, label in Referral.Box.choices],
             "page": page,
             "pages": pages,

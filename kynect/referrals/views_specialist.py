@@ -98,6 +98,7 @@ def specialist_workspace(request: HttpRequest) -> HttpResponse:
                 (referral, referral_is_expirable(referral), _phone(referral)) for referral in shown.rows
             ],
             "any_expirable": any(referral_is_expirable(referral) for referral in shown.rows),
+            "part2_shown": any(referral.part2 for referral in shown.rows),
             "previous_url": _workspace_url(shown.queue) + f"&page={shown.page - 1}" if shown.page > 1 else "",
             "next_url": _workspace_url(shown.queue) + f"&page={shown.page + 1}" if shown.has_next else "",
         },

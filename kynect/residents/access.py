@@ -3,7 +3,8 @@ authorization test all read (DESIGN §5.2). Role questions are answered by `kyne
 
 What a user may do with one resident depends on their role and on their **standing** with that resident:
 
-- `consent`: their organization holds the resident's active consent;
+- `consent`: their organization holds the resident's active (general) consent;
+- `part2`: their organization holds the resident's separate 42 CFR Part 2 consent, active and unexpired;
 - `referral`: their organization sent or received a referral for the resident (a referral the duplicate
   check attached to a record its sender had not seen does not count: the sender saw only what they typed);
 - `self`: the resident themselves, signed in;
@@ -25,6 +26,7 @@ from django.db.models import Q
 
 from kynect.accounts.models import Role
 from kynect.accounts.selectors import memberships_held
+from kynect.core import clock
 from kynect.residents.models import Consent, Resident
 
 # Staff of an organization who refer residents, work referrals and ask for consent.
@@ -50,10 +52,14 @@ class Action(enum.StrEnum):
     ACCESS_LOG = "access_log"  # who looked at the resident's data, and when
     NOTE = "note"  # add a note (the organization's own, editable for 24 hours)
     SEND_EMAIL = "send_email"  # email the resident through the outbox, naming the organization
+    # 42 CFR Part 2 data (`kynect.residents.part2`): the resident, and organizations holding a Part 2
+    # consent; a general consent does not unlock it.
+    VIEW_PART2 = "view_part2"
 
 
 class Standing(enum.StrEnum):
     CONSENT = "consent"
+    PART2 = "part2"
     REFERRAL = "referral"
     SELF = "self"
     ANY = "any"
@@ -90,6 +96,7 @@ RULES: dict[Action, Rule] = {
     ),
     Action.NOTE: _STAFF_WITH_CONSENT,
     Action.SEND_EMAIL: _STAFF_WITH_CONSENT,
+    Action.VIEW_PART2: Rule(ORGANIZATION_ROLES | {Role.RESIDENT}, frozenset({Standing.PART2, Standing.SELF})),
     Action.ACCESS_LOG: Rule(
         frozenset({Role.RESIDENT, Role.STATE_ADMIN}), frozenset({Standing.SELF, Standing.ANY})
     ),
@@ -137,17 +144,24 @@ def standings(*, user: Any, resident: Resident, roles: frozenset[str] | None = N
         if membership.role in ORGANIZATION_ROLES and membership.organization_id is not None
     }
     if organizations:
-        if Consent.objects.filter(
-            resident=resident, organization_id__in=organizations, status=Consent.Status.ACTIVE
-        ).exists():
-            found.add(Standing.CONSENT)
+        for kind in Consent.objects.filter(
+            in_force_q(), resident=resident, organization_id__in=organizations
+        ).values_list("kind", flat=True):
+            found.add(Standing.PART2 if kind == Consent.Kind.PART2 else Standing.CONSENT)
         if Resident.objects.filter(
-            Q(referrals__sending_organization__in=organizations, referrals__resident_as_typed={})
-            | Q(referrals__receiving_organization__in=organizations),
-            pk=resident.pk,
+            referral_party_q(organizations, prefix="referrals__"), pk=resident.pk
         ).exists():
             found.add(Standing.REFERRAL)
     return found
+
+
+def referral_party_q(organizations: Any, *, prefix: str = "") -> Q:
+    """Referrals (reached through `prefix`) to which one of `organizations` is a party: it received them,
+    or sent them about a record it had seen (a referral the duplicate check attached to an existing
+    record does not make its sender a party to that record: it saw only what it typed)."""
+    return Q(**{f"{prefix}sending_organization__in": organizations, f"{prefix}resident_as_typed": {}}) | Q(
+        **{f"{prefix}receiving_organization__in": organizations}
+    )
 
 
 def decide(*, user: Any, action: Action, resident: Resident) -> Decision:
@@ -178,8 +192,14 @@ def consent_in_force(*, user: Any, resident: Resident) -> Consent | None:
         return None
     return (
         Consent.objects.filter(
-            resident=resident, organization_id__in=organizations, status=Consent.Status.ACTIVE
+            in_force_q(), resident=resident, organization_id__in=organizations, kind=Consent.Kind.GENERAL
         )
         .order_by("granted_at")
         .first()
     )
+
+
+def in_force_q() -> Q:
+    """Consents in force now: active and, for a Part 2 consent, not past its expiry (read at every
+    request, so an expiry takes effect on the next one as a revocation does)."""
+    return Q(status=Consent.Status.ACTIVE) & (Q(expires_at__isnull=True) | Q(expires_at__gt=clock.now()))

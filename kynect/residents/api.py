@@ -21,6 +21,7 @@ from ninja.errors import HttpError
 from kynect.accounts.api_auth import user_token_auth
 from kynect.accounts.models import Organization, User
 from kynect.accounts.selectors import user_may_see_resident_data, user_sees_only_own_data
+from kynect.core import clock
 from kynect.core.api import in_request_language
 from kynect.core.audit import audited_denial, audited_read
 from kynect.interop.fhir.consent import STATUS, consent_resource
@@ -36,7 +37,12 @@ from kynect.residents.access import (
     standings,
 )
 from kynect.residents.models import Consent, Resident
-from kynect.residents.services_consent import consent_record, consent_request_send, consent_revoke
+from kynect.residents.services_consent import (
+    consent_record,
+    consent_request_send,
+    consent_revoke,
+    part2_terms_check,
+)
 
 FHIR_JSON = "application/fhir+json"
 # The API's names for how consent is asked or given, and the platform's.
@@ -67,6 +73,16 @@ class ConsentIn(Schema):
     organization_id: UUID | None = Field(
         None, description="Which of your organizations (default: the first by name)."
     )
+    kind: Literal["general", "part2"] = Field(
+        "general",
+        description="`general`: the full profile; `part2`: the separate 42 CFR Part 2 consent for "
+        "substance use treatment records, with its `purpose` and `expires_at` (in person only when "
+        "recorded: it is signed in writing).",
+    )
+    purpose: str = Field("", max_length=300, description="Part 2 only: why your organization needs them.")
+    expires_at: datetime | None = Field(
+        None, description="Part 2 only: when the consent ends by itself (one year from now at most)."
+    )
 
 
 class RevokeIn(Schema):
@@ -89,20 +105,31 @@ class ConsentEventOut(Schema):
 
 class ConsentOut(Schema):
     id: UUID
+    kind: Literal["general", "part2"]
     status: str = Field(..., description="FHIR Consent status: proposed, active, rejected or inactive.")
+    in_force: bool = Field(..., description="Active and, for a Part 2 consent, not past its expiry.")
     organization: OrganizationOut
     channel: str
+    purpose: str | None = Field(None, description="Part 2 only.")
+    shares: str | None = Field(None, description="Part 2 only: what the consent lets its organization see.")
+    expires_at: datetime | None = Field(None, description="Part 2 only.")
     granted_at: datetime | None
     revoked_at: datetime | None
     history: list[ConsentEventOut]
 
 
 def _out(consent: Consent) -> dict[str, Any]:
+    part2 = consent.kind == Consent.Kind.PART2
     return {
         "id": consent.pk,
+        "kind": consent.kind,
         "status": STATUS[Consent.Status(consent.status)],
+        "in_force": consent.in_force(),
         "organization": {"id": consent.organization.pk, "name": consent.organization.name},
         "channel": consent.channel,
+        "purpose": consent.purpose if part2 else None,
+        "shares": consent.shares if part2 else None,
+        "expires_at": consent.expires_at if part2 else None,
         "granted_at": consent.granted_at,
         "revoked_at": consent.revoked_at,
         "history": [
@@ -326,9 +353,14 @@ def consent_create(request: HttpRequest, resident_id: UUID, payload: ConsentIn) 
         )
     channel = CHANNELS[payload.channel]
     try:
+        terms = (
+            part2_terms_check(purpose=payload.purpose, expires_at=payload.expires_at, now=clock.now())
+            if payload.kind == Consent.Kind.PART2
+            else None
+        )
         if channel in (Consent.Channel.TEXT, Consent.Channel.EMAIL):
             consent = consent_request_send(
-                actor=user, resident=resident, organization=organization, channel=channel
+                actor=user, resident=resident, organization=organization, channel=channel, part2=terms
             ).consent
         else:
             consent = consent_record(
@@ -337,6 +369,7 @@ def consent_create(request: HttpRequest, resident_id: UUID, payload: ConsentIn) 
                 organization=organization,
                 channel=channel,
                 note=payload.attestation,
+                part2=terms,
             )
     except ValidationError as error:
         if "note" in error.message_dict:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
+from typing import Any
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kynect.core.forms import UswdsForm
@@ -12,7 +16,7 @@ from kynect.residents.models import (
     Consent,
     ConsentRequest,
 )
-from kynect.residents.services_consent import ATTESTATION_MAX_LENGTH
+from kynect.residents.services_consent import ATTESTATION_MAX_LENGTH, PURPOSE_MAX_LENGTH
 
 
 class ConsentRequestForm(UswdsForm):
@@ -44,8 +48,46 @@ class ConsentRevokeForm(UswdsForm):
     )
 
 
+class Part2TermsForm(UswdsForm):
+    """The terms a 42 CFR Part 2 consent names (§2.31): why the organization needs the records, and the
+    day the consent ends by itself."""
+
+    purpose = forms.CharField(
+        label=_("Why your organization needs these records (the purpose)"),
+        max_length=PURPOSE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    expires_at = forms.DateField(
+        label=_("The consent ends on"),
+        help_text=_("One year from today at most."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def terms_values(self) -> dict[str, Any]:
+        """`purpose` and `expires_at` (the end of the chosen day, Kentucky's eastern clock)."""
+        day = self.cleaned_data["expires_at"]
+        return {
+            "purpose": self.cleaned_data["purpose"],
+            "expires_at": timezone.make_aware(datetime.combine(day, time(23, 59, 59))),
+        }
+
+
+class Part2RequestForm(Part2TermsForm):
+    channel = ConsentRequestForm.base_fields["channel"]
+    field_order = ["channel", "purpose", "expires_at"]
+
+
+class Part2RecordForm(Part2TermsForm):
+    note = forms.CharField(
+        label=_("Your attestation: where the resident's signed Part 2 consent form is kept"),
+        max_length=ATTESTATION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class ConsentAnswerForm(forms.Form):
     answer = forms.ChoiceField(choices=ConsentRequest.Answer.choices)
+    signature = forms.CharField(max_length=200, required=False)
 
 
 class ResidentNoteForm(UswdsForm):

@@ -50,5 +50,7 @@ CONSENT = Lifecycle(
         Transition("grant", (_S.PROPOSED, _S.REJECTED, _S.INACTIVE), _S.ACTIVE, sets={"granted_at": NOW}),
         Transition("decline", (_S.PROPOSED,), _S.REJECTED),
         Transition("revoke", (_S.ACTIVE,), _S.INACTIVE, sets={"revoked_at": NOW}),
+        # A Part 2 consent past its expiry (it stopped opening anything at that moment: `in_force`).
+        Transition("expire", (_S.ACTIVE,), _S.INACTIVE),
     ],
 )

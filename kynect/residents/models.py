@@ -7,11 +7,14 @@ to those DESIGN §5.2 allows (`kynect.residents.selectors`).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kynect.core import clock
 from kynect.core.codes import LinkSecrets
 from kynect.core.models import BaseModel
 
@@ -171,7 +174,15 @@ class ResidentNote(BaseModel):
 
 class Consent(BaseModel):
     """A resident's consent for one organization to see their record (DESIGN §5.2), states as FHIR
-    Consent's. One row per (resident, organization); its history is `ConsentEvent`."""
+    Consent's. One row per (resident, organization, kind); its history is `ConsentEvent`.
+
+    A `general` consent opens the Resident Detail Screen. A `part2` consent is the separate,
+    recipient-specific consent of 42 CFR Part 2 (§2.31): it names its purpose, what is shared and when it
+    expires, and only it opens the resident's Part 2 data (`kynect.residents.part2`)."""
+
+    class Kind(models.TextChoices):
+        GENERAL = "general", _("General consent")
+        PART2 = "part2", _("42 CFR Part 2 consent")
 
     class Status(models.TextChoices):
         PROPOSED = "proposed", _("Requested")
@@ -199,14 +210,34 @@ class Consent(BaseModel):
     granted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     note = models.CharField(_("note"), max_length=500, blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.GENERAL)
+    # A Part 2 consent's own terms (42 CFR §2.31), fixed when it is asked for: why the organization
+    # wants the records, what they are, and when the consent ends by itself.
+    purpose = models.CharField(_("purpose"), max_length=300, blank=True)
+    shares = models.CharField(_("what is shared"), max_length=300, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    # The name the resident typed to sign a Part 2 consent (erased with the resident's other details).
+    signature = models.CharField(_("signature"), max_length=200, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["resident", "organization"], name="consent_one_per_organization"),
+            models.UniqueConstraint(
+                fields=["resident", "organization", "kind"], name="consent_one_per_organization_kind"
+            ),
             models.CheckConstraint(
                 condition=~Q(status="active") | Q(granted_at__isnull=False), name="consent_active_has_time"
             ),
+            models.CheckConstraint(
+                condition=Q(kind="general") | (Q(expires_at__isnull=False) & ~Q(purpose="")),
+                name="consent_part2_has_terms",
+            ),
         ]
+
+    def in_force(self, now: datetime | None = None) -> bool:
+        """Active, and (a Part 2 consent) not past its expiry."""
+        if self.status != self.Status.ACTIVE:
+            return False
+        return self.expires_at is None or self.expires_at > (now or clock.now())
 
 
 class ConsentEvent(models.Model):

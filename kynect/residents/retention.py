@@ -16,7 +16,8 @@ from django.dispatch import Signal
 
 from kynect.core import recurring
 from kynect.core.audit import access_events_expire
-from kynect.residents.models import Consent, HouseholdMember, Resident, ResidentNote
+from kynect.residents.lifecycles import CONSENT
+from kynect.residents.models import Consent, ConsentEvent, HouseholdMember, Resident, ResidentNote
 
 # Sent inside the erasing transaction with `resident_ids`: apps above residents erase what their own
 # tables hold about those residents in free text (DESIGN §3: residents may not import them).
@@ -42,7 +43,26 @@ def residents_due_for_erasure(*, now: datetime) -> QuerySet[Resident]:
     consents = Consent.objects.filter(resident=OuterRef("pk"))
     return Resident.objects.filter(erased_at__isnull=True, updated_at__lt=cutoff).exclude(
         Exists(referrals.filter(Q(closed_at__isnull=True) | Q(closed_at__gte=cutoff)))
-        | Exists(consents.filter(Q(status=Consent.Status.ACTIVE) | Q(updated_at__gte=cutoff)))
+        | Exists(
+            consents.filter(
+                # Still in force, or ended (revoked, declined, or a Part 2 consent past its expiry) since.
+                Q(status=Consent.Status.ACTIVE, expires_at__isnull=True)
+                | Q(status=Consent.Status.ACTIVE, expires_at__gte=cutoff)
+                | Q(updated_at__gte=cutoff)
+            )
+        )
+    )
+
+
+@transaction.atomic
+def consents_expire(*, now: datetime) -> int:
+    """Mark the Part 2 consents past their expiry inactive, each with its event; returns how many. (They
+    stopped opening anything when they expired: `Consent.in_force`; this makes their state say so.)"""
+    return CONSENT.apply_all(
+        "expire",
+        queryset=Consent.objects.filter(expires_at__lte=now),
+        now=now,
+        event={"from_status": Consent.Status.ACTIVE},
     )
 
 
@@ -57,7 +77,8 @@ def residents_erase(*, now: datetime) -> int:
         resident_erasing.send(sender=Resident, resident_ids=ids)
         HouseholdMember.objects.filter(resident_id__in=ids).delete()
         ResidentNote.objects.filter(resident_id__in=ids).delete()
-        Consent.objects.filter(resident_id__in=ids).update(note="")
+        Consent.objects.filter(resident_id__in=ids).update(note="", signature="")
+        ConsentEvent.objects.filter(consent__resident_id__in=ids).update(note="")
         erased += Resident.objects.filter(pk__in=ids).update(
             client_id="",
             first_name="",
@@ -83,5 +104,6 @@ def residents_erase(*, now: datetime) -> int:
     time_zone="America/New_York",
 )
 def retention_nightly(*, period: date, due_at: datetime) -> None:
+    consents_expire(now=due_at)
     residents_erase(now=due_at)
     access_events_expire(before=years_before(due_at, settings.ACCESS_EVENT_RETENTION_YEARS))

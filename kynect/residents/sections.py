@@ -19,6 +19,8 @@ class Section:
     order: int
     template: str
     context: dict[str, Any] = field(default_factory=dict)
+    # Whether it shows 42 CFR Part 2 data: the page then carries the §2.32 notice.
+    part2: bool = False
 
 
 # provider(resident=..., user=..., view=...) -> a section, or None to show nothing.

@@ -27,6 +27,7 @@ from kynect.notifications.services import message_queue
 from kynect.residents.access import Action, Decision, decide, staff_organization_ids
 from kynect.residents.lifecycles import CONSENT
 from kynect.residents.models import CONSENT_REQUEST_LINK, Consent, ConsentEvent, ConsentRequest, Resident
+from kynect.residents.part2 import PART2_LONGEST, PART2_SHARES
 
 # How long a consent request's link works (issue: "a signed, expiring link (7 days)").
 CONSENT_REQUEST_LIFETIME = timedelta(days=7)
@@ -34,6 +35,7 @@ CONSENT_REQUEST_TEMPLATE = "residents/consent_request"
 # What the outbox keeps in place of the link's secret, put in only when the message is sent.
 MASKED_SECRET = "hidden-until-sent"  # noqa: S105  (not a secret: what stands in for one)
 ATTESTATION_MAX_LENGTH = 500
+PURPOSE_MAX_LENGTH = 300
 
 
 def _require(decision: Decision) -> None:
@@ -46,10 +48,63 @@ def _staff_organization(actor: User, organization: Organization) -> None:
         raise PermissionDenied
 
 
-def _consent_for(*, resident: Resident, organization: Organization, channel: str, actor: User) -> Consent:
-    consent, _created = Consent.objects.get_or_create(
-        resident=resident, organization=organization, defaults={"channel": channel, "recorded_by": actor}
+@dataclass(frozen=True)
+class Part2Terms:
+    """What a 42 CFR Part 2 consent names besides its recipient (§2.31): why, what, until when."""
+
+    purpose: str
+    expires_at: datetime
+
+
+def part2_terms_check(*, purpose: str, expires_at: datetime | None, now: datetime) -> Part2Terms:
+    """The terms of a Part 2 consent, or ValidationError (by field) saying what is missing."""
+    errors: dict[str, list[str]] = {}
+    purpose = purpose.strip()
+    if not purpose:
+        errors["purpose"] = [_("Say why your organization needs these records.")]
+    elif len(purpose) > PURPOSE_MAX_LENGTH:
+        errors["purpose"] = [_("Keep the purpose under 300 characters.")]
+    if expires_at is None:
+        errors["expires_at"] = [_("Give the date this consent ends.")]
+    elif expires_at <= now:
+        errors["expires_at"] = [_("The consent must end after today.")]
+    elif expires_at > now + PART2_LONGEST + timedelta(days=1):  # the last day is a whole day
+        errors["expires_at"] = [_("A Part 2 consent may last one year at most.")]
+    if errors:
+        raise ValidationError(errors)
+    assert expires_at is not None
+    return Part2Terms(purpose=purpose, expires_at=expires_at)
+
+
+def _consent_for(
+    *,
+    resident: Resident,
+    organization: Organization,
+    channel: str,
+    actor: User,
+    terms: Part2Terms | None,
+    now: datetime,
+) -> Consent:
+    """The organization's consent of this kind (general, or Part 2 with `terms`), made proposed if it has
+    none; a Part 2 consent past its expiry is marked so first. Terms are the new request's."""
+    kind = Consent.Kind.GENERAL if terms is None else Consent.Kind.PART2
+    defaults: dict[str, Any] = {"channel": channel, "recorded_by": actor}
+    if terms is not None:
+        defaults |= {"purpose": terms.purpose, "expires_at": terms.expires_at, "shares": str(PART2_SHARES)}
+    consent, created = Consent.objects.get_or_create(
+        resident=resident, organization=organization, kind=kind, defaults=defaults
     )
+    if consent.status == Consent.Status.ACTIVE and not consent.in_force(now):
+        CONSENT.apply("expire", instance=consent, now=now, event={"from_status": consent.status})
+    if consent.status == Consent.Status.ACTIVE:
+        raise ValidationError({"channel": [_("This resident has already given your organization consent.")]})
+    if terms is not None and not created:
+        consent.purpose, consent.expires_at, consent.shares = (
+            terms.purpose,
+            terms.expires_at,
+            str(PART2_SHARES),
+        )
+        consent.save(update_fields=["purpose", "expires_at", "shares", "updated_at"])
     return consent
 
 
@@ -65,11 +120,19 @@ def _requests_close(consent: Consent, now: datetime) -> None:
 
 @transaction.atomic
 def consent_request_send(
-    *, actor: User, resident: Resident, organization: Organization, channel: str, now: datetime | None = None
+    *,
+    actor: User,
+    resident: Resident,
+    organization: Organization,
+    channel: str,
+    part2: Part2Terms | None = None,
+    now: datetime | None = None,
 ) -> ConsentRequest:
-    """Ask the resident, by text or email, to let `organization` see their record. Raises ValidationError
-    (by field) when the resident cannot be reached that way or already consented, PermissionDenied when
-    the actor may not ask; nothing is written either way."""
+    """Ask the resident, by text or email, to let `organization` see their record (a general consent), or
+    with `part2` terms their 42 CFR Part 2 data (a Part 2 consent). Raises ValidationError (by field) when
+    the resident cannot be reached that way or already consented, PermissionDenied when the actor may not
+    ask; nothing is written either way. The message names only the organization, never what it asks
+    for: whoever sees the resident's phone learns nothing about them."""
     now = now or clock.now()
     _require(decide(user=actor, action=Action.CONSENT_REQUEST, resident=resident))
     _staff_organization(actor, organization)
@@ -79,9 +142,9 @@ def consent_request_send(
         raise ValidationError({"channel": [_("This resident has no email address on record.")]})
     if channel not in (Consent.Channel.TEXT, Consent.Channel.EMAIL):
         raise ValidationError({"channel": [_("Choose text message or email.")]})
-    consent = _consent_for(resident=resident, organization=organization, channel=channel, actor=actor)
-    if consent.status == Consent.Status.ACTIVE:
-        raise ValidationError({"channel": [_("This resident has already given your organization consent.")]})
+    consent = _consent_for(
+        resident=resident, organization=organization, channel=channel, actor=actor, terms=part2, now=now
+    )
     if consent.status != Consent.Status.PROPOSED:
         CONSENT.apply(
             "request",
@@ -200,10 +263,11 @@ def consent_request_find(*, request_id: Any, secret: str, now: datetime | None =
 
 @transaction.atomic
 def consent_request_answer(
-    *, request_id: Any, secret: str, answer: str, now: datetime | None = None
+    *, request_id: Any, secret: str, answer: str, signature: str = "", now: datetime | None = None
 ) -> LinkFound:
     """The resident's answer (grant or decline) through the link: taken once, by a conditional update,
-    while the link is open; anything else changes nothing and says why."""
+    while the link is open; anything else changes nothing and says why. Granting a Part 2 consent takes
+    the resident's signature (the name they type: 42 CFR §2.31(a)(8))."""
     now = now or clock.now()
     if answer not in ConsentRequest.Answer.values:
         raise ValidationError({"answer": [_("Choose Grant or Decline.")]})
@@ -211,6 +275,13 @@ def consent_request_answer(
     if found.state != LinkState.OPEN or found.request is None:
         return found
     request = found.request
+    signature = signature.strip()
+    part2 = request.consent.kind == Consent.Kind.PART2
+    if part2 and answer == ConsentRequest.Answer.GRANT and not signature:
+        raise ValidationError({"signature": [_("Type your full name to sign this consent.")]})
+    if part2 and request.consent.expires_at is not None and request.consent.expires_at <= now:
+        # The terms asked for have run out before the answer: the organization must ask again.
+        return LinkFound(LinkState.EXPIRED, request)
     taken = ConsentRequest.objects.filter(pk=request.pk, answered_at__isnull=True, expires_at__gt=now).update(
         answered_at=now, answer=answer, link_key="", updated_at=now
     )
@@ -223,7 +294,7 @@ def consent_request_answer(
             "grant",
             instance=consent,
             now=now,
-            values={"channel": request.channel, "revoked_at": None},
+            values={"channel": request.channel, "revoked_at": None, "signature": signature if part2 else ""},
             event=event,
         )
     else:
@@ -254,19 +325,23 @@ def consent_record(
     organization: Organization,
     channel: str,
     note: str,
+    part2: Part2Terms | None = None,
     now: datetime | None = None,
 ) -> Consent:
     """Consent the resident gave in person or by phone, attested by the staff member who recorded it
-    (who and when are the event's, how its channel, and their note)."""
+    (who and when are the event's, how its channel, and their note). A Part 2 consent (`part2` terms)
+    is written and signed (42 CFR §2.31), so only in person, the note saying where the signed form is."""
     now = now or clock.now()
     _require(decide(user=actor, action=Action.CONSENT_RECORD, resident=resident))
     _staff_organization(actor, organization)
     if channel not in RECORDED_CHANNELS:
         raise ValidationError({"channel": [_("Choose in person or by phone.")]})
+    if part2 is not None and channel != Consent.Channel.IN_PERSON:
+        raise ValidationError({"channel": [_("A Part 2 consent is signed in writing: record it in person.")]})
     note = _attestation(note)
-    consent = _consent_for(resident=resident, organization=organization, channel=channel, actor=actor)
-    if consent.status == Consent.Status.ACTIVE:
-        raise ValidationError({"channel": [_("This resident has already given your organization consent.")]})
+    consent = _consent_for(
+        resident=resident, organization=organization, channel=channel, actor=actor, terms=part2, now=now
+    )
     CONSENT.apply(
         "grant",
         instance=consent,
@@ -320,11 +395,19 @@ def consent_grant_by_resident(*, actor: User, consent_id: Any, now: datetime | N
         raise PermissionDenied
     if consent.status == Consent.Status.ACTIVE:
         raise ValidationError({"consent": [_("This consent is already granted.")]})
+    signature = ""
+    if consent.kind == Consent.Kind.PART2:
+        # Signed in, the resident's Grant is their electronic signature, in the name on their record.
+        if consent.expires_at is None or consent.expires_at <= now:
+            raise ValidationError(
+                {"consent": [_("This request has ended. Ask the organization to send it again.")]}
+            )
+        signature = f"{consent.resident.first_name} {consent.resident.last_name}".strip()
     CONSENT.apply(
         "grant",
         instance=consent,
         now=now,
-        values={"channel": Consent.Channel.RESIDENT, "revoked_at": None},
+        values={"channel": Consent.Channel.RESIDENT, "revoked_at": None, "signature": signature},
         event={"from_status": consent.status, "channel": Consent.Channel.RESIDENT, "actor": actor},
     )
     _requests_close(consent, now)

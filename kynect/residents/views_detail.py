@@ -36,6 +36,7 @@ from kynect.residents.access import (
 )
 from kynect.residents.forms import ResidentNoteForm
 from kynect.residents.models import Resident, ResidentNote
+from kynect.residents.part2 import domain_is_part2, part2_unlocked
 from kynect.residents.sections import resident_sections
 from kynect.residents.services_notes import (
     resident_email_send,
@@ -68,6 +69,8 @@ def _screen(
     """Everything the screen shows, read in one audited read."""
     user = _user(request)
     full = view == View.FULL
+    unlocked = part2_unlocked(user=user, resident=resident)
+    sections = resident_sections(resident=resident, user=user, view=view)
     return {
         "resident": resident,
         "view": view.value,
@@ -79,8 +82,15 @@ def _screen(
         ]
         if full
         else [],
-        "risk_factors": list(SdohDomain.choices) if full else [],
-        "sections": resident_sections(resident=resident, user=user, view=view),
+        # A Part 2 domain's rating is withheld from whoever has not the resident's Part 2 consent (always
+        # said, rated or not, so that the row itself tells nothing).
+        "risk_factors": [
+            (code, label, domain_is_part2(code) and not unlocked) for code, label in SdohDomain.choices
+        ]
+        if full
+        else [],
+        "sections": sections,
+        "part2_shown": any(section.part2 for section in sections),
         "note_form": forms.get("note"),
         "email_form": forms.get("email"),
         "may_note": decide(user=user, action=Action.NOTE, resident=resident) == Decision.ALLOWED,

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from kynect.accounts.models import User
 from kynect.accounts.selectors import organization_names_of_users
+from kynect.core import clock
 from kynect.core.audit import audited_read
 from kynect.core.models import AccessEvent
 from kynect.residents.access import View
@@ -42,13 +43,16 @@ def _plan(user: User, resident: Resident) -> dict[str, Any]:
         .order_by("-occurred_at")[:LOOKS_SHOWN]
     )
     organizations = organization_names_of_users(user_ids={look.actor_id for look in looks if look.actor_id})
+    sections = resident_sections(resident=resident, user=user, view=View.FULL, place="plan")
     return {
         "resident": resident,
-        "sections": resident_sections(resident=resident, user=user, view=View.FULL, place="plan"),
+        "now": clock.now(),
+        "sections": sections,
+        "part2_shown": any(section.part2 for section in sections),
         "consents": list(
             Consent.objects.filter(resident=resident)
             .select_related("organization")
-            .order_by("organization__name")
+            .order_by("organization__name", "kind")
         ),
         "looks": [(look, ", ".join(organizations.get(look.actor_id, []))) for look in looks],
     }

@@ -7,6 +7,8 @@ through `kynect.core.audit.audited_read`."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fhir.resources.R4B.attachment import Attachment
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.coding import Coding
@@ -17,14 +19,13 @@ from fhir.resources.R4B.meta import Meta
 from fhir.resources.R4B.period import Period
 from fhir.resources.R4B.reference import Reference
 
-from kynect.interop.fhir.datatypes import CONTENT_LANGUAGE, KYNECT_SYSTEM
+from kynect.interop.fhir.datatypes import ACT_CODES, CONTENT_LANGUAGE, KYNECT_SYSTEM
 from kynect.interop.fhir.organization import KYNECT_ID, KYNECT_NAME
 from kynect.interop.fhir.service_request import SDOHCC
 from kynect.residents.models import Consent
 
 CONSENT_PROFILE = f"{SDOHCC}/StructureDefinition/SDOHCC-Consent"
 CONSENT_SCOPES = "http://terminology.hl7.org/CodeSystem/consentscope"
-ACT_CODES = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 PARTICIPATION_TYPES = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
 CONSENT_ACTIONS = "http://terminology.hl7.org/CodeSystem/consentaction"
 CONSENT_POLICIES = "http://terminology.hl7.org/CodeSystem/consentpolicycodes"
@@ -39,10 +40,28 @@ STATUS = {
 }
 
 
+# A 42 CFR Part 2 consent: the rule it meets, and the data it opens (labelled so in the resources that
+# hold them: `service_request.part2_security_labels`).
+PART2_AUTHORITY = "https://www.ecfr.gov/current/title-42/chapter-I/subchapter-A/part-2"
+
+
+def _ends(consent: Consent) -> datetime | None:
+    """When the permission ended or will end: revoked, or a Part 2 consent's expiry, whichever first."""
+    ends = [moment for moment in (consent.revoked_at, consent.expires_at) if moment is not None]
+    return min(ends) if ends else None
+
+
 def consent_resource(consent: Consent, *, patient: Reference, recipient: Reference) -> FhirConsent:
     """Needs `consent.organization`. `patient` and `recipient` are the references to the resident's
-    Patient and the organization's Organization."""
+    Patient and the organization's Organization. A Part 2 consent names 42 CFR Part 2 as its policy,
+    its purpose in the source attachment's title, and limits its provision to data labelled Part 2
+    until its expiry."""
     granted = consent.granted_at
+    part2 = consent.kind == Consent.Kind.PART2
+    how = consent.get_channel_display()
+    title = f"kynect resources consent record ({how})"
+    if part2:
+        title = f"kynect resources 42 CFR Part 2 consent ({how}). Purpose: {consent.purpose}"
     return FhirConsent(
         id=str(consent.pk),
         meta=Meta(profile=[CONSENT_PROFILE]),
@@ -58,14 +77,18 @@ def consent_resource(consent: Consent, *, patient: Reference, recipient: Referen
         patient=patient,
         dateTime=granted or consent.created_at,
         organization=[Reference(reference=f"Organization/{KYNECT_ID}", display=KYNECT_NAME)],
-        sourceAttachment=Attachment(
-            title=f"kynect resources consent record ({consent.get_channel_display()})",
-            creation=granted or consent.created_at,
-        ),
-        policy=[ConsentPolicy(uri=f"{KYNECT_SYSTEM}/policy/resident-consent")],
+        sourceAttachment=Attachment(title=title, creation=granted or consent.created_at),
+        policy=[
+            ConsentPolicy(authority=PART2_AUTHORITY, uri=f"{KYNECT_SYSTEM}/policy/part2-consent")
+            if part2
+            else ConsentPolicy(uri=f"{KYNECT_SYSTEM}/policy/resident-consent")
+        ],
         provision=ConsentProvision(
             type="permit",
-            period=Period(start=granted, end=consent.revoked_at) if granted else None,
+            period=Period(start=granted, end=_ends(consent)) if granted else None,
+            securityLabel=[Coding(system=ACT_CODES, code="42CFRPart2", display="42 CFR Part2")]
+            if part2
+            else None,
             actor=[
                 ConsentProvisionActor(
                     role=CodeableConcept(

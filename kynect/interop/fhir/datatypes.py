@@ -18,6 +18,7 @@ HSD_PROFILE = "http://hl7.org/fhir/us/hsds/StructureDefinition/hsds-{kind}"
 LANGUAGE_SYSTEM = "urn:ietf:bcp:47"
 # The root of kynect's own code systems and identifier systems, as of its taxonomies (a name, not a page).
 KYNECT_SYSTEM = "https://kynect.ky.gov/fhir"
+ACT_CODES = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 # The directory's text comes in English from its feeds (211, HSDS imports).
 CONTENT_LANGUAGE = "en"
 FHIR_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

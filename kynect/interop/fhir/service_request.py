@@ -16,7 +16,7 @@ from fhir.resources.R4B.reference import Reference
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from kynect.core.sdoh import SdohDomain
-from kynect.interop.fhir.datatypes import KYNECT_SYSTEM
+from kynect.interop.fhir.datatypes import ACT_CODES, KYNECT_SYSTEM
 from kynect.referrals.models import Referral
 
 SDOHCC = "http://hl7.org/fhir/us/sdoh-clinicalcare"
@@ -76,7 +76,11 @@ def service_request_resource(
     """Needs `referral.service` selected. Text is in the active language (the bundle's is English)."""
     return ServiceRequest(
         id=str(referral.pk),
-        meta=Meta(profile=[SERVICE_REQUEST_PROFILE], lastUpdated=referral.updated_at),
+        meta=Meta(
+            profile=[SERVICE_REQUEST_PROFILE],
+            lastUpdated=referral.updated_at,
+            security=part2_security_labels() if referral.part2 else None,
+        ),
         status=REQUEST_STATUSES.get(referral.status, "active"),
         intent="order",
         priority=referral.urgency,
@@ -91,3 +95,16 @@ def service_request_resource(
         ],
         note=[Annotation(text=referral.note)] if referral.note else None,
     )
+
+
+def part2_security_labels() -> list[Coding]:
+    """The labels of a resource holding 42 CFR Part 2 data: what it is, and that the recipient may not
+    pass it on without the patient's consent (the §2.32 notice, in FHIR's words)."""
+    return [
+        Coding(system=ACT_CODES, code="42CFRPart2", display="42 CFR Part2"),
+        Coding(
+            system=ACT_CODES,
+            code="NORDSCLCD",
+            display="no redisclosure without consent directive",
+        ),
+    ]

@@ -38,7 +38,7 @@ from kynect.interop.fhir.organization import (
     platform_organization_resource,
 )
 from kynect.interop.fhir.patient import patient_resource
-from kynect.interop.fhir.service_request import SDOHCC, service_request_resource
+from kynect.interop.fhir.service_request import SDOHCC, part2_security_labels, service_request_resource
 from kynect.referrals.models import ClosureReason, Referral
 from kynect.residents.models import Resident
 
@@ -86,7 +86,11 @@ def task_resource(
     return Task.model_validate(
         {
             "id": str(referral.pk),
-            "meta": Meta(profile=[TASK_PROFILE], lastUpdated=referral.updated_at),
+            "meta": Meta(
+                profile=[TASK_PROFILE],
+                lastUpdated=referral.updated_at,
+                security=part2_security_labels() if referral.part2 else None,
+            ),
             "language": CONTENT_LANGUAGE,
             "status": referral.status,
             "statusReason": _status_reason(referral),

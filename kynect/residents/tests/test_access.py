@@ -3,6 +3,7 @@ table: the expected answer is read from `access.RULES`, the same table the pages
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,13 +21,13 @@ from kynect.residents.access import (
     decide,
     resident_view,
 )
-from kynect.residents.models import Resident
+from kynect.residents.models import Consent, Resident
 from kynect.residents.services import consent_grant_pre_consent
 
 pytestmark = pytest.mark.django_db
 
-# Where the user stands, as the test builds it.
-SITUATIONS = ("stranger", "referral", "consent", "self")
+# Where the user stands, as the test builds it: "part2" is a general consent and a 42 CFR Part 2 consent.
+SITUATIONS = ("stranger", "referral", "consent", "part2", "self")
 
 
 def standings_expected(role: str, situation: str) -> set[Standing]:
@@ -37,9 +38,11 @@ def standings_expected(role: str, situation: str) -> set[Standing]:
     if role == Role.RESIDENT:
         return {Standing.SELF} if situation == "self" else set()
     if role in ORGANIZATION_ROLES:
-        return {"referral": {Standing.REFERRAL}, "consent": {Standing.REFERRAL, Standing.CONSENT}}.get(
-            situation, set()
-        )
+        return {
+            "referral": {Standing.REFERRAL},
+            "consent": {Standing.REFERRAL, Standing.CONSENT},
+            "part2": {Standing.REFERRAL, Standing.CONSENT, Standing.PART2},
+        }.get(situation, set())
     return set()  # On Demand's helpers and agency admins: no standing with kynect resources' residents
 
 
@@ -53,16 +56,30 @@ def decision_expected(role: str, situation: str, action: Action) -> Decision:
 
 
 def world(role: str, situation: str) -> tuple[Any, Resident]:
+    """The user in `situation` with a resident who also has a Part 2 referral between two organizations
+    the user is not in (a Substance Abuse need)."""
     sender, receiver = partner(), partner()
     resident = referral(sender, receiver, resident=resident_input()).resident
-    holds = situation in ("referral", "consent")
+    referral(partner(), partner(), resident=resident_input(), need="substance_abuse")
+    holds = situation in ("referral", "consent", "part2")
     if role == Role.RESIDENT or role in (Role.STATE_ADMIN, Role.REFERRAL_SPECIALIST, Role.INSURANCE_AGENT):
         user = member(None, role)
     else:
         user = member(receiver.organization if holds else partner().organization, role)
-    if situation == "consent":
+    if situation in ("consent", "part2"):
         consent_grant_pre_consent(
             resident=resident, organization=receiver.organization, actor=user, now=clock.now()
+        )
+    if situation == "part2":
+        Consent.objects.create(
+            resident=resident,
+            organization=receiver.organization,
+            kind=Consent.Kind.PART2,
+            status=Consent.Status.ACTIVE,
+            channel=Consent.Channel.IN_PERSON,
+            granted_at=clock.now(),
+            purpose="Care coordination",
+            expires_at=clock.now() + timedelta(days=30),
         )
     if situation == "self":
         Resident.objects.filter(pk=resident.pk).update(user=user)
@@ -115,6 +132,14 @@ def answer_expected(role: str, situation: str, endpoint: str) -> str:
         return "403"
     if endpoint in ("detail page", "resident API"):
         return view_expected(role, situation)
+    if endpoint == "part2 data":
+        # Another organizations' Part 2 referral: counted, with the §2.32 notice, only on the full view of
+        # a user the table lets see Part 2 data.
+        view = view_expected(role, situation)
+        if view in ("403", "404"):
+            return view
+        allowed = decision_expected(role, situation, Action.VIEW_PART2) == Decision.ALLOWED
+        return "shown" if view == "full" and allowed else "withheld"
     action = {
         "consent page": Action.CONSENTS,
         "consents API": Action.CONSENTS,
@@ -142,6 +167,7 @@ def answer(user: Any, resident: Resident, endpoint: str) -> str:
     api = {"Authorization": f"Bearer {api_token_create(user=user)[1]}"}
     response = {
         "detail page": lambda: client.get(f"/residents/{resident.pk}/"),
+        "part2 data": lambda: client.get(f"/residents/{resident.pk}/"),
         "consent page": lambda: client.get(f"/residents/{resident.pk}/consent/"),
         "access log": lambda: client.get(f"/residents/{resident.pk}/access-log/"),
         "resident API": lambda: client.get(f"/api/residents/{resident.pk}", headers=api),
@@ -152,12 +178,14 @@ def answer(user: Any, resident: Resident, endpoint: str) -> str:
     assert response.status_code == 200, (endpoint, response.status_code)
     if endpoint == "detail page":
         return "full" if "risk-heading" in response.content.decode() else "limited"
+    if endpoint == "part2 data":
+        return "shown" if "data-part2-notice" in response.content.decode() else "withheld"
     if endpoint == "resident API":
         return str(response.json()["view"])
     return "allowed"
 
 
-ENDPOINTS = ("detail page", "consent page", "access log", "resident API", "consents API")
+ENDPOINTS = ("detail page", "part2 data", "consent page", "access log", "resident API", "consents API")
 
 
 @pytest.mark.parametrize("situation", SITUATIONS)

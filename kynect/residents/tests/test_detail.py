@@ -55,7 +55,9 @@ def test_with_consent_the_full_screen_and_the_read_is_recorded(sides):
     assert page.status_code == 200
     for text in ("Client Information", "Mateo Reyes", "SNAP", "Risk Factors", "Add Note", "Referrals"):
         assert text in body, text
-    assert body.count("Not rated yet") == 18
+    # 17 domains, and Substance Abuse withheld: a general consent does not open 42 CFR Part 2 data.
+    assert body.count("Not rated yet") == 17
+    assert "Shown only with the resident's 42 CFR Part 2 consent" in body
     assert "New: <strong>1</strong>" in body
     assert AccessEvent.objects.filter(
         actor=receiver.user, subject_id=str(resident.pk), detail="resident detail screen (full)"
