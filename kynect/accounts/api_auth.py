@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
-from ninja.errors import AuthenticationError, AuthorizationError
+from django.utils.translation import gettext as _
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.security import APIKeyHeader, HttpBearer
 
-from kynect.accounts.models import ApiToken
+from kynect.accounts.models import ApiToken, User
+from kynect.accounts.selectors import user_may_see_resident_data, user_sees_only_own_data
 from kynect.accounts.tokens import api_token_allows, api_token_authenticate
 from kynect.core.audit import client_ip
 from kynect.core.ratelimit import RateLimitResult, rate_limit_hit, rate_limit_key
@@ -103,3 +105,19 @@ def api_rate_limit_hit(
     else:
         return None
     return rate_limit_hit(key=key, limit=limit, window_seconds=window_seconds)
+
+
+def api_resident_data_user(request: HttpRequest) -> User:
+    """The user a `user_token_auth` API acts for, who must have passed onboarding's gate for resident data
+    as on the pages (`decorators.resident_data_required`): 403 with a JSON `detail` otherwise."""
+    user = request.user
+    assert isinstance(user, User)  # user_token_auth lets only a user's token in
+    if not (user_may_see_resident_data(user=user) or user_sees_only_own_data(user=user)):
+        raise HttpError(
+            403,
+            _(
+                "Attest the privacy and security training, as a member of an onboarded organization, before "
+                "you use residents' data."
+            ),
+        )
+    return user

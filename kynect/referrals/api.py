@@ -15,11 +15,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
-from ninja.errors import HttpError
 
-from kynect.accounts.api_auth import user_token_auth
-from kynect.accounts.models import Organization, User
-from kynect.accounts.selectors import user_may_see_resident_data, user_sees_only_own_data
+from kynect.accounts.api_auth import api_resident_data_user, user_token_auth
+from kynect.accounts.models import Organization
 from kynect.core.api import in_request_language
 from kynect.core.audit import audited_read
 from kynect.core.sdoh import SdohDomain
@@ -89,27 +87,12 @@ def _forbidden() -> Status:
     return Status(403, {"detail": _("You may not do this with referrals.")})
 
 
-def _user(request: HttpRequest) -> User:
-    """The token's user, who must have passed onboarding's gate for resident data, as on the pages."""
-    user = request.user
-    assert isinstance(user, User)  # user_token_auth lets only a user's token in
-    if not (user_may_see_resident_data(user=user) or user_sees_only_own_data(user=user)):
-        raise HttpError(
-            403,
-            _(
-                "Attest the privacy and security training, as a member of an onboarded organization, before "
-                "you use referrals."
-            ),
-        )
-    return user
-
-
 def _visible(request: HttpRequest, referral_id: UUID) -> Referral | Status:
     """The referral with its timeline, if the caller may see it; else the 404 or 403 to answer."""
     referral = selectors.referral_with_timeline(referral_id=referral_id)
     if referral is None:
         return _not_found()
-    decision = decide(user=_user(request), action=Action.VIEW, referral=referral)
+    decision = decide(user=api_resident_data_user(request), action=Action.VIEW, referral=referral)
     if decision == Decision.NOT_FOUND:
         return _not_found()
     if decision != Decision.ALLOWED:
@@ -118,7 +101,7 @@ def _visible(request: HttpRequest, referral_id: UUID) -> Referral | Status:
 
 
 def _audited_full(request: HttpRequest, referral: Referral, detail: str) -> dict[str, Any]:
-    user = _user(request)
+    user = api_resident_data_user(request)
     return audited_read(
         request=request,
         actor=user,
@@ -139,7 +122,7 @@ def _audited_full(request: HttpRequest, referral: Referral, detail: str) -> dict
     url_name="referrals-closure-reasons",
 )
 def closure_reasons(request: HttpRequest, lang: str | None = LANG) -> Any:
-    if decide(user=_user(request), action=Action.VIEW) != Decision.ALLOWED:
+    if decide(user=api_resident_data_user(request), action=Action.VIEW) != Decision.ALLOWED:
         return _forbidden()
     return [{"code": reason.value, "label": str(reason.label)} for reason in ClosureReason]
 
@@ -151,7 +134,7 @@ def closure_reasons(request: HttpRequest, lang: str | None = LANG) -> Any:
     url_name="referrals-needs",
 )
 def needs(request: HttpRequest, lang: str | None = LANG) -> Any:
-    if decide(user=_user(request), action=Action.VIEW) != Decision.ALLOWED:
+    if decide(user=api_resident_data_user(request), action=Action.VIEW) != Decision.ALLOWED:
         return _forbidden()
     return [{"code": need.value, "label": str(need.label)} for need in SdohDomain]
 
@@ -168,7 +151,7 @@ def needs(request: HttpRequest, lang: str | None = LANG) -> Any:
     url_name="referrals",
 )
 def referral_make(request: HttpRequest, payload: ReferralIn, lang: str | None = LANG) -> Any:
-    user = _user(request)
+    user = api_resident_data_user(request)
     organization = None
     if payload.sending_organization_id is not None:
         organization = Organization.objects.filter(pk=payload.sending_organization_id).first()
@@ -220,7 +203,7 @@ def referral_list(
     per_page: int = PER_PAGE,
     lang: str | None = LANG,
 ) -> Any:
-    user = _user(request)
+    user = api_resident_data_user(request)
     if decide(user=user, action=Action.BOXES) != Decision.ALLOWED:
         return _forbidden()
     mine = user_organization_ids(user=user)
@@ -296,7 +279,7 @@ def referral_detail(request: HttpRequest, referral_id: UUID, lang: str | None = 
 def referral_action(
     request: HttpRequest, referral_id: UUID, payload: ActionIn, lang: str | None = LANG
 ) -> Any:
-    user = _user(request)
+    user = api_resident_data_user(request)
     action = Action(payload.action)
     closing = action == Action.CLOSE
     if not closing and (payload.experience is not None or payload.resource_provided is not None):
@@ -367,13 +350,13 @@ def referral_fhir(request: HttpRequest, referral_id: UUID, lang: str | None = LA
         return _not_found()
     bundle = audited_read(
         request=request,
-        actor=_user(request),
+        actor=api_resident_data_user(request),
         subject_type="resident",
         subject_id=str(referral.resident_id),
         read=lambda: referral_bundle(
             referral,
             base_url=fhir_base_url(),
-            resident=selectors.resident_shown(referral=referral, user=_user(request)),
+            resident=selectors.resident_shown(referral=referral, user=api_resident_data_user(request)),
         ),
         detail=f"referral {referral.pk} (FHIR, API)",
     )

@@ -172,7 +172,6 @@ def services_paired(*, service_id: Any, limit: int = 3) -> list[Any]:
 def resident_referrals_section(*, resident: Any, user: Any, view: Any) -> Any:
     """The Resident Detail Screen's referrals: with the full view, the resident's New / In Progress /
     Closed counts; with the limited view, the user's organizations' referrals for them and their needs."""
-
     if view == View.FULL:
         counts = dict.fromkeys(Referral.BOX_STATUSES, 0)
         shown = referrals_part2_masked(
@@ -206,10 +205,10 @@ def resident_referrals_section(*, resident: Any, user: Any, view: Any) -> Any:
 
 
 def resident_plan_section(*, resident: Any, user: Any, view: Any) -> Any:
-    """My Plan's referrals: every referral for the resident, newest first, each with its full history."""
-
+    """My Plan's referrals: every referral for the resident, newest first, each with its full history (as
+    staff with consent see the plan, less the Part 2 ones they may not see)."""
     referrals = (
-        Referral.objects.filter(resident=resident)
+        referrals_part2_masked(Referral.objects.filter(resident=resident), user=user, resident=resident)
         .select_related("service", "receiving_organization", "receiving_listing", "sending_organization")
         .prefetch_related("events")
         .order_by("-created_at")

@@ -18,9 +18,8 @@ from fhir.resources.R4B.reference import Reference
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
-from kynect.accounts.api_auth import user_token_auth
+from kynect.accounts.api_auth import api_resident_data_user, user_token_auth
 from kynect.accounts.models import Organization, User
-from kynect.accounts.selectors import user_may_see_resident_data, user_sees_only_own_data
 from kynect.core import clock
 from kynect.core.api import in_request_language
 from kynect.core.audit import audited_denial, audited_read
@@ -144,25 +143,10 @@ def _out(consent: Consent) -> dict[str, Any]:
     }
 
 
-def _user(request: HttpRequest) -> User:
-    """The token's user, who must have passed onboarding's gate for resident data, as on the pages."""
-    user = request.user
-    assert isinstance(user, User)  # user_token_auth lets only a user's token in
-    if not (user_may_see_resident_data(user=user) or user_sees_only_own_data(user=user)):
-        raise HttpError(
-            403,
-            _(
-                "Attest the privacy and security training, as a member of an onboarded organization, before "
-                "you use residents' data."
-            ),
-        )
-    return user
-
-
 def _resident(request: HttpRequest, resident_id: UUID, action: Action) -> Resident:
     """The resident, for a caller whose standing allows `action`: 404 (recorded) for anyone else, 403 for
     a role that may never."""
-    user = _user(request)
+    user = api_resident_data_user(request)
     resident = Resident.objects.filter(pk=resident_id).first()
     decision = decide(user=user, action=action, resident=resident) if resident else Decision.NOT_FOUND
     if decision == Decision.FORBIDDEN:
@@ -302,7 +286,7 @@ def _resident_out(resident: Resident, view: View) -> dict[str, Any]:
     url_name="resident-detail",
 )
 def resident_detail(request: HttpRequest, resident_id: UUID) -> Any:
-    user = _user(request)
+    user = api_resident_data_user(request)
     resident = Resident.objects.filter(pk=resident_id).first()
     view = resident_view(user=user, resident=resident) if resident is not None else View.NONE
     if resident is None or view == View.NONE:
@@ -339,7 +323,7 @@ def resident_detail(request: HttpRequest, resident_id: UUID) -> Any:
     url_name="resident-consent-create",
 )
 def consent_create(request: HttpRequest, resident_id: UUID, payload: ConsentIn) -> Any:
-    user = _user(request)
+    user = api_resident_data_user(request)
     resident = _resident(request, resident_id, Action.CONSENT_REQUEST)
     mine = Organization.objects.filter(pk__in=staff_organization_ids(user=user)).order_by("name")
     organization = (
@@ -388,7 +372,7 @@ def consent_create(request: HttpRequest, resident_id: UUID, payload: ConsentIn) 
     url_name="resident-consents",
 )
 def consent_list(request: HttpRequest, resident_id: UUID) -> Any:
-    user = _user(request)
+    user = api_resident_data_user(request)
     resident = _resident(request, resident_id, Action.CONSENTS)
     return audited_read(
         request=request,
@@ -401,7 +385,7 @@ def consent_list(request: HttpRequest, resident_id: UUID) -> Any:
 
 
 def _consent(request: HttpRequest, resident: Resident, consent_id: UUID) -> Consent:
-    user = _user(request)
+    user = api_resident_data_user(request)
     consent = _visible_consents(user, resident).filter(pk=consent_id).first()
     if consent is None:
         audited_denial(
@@ -424,7 +408,7 @@ def _consent(request: HttpRequest, resident: Resident, consent_id: UUID) -> Cons
 def consent_revoke_endpoint(
     request: HttpRequest, resident_id: UUID, consent_id: UUID, payload: RevokeIn
 ) -> Any:
-    user = _user(request)
+    user = api_resident_data_user(request)
     resident = _resident(request, resident_id, Action.CONSENTS)
     consent = _consent(request, resident, consent_id)
     try:
@@ -444,7 +428,7 @@ def consent_revoke_endpoint(
     openapi_extra={"responses": {"200": {"content": {FHIR_JSON: {"schema": {"type": "object"}}}}}},
 )
 def consent_fhir(request: HttpRequest, resident_id: UUID, consent_id: UUID) -> Any:
-    user = _user(request)
+    user = api_resident_data_user(request)
     resident = _resident(request, resident_id, Action.CONSENTS)
     consent = _consent(request, resident, consent_id)
     resource = audited_read(

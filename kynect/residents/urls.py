@@ -16,4 +16,10 @@ urlpatterns = [
     path("residents/<uuid:resident_id>/access-log/", views_detail.resident_access_log, name="access_log"),
     path("residents/<uuid:resident_id>/consent/", views.consent_manage, name="consent"),
     path("consent/<uuid:request_id>/<str:secret>/", views.consent_answer, name="consent_answer"),
+    # Household, programs, notes, plan: after the pages above, whose names it would otherwise take.
+    path(
+        "residents/<uuid:resident_id>/<slug:part>/",
+        views_detail.resident_list,
+        name="list",
+    ),
 ]

@@ -63,6 +63,11 @@ def _denied(request: HttpRequest, resident_id: Any, what: str) -> Http404:
     return Http404()
 
 
+# How many household members, programs and notes the Resident Detail Screen shows before "View All".
+RECENT = 5
+LIST_PAGE = 25
+
+
 def _screen(
     request: HttpRequest, resident: Resident, view: View, forms: dict[str, ResidentNoteForm]
 ) -> dict[str, Any]:
@@ -71,17 +76,19 @@ def _screen(
     full = view == View.FULL
     unlocked = part2_unlocked(user=user, resident=resident)
     sections = resident_sections(resident=resident, user=user, view=view)
+    household = list(resident.household.all()[: RECENT + 1]) if full else []
+    programs = list(resident.programs.all()[: RECENT + 1]) if full else []
+    notes = list(resident.notes.select_related("author", "organization")[: RECENT + 1]) if full else []
     return {
         "resident": resident,
         "view": view.value,
-        "household": list(resident.household.all()) if full else [],
-        "programs": list(resident.programs.all()) if full else [],
-        "notes": [
-            (note, resident_note_editable(note=note, user=user))
-            for note in resident.notes.select_related("author", "organization")
-        ]
-        if full
-        else [],
+        # Each list shows its first few; "View All" opens the whole of it (`resident_list`).
+        "household": household[:RECENT],
+        "household_more": len(household) > RECENT,
+        "programs": programs[:RECENT],
+        "programs_more": len(programs) > RECENT,
+        "notes": [(note, resident_note_editable(note=note, user=user)) for note in notes[:RECENT]],
+        "notes_more": len(notes) > RECENT,
         # A Part 2 domain's rating is withheld from whoever has not the resident's Part 2 consent (always
         # said, rated or not, so that the row itself tells nothing).
         "risk_factors": [
@@ -247,4 +254,61 @@ def resident_access_log(request: HttpRequest, resident_id: Any) -> HttpResponse:
         request,
         "residents/access_log.html",
         {"resident": resident, "rows": rows, "page": page, "is_resident": is_resident},
+    )
+
+
+# The Resident Detail Screen's "View All" pages: the part, its heading.
+LIST_PARTS = {
+    "household": gettext_lazy("Household"),
+    "programs": gettext_lazy("Enrolled Programs"),
+    "notes": gettext_lazy("Notes"),
+    "plan": gettext_lazy("Referrals"),
+}
+
+
+def _list_read(request: HttpRequest, resident: Resident, part: str) -> dict[str, Any]:
+    user = _user(request)
+    if part == "plan":
+        # The resident's plan as staff with consent see it: every referral with its history, less the
+        # Part 2 ones they may not see (the section asks `referrals_part2_masked`).
+        sections = resident_sections(resident=resident, user=user, view=View.FULL, place="plan")
+        return {"sections": sections, "part2_shown": any(section.part2 for section in sections)}
+    rows = {
+        "household": resident.household.all(),
+        "programs": resident.programs.all(),
+        "notes": resident.notes.select_related("author", "organization"),
+    }[part]
+    page = Paginator(rows, LIST_PAGE).get_page(request.GET.get("page"))
+    items = list(page.object_list)
+    if part == "notes":
+        items = [(note, resident_note_editable(note=note, user=user)) for note in items]
+    return {"page": page, "items": items}
+
+
+@never_cache
+@resident_data_required
+@require_http_methods(["GET"])
+def resident_list(request: HttpRequest, resident_id: Any, part: str) -> HttpResponse:
+    """One part of the Resident Detail Screen whole (its "View All"): household, enrolled programs, notes,
+    or the resident's plan (their referrals with their history). The full view's, so consent's."""
+    user = _user(request)
+    if part not in LIST_PARTS:
+        raise Http404
+    resident = Resident.objects.filter(pk=resident_id).first()
+    if resident is None or resident_view(user=user, resident=resident) != View.FULL:
+        raise _denied(request, resident_id, f"resident {part}")
+    consent = consent_in_force(user=user, resident=resident)
+    context = audited_read(
+        request=request,
+        actor=user,
+        subject_type="resident",
+        subject_id=str(resident.pk),
+        read=lambda: _list_read(request, resident, part),
+        detail=f"resident {part}",
+        consent_id=consent.pk if consent else None,
+    )
+    return render(
+        request,
+        "residents/list.html",
+        {**context, "resident": resident, "part": part, "heading": LIST_PARTS[part]},
     )

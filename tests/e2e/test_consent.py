@@ -86,6 +86,10 @@ def test_a_partner_asks_by_text_and_the_resident_grants_from_the_link(
     shown(site, resident.first_name)
     page.locator("#risk-heading").wait_for()
     page.locator("#add-note").wait_for()
+    # Its "View All" pages: the resident's plan as staff see it, and every note.
+    for part in ("plan", "notes"):
+        site.visit(f"{prefix}/residents/{resident.pk}/{part}/")
+        shown(site, resident.first_name)
 
     # The partner's consent page shows it granted.
     site.visit(f"{prefix}/residents/{resident.pk}/consent/")

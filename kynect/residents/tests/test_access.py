@@ -132,6 +132,10 @@ def answer_expected(role: str, situation: str, endpoint: str) -> str:
         return "403"
     if endpoint in ("detail page", "resident API"):
         return view_expected(role, situation)
+    if endpoint in ("notes page", "plan page"):
+        # The Resident Detail Screen's "View All" pages: the full view's only.
+        view = view_expected(role, situation)
+        return "allowed" if view == "full" else ("403" if view == "403" else "404")
     if endpoint == "part2 data":
         # Another organizations' Part 2 referral: counted, with the §2.32 notice, only on the full view of
         # a user the table lets see Part 2 data.
@@ -168,6 +172,8 @@ def answer(user: Any, resident: Resident, endpoint: str) -> str:
     response = {
         "detail page": lambda: client.get(f"/residents/{resident.pk}/"),
         "part2 data": lambda: client.get(f"/residents/{resident.pk}/"),
+        "notes page": lambda: client.get(f"/residents/{resident.pk}/notes/"),
+        "plan page": lambda: client.get(f"/residents/{resident.pk}/plan/"),
         "consent page": lambda: client.get(f"/residents/{resident.pk}/consent/"),
         "access log": lambda: client.get(f"/residents/{resident.pk}/access-log/"),
         "resident API": lambda: client.get(f"/api/residents/{resident.pk}", headers=api),
@@ -185,7 +191,16 @@ def answer(user: Any, resident: Resident, endpoint: str) -> str:
     return "allowed"
 
 
-ENDPOINTS = ("detail page", "part2 data", "consent page", "access log", "resident API", "consents API")
+ENDPOINTS = (
+    "detail page",
+    "part2 data",
+    "notes page",
+    "plan page",
+    "consent page",
+    "access log",
+    "resident API",
+    "consents API",
+)
 
 
 @pytest.mark.parametrize("situation", SITUATIONS)

@@ -197,3 +197,63 @@ def test_send_email_goes_through_the_outbox_names_the_organization_and_is_kept_o
     body = client.get(url).content.decode()
     assert "Your appointment" in body
     assert reverse("residents:note_edit", args=[resident.pk, kept.pk]) not in body  # an email never changes
+
+
+# --- View All -----------------------------------------------------------------------------------------------
+
+
+def test_the_screen_shows_the_first_five_and_view_all_shows_every_one_a_page_at_a_time(sides):
+    _sender, receiver, resident = sides
+    with_consent(receiver, resident)
+    for number in range(30):
+        resident_note_add(
+            actor=receiver.user,
+            resident=resident,
+            organization=receiver.organization,
+            subject=f"Visit {number:02d}",
+            body="Talked about next steps.",
+        )
+    client = signed_in(receiver.user)
+    screen = client.get(reverse("residents:detail", args=[resident.pk])).content.decode()
+    assert screen.count("Visit ") == 5
+    notes_url = reverse("residents:list", args=[resident.pk, "notes"])
+    assert notes_url in screen
+    first = client.get(notes_url).content.decode()
+    second = client.get(notes_url + "?page=2").content.decode()
+    shown = {f"Visit {n:02d}" for n in range(30) if f"Visit {n:02d}" in first}
+    shown_after = {f"Visit {n:02d}" for n in range(30) if f"Visit {n:02d}" in second}
+    assert (len(shown), len(shown_after)) == (25, 5)
+    assert shown | shown_after == {f"Visit {n:02d}" for n in range(30)}
+    household = client.get(reverse("residents:list", args=[resident.pk, "household"])).content.decode()
+    assert "Mateo Reyes" in household
+    programs = client.get(reverse("residents:list", args=[resident.pk, "programs"])).content.decode()
+    assert "SNAP" in programs
+    reads = AccessEvent.objects.filter(
+        actor=receiver.user, detail__startswith="resident ", consent_id__isnull=False
+    )
+    assert {"resident notes", "resident household", "resident programs"} <= set(
+        reads.values_list("detail", flat=True)
+    )
+
+
+def test_view_my_plan_shows_the_referrals_with_their_history(sides):
+    _sender, receiver, resident = sides
+    with_consent(receiver, resident)
+    page = signed_in(receiver.user).get(reverse("residents:list", args=[resident.pk, "plan"]))
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert receiver.service.name in body
+    assert "Referrals and their history" in body
+    screen = signed_in(receiver.user).get(reverse("residents:detail", args=[resident.pk])).content.decode()
+    assert reverse("residents:list", args=[resident.pk, "plan"]) in screen
+
+
+def test_view_all_needs_the_full_view(sides):
+    sender, _receiver, resident = sides
+    for part in ("notes", "household", "programs", "plan"):
+        page = signed_in(sender.user).get(reverse("residents:list", args=[resident.pk, part]))
+        assert page.status_code == 404, part
+    assert AccessEvent.objects.filter(actor=sender.user, action=AccessEvent.Action.DENIED).count() == 4
+    with_consent(sender, resident)
+    unknown = signed_in(sender.user).get(f"/residents/{resident.pk}/everything/")
+    assert unknown.status_code == 404

@@ -373,3 +373,22 @@ def test_the_api_asks_for_and_maps_a_part2_consent(world):
     assert fhir["policy"][0]["authority"].endswith("part-2")
     assert fhir["provision"]["securityLabel"][0]["code"] == "42CFRPart2"
     assert fhir["provision"]["period"]["end"]
+
+
+def test_the_plan_page_leaves_part2_referrals_out_without_a_part2_consent(world):
+    viewer, resident, sud = world["viewer"], world["resident"], world["sud"]
+    url = reverse("residents:list", args=[resident.pk, "plan"])
+    body = signed_in(viewer.user).get(url).content.decode()
+    assert sud.service.name not in body
+    assert NOTICE not in body
+    consent_record(
+        actor=viewer.user,
+        resident=resident,
+        organization=viewer.organization,
+        channel=Consent.Channel.IN_PERSON,
+        note="Signed form on file",
+        part2=terms(),
+    )
+    body = signed_in(viewer.user).get(url).content.decode()
+    assert sud.service.name in body
+    assert NOTICE in body
