@@ -19,7 +19,7 @@ from ninja import Query, Router, Status
 from kynect.accounts.api_auth import api_resident_data_user, user_token_auth
 from kynect.accounts.models import Organization
 from kynect.core.api import in_request_language
-from kynect.core.audit import audited_read
+from kynect.core.audit import audited_denial, audited_read
 from kynect.core.sdoh import SdohDomain
 from kynect.interop.fhir.task import fhir_base_url, referral_bundle, referral_for_fhir
 from kynect.referrals import selectors
@@ -89,11 +89,14 @@ def _forbidden() -> Status:
 
 def _visible(request: HttpRequest, referral_id: UUID) -> Referral | Status:
     """The referral with its timeline, if the caller may see it; else the 404 or 403 to answer."""
+    user = api_resident_data_user(request)
     referral = selectors.referral_with_timeline(referral_id=referral_id)
-    if referral is None:
-        return _not_found()
-    decision = decide(user=api_resident_data_user(request), action=Action.VIEW, referral=referral)
-    if decision == Decision.NOT_FOUND:
+    decision = decide(user=user, action=Action.VIEW, referral=referral) if referral else Decision.NOT_FOUND
+    if referral is None or decision == Decision.NOT_FOUND:
+        # As if it did not exist, and recorded: guessing another organization's ids leaves a trace.
+        audited_denial(
+            request=request, actor=user, subject_type="referral", subject_id=str(referral_id), detail="API"
+        )
         return _not_found()
     if decision != Decision.ALLOWED:
         return _forbidden()

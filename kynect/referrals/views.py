@@ -26,7 +26,7 @@ from kynect.accounts.selectors import (
     user_training_is_current,
 )
 from kynect.core import clock
-from kynect.core.audit import audited_read
+from kynect.core.audit import audited_denial, audited_read
 from kynect.core.phones import phone_display
 from kynect.directory.listings import service_detail_get
 from kynect.referrals import selectors
@@ -269,10 +269,22 @@ def _box(request: HttpRequest, *, outbox: bool) -> HttpResponse:
 
 
 def _viewable(request: HttpRequest, referral_id: Any) -> Referral:
+    """The referral, for a user who may see it; 404 for anyone else, as if it did not exist, recorded as
+    a denied access (guessing another organization's ids leaves a trace)."""
     referral = selectors.referral_with_timeline(referral_id=referral_id)
-    if referral is None:
+    decision = (
+        decide(user=request.user, action=Action.VIEW, referral=referral) if referral else Decision.NOT_FOUND
+    )
+    if referral is None or decision == Decision.NOT_FOUND:
+        audited_denial(
+            request=request,
+            actor=_user(request),
+            subject_type="referral",
+            subject_id=str(referral_id),
+            detail="referral page",
+        )
         raise Http404
-    _require(decide(user=request.user, action=Action.VIEW, referral=referral))
+    _require(decision)
     return referral
 
 

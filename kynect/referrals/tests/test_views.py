@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from kynect.accounts.models import Role
 from kynect.accounts.tests.factories import MembershipFactory
+from kynect.accounts.tokens import api_token_create
 from kynect.core.models import AccessEvent
 from kynect.directory.search import search_index_update
 from kynect.notifications.models import OutboundMessage
@@ -423,6 +424,24 @@ def test_the_boxes_are_paginated_with_a_constant_number_of_queries():
 
 
 # --- A referral's page -------------------------------------------------------------------------------
+
+
+def test_guessing_another_organizations_referral_ids_is_404_and_recorded():
+    sender, receiver, stranger = partner(), partner(), partner()
+    made = referral(sender, receiver)
+    token = {"Authorization": f"Bearer {api_token_create(user=stranger.user)[1]}"}
+    client = signed_in(stranger.user)
+    for path in (
+        reverse("referrals:detail", kwargs={"referral_id": made.pk}),
+        reverse("referrals:close", kwargs={"referral_id": made.pk}),
+        "/referrals/00000000-0000-0000-0000-000000000001/",
+    ):
+        assert client.get(path).status_code == 404, path
+    assert client.get(f"/api/referrals/{made.pk}", headers=token).status_code == 404
+    denied = AccessEvent.objects.filter(actor=stranger.user, action=AccessEvent.Action.DENIED)
+    assert denied.count() == 4
+    assert set(denied.values_list("subject_type", flat=True)) == {"referral"}
+    assert denied.filter(subject_id=str(made.pk)).count() == 3
 
 
 def test_the_referral_page_per_role():

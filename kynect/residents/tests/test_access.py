@@ -27,7 +27,8 @@ from kynect.residents.services import consent_grant_pre_consent
 pytestmark = pytest.mark.django_db
 
 # Where the user stands, as the test builds it: "part2" is a general consent and a 42 CFR Part 2 consent.
-SITUATIONS = ("stranger", "referral", "consent", "part2", "self")
+# "consent only" is a consent held by an organization with no referral for the resident.
+SITUATIONS = ("stranger", "referral", "consent", "consent only", "part2", "self")
 
 
 def standings_expected(role: str, situation: str) -> set[Standing]:
@@ -41,6 +42,7 @@ def standings_expected(role: str, situation: str) -> set[Standing]:
         return {
             "referral": {Standing.REFERRAL},
             "consent": {Standing.REFERRAL, Standing.CONSENT},
+            "consent only": {Standing.CONSENT},
             "part2": {Standing.REFERRAL, Standing.CONSENT, Standing.PART2},
         }.get(situation, set())
     return set()  # On Demand's helpers and agency admins: no standing with kynect resources' residents
@@ -62,13 +64,18 @@ def world(role: str, situation: str) -> tuple[Any, Resident]:
     resident = referral(sender, receiver, resident=resident_input()).resident
     referral(partner(), partner(), resident=resident_input(), need="substance_abuse")
     holds = situation in ("referral", "consent", "part2")
+    elsewhere = partner()  # an organization with no referral for the resident
     if role == Role.RESIDENT or role in (Role.STATE_ADMIN, Role.REFERRAL_SPECIALIST, Role.INSURANCE_AGENT):
         user = member(None, role)
     else:
-        user = member(receiver.organization if holds else partner().organization, role)
+        user = member(receiver.organization if holds else elsewhere.organization, role)
     if situation in ("consent", "part2"):
         consent_grant_pre_consent(
             resident=resident, organization=receiver.organization, actor=user, now=clock.now()
+        )
+    if situation == "consent only":
+        consent_grant_pre_consent(
+            resident=resident, organization=elsewhere.organization, actor=user, now=clock.now()
         )
     if situation == "part2":
         Consent.objects.create(
