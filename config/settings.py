@@ -175,6 +175,7 @@ INSTALLED_APPS = [
     "kynect.ondemand",
     "kynect.residents",
     "kynect.referrals",
+    "kynect.assessments",
     "kynect.demo",
 ]
 

@@ -25,6 +25,7 @@ urlpatterns += i18n_patterns(
     path("ondemand/", include("kynect.ondemand.urls")),
     path("referrals/", include("kynect.referrals.urls")),
     path("", include("kynect.residents.urls")),
+    path("", include("kynect.assessments.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

@@ -52,6 +52,7 @@ class Action(enum.StrEnum):
     ACCESS_LOG = "access_log"  # who looked at the resident's data, and when
     NOTE = "note"  # add a note (the organization's own, editable for 24 hours)
     SEND_EMAIL = "send_email"  # email the resident through the outbox, naming the organization
+    ASSESS = "assess"  # take an assessment with the resident (Start Assessment), or their own
     # 42 CFR Part 2 data (`kynect.residents.part2`): the resident, and organizations holding a Part 2
     # consent; a general consent does not unlock it.
     VIEW_PART2 = "view_part2"
@@ -95,6 +96,7 @@ RULES: dict[Action, Rule] = {
         frozenset({Standing.CONSENT, Standing.REFERRAL, Standing.SELF, Standing.ANY}),
     ),
     Action.NOTE: _STAFF_WITH_CONSENT,
+    Action.ASSESS: Rule(ORGANIZATION_ROLES | {Role.RESIDENT}, frozenset({Standing.CONSENT, Standing.SELF})),
     Action.SEND_EMAIL: _STAFF_WITH_CONSENT,
     Action.VIEW_PART2: Rule(ORGANIZATION_ROLES | {Role.RESIDENT}, frozenset({Standing.PART2, Standing.SELF})),
     Action.ACCESS_LOG: Rule(

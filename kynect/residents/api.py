@@ -36,6 +36,7 @@ from kynect.residents.access import (
     standings,
 )
 from kynect.residents.models import Consent, Resident
+from kynect.residents.sections import resident_api_part
 from kynect.residents.services_consent import (
     consent_record,
     consent_request_send,
@@ -228,12 +229,14 @@ class ResidentOut(Schema):
     household: list[HouseholdOut] | None = Field(None, description="Full view only.")
     programs: list[ProgramOut] | None = Field(None, description="Full view only.")
     risk_factors: list[RiskFactorOut] | None = Field(
-        None, description="Full view only: the latest rating per domain (none until assessments rate them)."
+        None,
+        description="Full view only: the latest rating per domain (a Substance Abuse rating only with the "
+        "resident's 42 CFR Part 2 consent).",
     )
     notes: list[NoteOut] | None = Field(None, description="Full view only.")
 
 
-def _resident_out(resident: Resident, view: View) -> dict[str, Any]:
+def _resident_out(resident: Resident, view: View, user: User) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": resident.pk,
         "view": view.value,
@@ -263,7 +266,7 @@ def _resident_out(resident: Resident, view: View) -> dict[str, Any]:
             }
             for program in resident.programs.all()
         ],
-        "risk_factors": [],  # no instrument rates them yet (the assessments issue)
+        "risk_factors": resident_api_part("risk_factors", resident=resident, user=user, default=[]),
         "notes": [
             {
                 "id": note.pk,
@@ -310,7 +313,7 @@ def resident_detail(request: HttpRequest, resident_id: UUID) -> Any:
         actor=user,
         subject_type="resident",
         subject_id=str(resident.pk),
-        read=lambda: _resident_out(resident, view),
+        read=lambda: _resident_out(resident, view, user),
         detail=f"resident ({view.value}, API)",
         consent_id=consent.pk if consent else None,
     )

@@ -39,3 +39,17 @@ def resident_sections(*, resident: Resident, user: Any, view: View, place: str =
         if provider_place == place
     ]
     return sorted((section for section in sections if section is not None), key=lambda section: section.order)
+
+
+# Parts of a resident's API record that apps above residents supply: name -> provider(resident=..., user=...)
+# returning the part's value (the assessments app's `risk_factors`).
+_api_parts: dict[str, Callable[..., Any]] = {}
+
+
+def resident_api_part_register(name: str, provider: Callable[..., Any]) -> None:
+    _api_parts[name] = provider
+
+
+def resident_api_part(name: str, *, resident: Resident, user: Any, default: Any) -> Any:
+    provider = _api_parts.get(name)
+    return provider(resident=resident, user=user) if provider else default

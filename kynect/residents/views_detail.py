@@ -24,7 +24,6 @@ from kynect.accounts.selectors import organization_names_of_users
 from kynect.core.audit import audited_denial, audited_read
 from kynect.core.forms import form_errors_add
 from kynect.core.models import AccessEvent
-from kynect.core.sdoh import SdohDomain
 from kynect.residents.access import (
     Action,
     Decision,
@@ -36,7 +35,6 @@ from kynect.residents.access import (
 )
 from kynect.residents.forms import ResidentNoteForm
 from kynect.residents.models import Resident, ResidentNote
-from kynect.residents.part2 import domain_is_part2, part2_unlocked
 from kynect.residents.sections import resident_sections
 from kynect.residents.services_notes import (
     resident_email_send,
@@ -74,7 +72,6 @@ def _screen(
     """Everything the screen shows, read in one audited read."""
     user = _user(request)
     full = view == View.FULL
-    unlocked = part2_unlocked(user=user, resident=resident)
     sections = resident_sections(resident=resident, user=user, view=view)
     household = list(resident.household.all()[: RECENT + 1]) if full else []
     programs = list(resident.programs.all()[: RECENT + 1]) if full else []
@@ -89,18 +86,13 @@ def _screen(
         "programs_more": len(programs) > RECENT,
         "notes": [(note, resident_note_editable(note=note, user=user)) for note in notes[:RECENT]],
         "notes_more": len(notes) > RECENT,
-        # A Part 2 domain's rating is withheld from whoever has not the resident's Part 2 consent (always
-        # said, rated or not, so that the row itself tells nothing).
-        "risk_factors": [
-            (code, label, domain_is_part2(code) and not unlocked) for code, label in SdohDomain.choices
-        ]
-        if full
-        else [],
         "sections": sections,
         "part2_shown": any(section.part2 for section in sections),
         "note_form": forms.get("note"),
         "email_form": forms.get("email"),
         "may_note": decide(user=user, action=Action.NOTE, resident=resident) == Decision.ALLOWED,
+        "may_assess": bool(staff_organization_ids(user=user))
+        and decide(user=user, action=Action.ASSESS, resident=resident) == Decision.ALLOWED,
         "may_email": bool(resident.email)
         and decide(user=user, action=Action.SEND_EMAIL, resident=resident) == Decision.ALLOWED,
         "may_consent": bool(staff_organization_ids(user=user))

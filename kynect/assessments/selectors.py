@@ -1,0 +1,174 @@
+"""Reads of assessments: which instruments a user may take, an assessment to go on with, and a
+resident's risk factors (the latest rating per domain) with their history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from kynect.accounts.models import Role
+from kynect.accounts.selectors import memberships_held
+from kynect.assessments.models import Assessment, Instrument, RiskRating
+from kynect.core.sdoh import SdohDomain
+from kynect.residents.access import ORGANIZATION_ROLES, Action, Decision, View, decide
+from kynect.residents.models import Resident
+from kynect.residents.part2 import domain_is_part2, part2_unlocked
+from kynect.residents.sections import Section
+
+
+def _audiences(user: Any) -> set[str]:
+    """Who the user is, in an instrument's `audience` words: `anonymous`, `resident`, `staff` (any
+    organization role) and each of their roles."""
+    if user is None or not user.is_authenticated:
+        return {"anonymous"}
+    roles = {membership.role for membership in memberships_held(user=user)}
+    audiences = set(roles)
+    if Role.RESIDENT in roles:
+        audiences.add("resident")
+    if roles & ORGANIZATION_ROLES:
+        audiences.add("staff")
+    return audiences
+
+
+def instruments_current() -> list[Instrument]:
+    """The newest version of each instrument."""
+    newest: dict[str, Instrument] = {}
+    for instrument in Instrument.objects.order_by("code", "-version"):
+        newest.setdefault(instrument.code, instrument)
+    return list(newest.values())
+
+
+def instrument_offered(*, user: Any, instrument: Instrument) -> bool:
+    return bool(set(instrument.parsed.audience) & _audiences(user))
+
+
+def instruments_offered(*, user: Any, staff: bool = False) -> list[Instrument]:
+    """The instruments the user may take: for themselves, or (`staff`) with a resident as staff."""
+    audiences = _audiences(user)
+    if staff:
+        audiences -= {"anonymous", "resident"}
+    else:
+        audiences &= {"anonymous", "resident"}
+    return [instrument for instrument in instruments_current() if set(instrument.parsed.audience) & audiences]
+
+
+def instrument_by_code(code: str) -> Instrument | None:
+    return Instrument.objects.filter(code=code).order_by("-version").first()
+
+
+def assessment_for(*, actor: Any, assessment_id: Any) -> Assessment | None:
+    """An assessment the actor may go on with: one they started, while they still have the standing to
+    assess the resident (a consent revoked meanwhile stops it)."""
+    try:
+        assessment = (
+            Assessment.objects.select_related("instrument", "resident", "organization")
+            .filter(pk=assessment_id, taken_by=actor)
+            .first()
+        )
+    except (ValidationError, ValueError):
+        return None
+    if assessment is None:
+        return None
+    if decide(user=actor, action=Action.ASSESS, resident=assessment.resident) != Decision.ALLOWED:
+        return None
+    return assessment
+
+
+@dataclass(frozen=True)
+class RiskFactor:
+    domain: str
+    label: str
+    latest: RiskRating | None
+    withheld: bool  # a Part 2 domain the user may not see (said whether or not it is rated)
+
+
+def risk_factors(*, resident: Resident, user: Any) -> list[RiskFactor]:
+    """Each of the 18 domains with its latest rating (its date, source and who), in the overview's order."""
+    unlocked = part2_unlocked(user=user, resident=resident)
+    latest: dict[str, RiskRating] = {}
+    for rating in (
+        RiskRating.objects.filter(resident=resident)
+        .select_related("assessment__instrument", "rated_by", "organization")
+        .order_by("domain", "-rated_at", "-created_at")
+    ):
+        latest.setdefault(rating.domain, rating)
+    factors = []
+    for code, label in SdohDomain.choices:
+        withheld = domain_is_part2(code) and not unlocked
+        factors.append(RiskFactor(code, str(label), None if withheld else latest.get(code), withheld))
+    return factors
+
+
+def risk_history(*, resident: Resident, domain: str) -> list[RiskRating]:
+    return list(
+        RiskRating.objects.filter(resident=resident, domain=domain)
+        .select_related("assessment__instrument", "rated_by", "organization")
+        .order_by("-rated_at", "-created_at")
+    )
+
+
+def resident_assessments(*, resident: Resident) -> list[Assessment]:
+    return list(
+        Assessment.objects.filter(resident=resident)
+        .select_related("instrument", "organization", "taken_by")
+        .order_by("-created_at")
+    )
+
+
+RECENT_ASSESSMENTS = 5
+
+
+def resident_assessments_section(*, resident: Resident, user: Any, view: Any) -> Section | None:
+    """The Resident Detail Screen's Assessments: the latest few, with who took them and when."""
+    if view != View.FULL:
+        return None
+    taken = list(
+        Assessment.objects.filter(resident=resident)
+        .select_related("instrument", "organization")
+        .order_by("-created_at")[:RECENT_ASSESSMENTS]
+    )
+    return Section(
+        order=40, template="assessments/_resident_assessments.html", context={"assessments": taken}
+    )
+
+
+def resident_risk_factors_section(*, resident: Resident, user: Any, view: Any) -> Section | None:
+    """The Resident Detail Screen's Risk Factors: each domain's latest rating, its date and source, the
+    Part 2 domain withheld from whoever has not the resident's Part 2 consent."""
+    if view != View.FULL:
+        return None
+    factors = risk_factors(resident=resident, user=user)
+    return Section(
+        order=60,
+        template="assessments/_risk_factors.html",
+        context={"factors": factors},
+        part2=any(factor.latest is not None and domain_is_part2(factor.domain) for factor in factors),
+    )
+
+
+def resident_plan_assessments_section(*, resident: Resident, user: Any, view: Any) -> Section | None:
+    """My Plan's assessments: every one the resident took or was taken with, and their latest ratings."""
+    factors = risk_factors(resident=resident, user=user)
+    return Section(
+        order=20,
+        template="assessments/_plan_assessments.html",
+        context={"assessments": resident_assessments(resident=resident), "factors": factors},
+        part2=any(factor.latest is not None and domain_is_part2(factor.domain) for factor in factors),
+    )
+
+
+def resident_risk_factors_api(*, resident: Resident, user: Any) -> list[dict[str, Any]]:
+    """The Residents API's `risk_factors`: each rated domain's latest rating, Part 2 withheld as on the
+    screen (left out, since the API lists only what is rated)."""
+    return [
+        {
+            "domain": factor.domain,
+            "rating": factor.latest.rating,
+            "rated_at": factor.latest.rated_at,
+            "source": factor.latest.source,
+        }
+        for factor in risk_factors(resident=resident, user=user)
+        if factor.latest is not None
+    ]
