@@ -4,9 +4,13 @@ resident's risk factors (the latest rating per domain) with their history."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
+from django.db.models import Count, F
+from django.db.models.functions import ExtractYear
 
 from kynect.accounts.models import Role
 from kynect.accounts.selectors import memberships_held
@@ -16,6 +20,9 @@ from kynect.residents.access import ORGANIZATION_ROLES, Action, Decision, View, 
 from kynect.residents.models import Resident
 from kynect.residents.part2 import domain_is_part2, part2_unlocked
 from kynect.residents.sections import Section
+
+# Months and years are Kentucky's, on the eastern clock its state offices keep.
+KENTUCKY = ZoneInfo("America/New_York")
 
 
 def _audiences(user: Any) -> set[str]:
@@ -172,3 +179,40 @@ def resident_risk_factors_api(*, resident: Resident, user: Any) -> list[dict[str
         for factor in risk_factors(resident=resident, user=user)
         if factor.latest is not None
     ]
+
+
+# --- Counts the metrics read (issue 19) --------------------------------------------------------------------
+
+
+def assessment_counts(
+    *, since: datetime | None = None, until: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Completed assessments by instrument, organization and year (Kentucky's eastern clock), completed in
+    [since, until): each row `instrument`, `organization_id` (None for a resident alone), `year`, `count`."""
+    rows = Assessment.objects.filter(status=Assessment.Status.COMPLETED)
+    if since is not None:
+        rows = rows.filter(completed_at__gte=since)
+    if until is not None:
+        rows = rows.filter(completed_at__lt=until)
+    return list(
+        rows.annotate(year=ExtractYear("completed_at", tzinfo=KENTUCKY))
+        .values("year", "organization_id", instrument_code=F("instrument__code"))
+        .annotate(count=Count("id"))
+        .order_by("year", "instrument_code", "organization_id")
+    )
+
+
+def rating_counts(*, since: datetime | None = None, until: datetime | None = None) -> list[dict[str, Any]]:
+    """Ratings given in [since, until) by domain, rating, source, instrument and year: each row `domain`,
+    `rating`, `source`, `instrument_code` (None unless from an assessment), `year`, `count`."""
+    rows = RiskRating.objects.all()
+    if since is not None:
+        rows = rows.filter(rated_at__gte=since)
+    if until is not None:
+        rows = rows.filter(rated_at__lt=until)
+    return list(
+        rows.annotate(year=ExtractYear("rated_at", tzinfo=KENTUCKY))
+        .values("domain", "rating", "source", "year", instrument_code=F("assessment__instrument__code"))
+        .annotate(count=Count("id"))
+        .order_by("year", "domain", "rating", "source")
+    )
