@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 
 from kynect.assessments.api import router as assessments_router
+from kynect.assessments.api_khie import router as khie_router
 from kynect.directory.hsds_api import router as hsds_router
 from kynect.interop.fhir.api import router as fhir_router
 from kynect.ondemand.api import router as ondemand_router
@@ -22,6 +23,7 @@ api = NinjaAPI(
 api.add_router("/hsds/", hsds_router)
 api.add_router("/ondemand/", ondemand_router)
 api.add_router("/fhir/", fhir_router)
+api.add_router("/fhir/", khie_router)
 api.add_router("/referrals", referrals_router)
 api.add_router("/residents", residents_router)
 api.add_router("/assessments", assessments_router)

@@ -91,6 +91,8 @@ SESSION_IDLE_MINUTES = env_int("DJANGO_SESSION_IDLE_MINUTES", 30)
 # Retention (docs/reference/residents.md): a resident's personal fields are erased this many years after
 # their last referral closed and their last consent ended; access events expire after their own period.
 RESIDENT_RETENTION_YEARS = env_int("RESIDENT_RETENTION_YEARS", 7, minimum=1)
+# Whether a resident's SDoH information is shared with KHIE until they choose in My Plan (the state's policy).
+KHIE_SHARING_DEFAULT = env_bool("KHIE_SHARING_DEFAULT", False)
 ACCESS_EVENT_RETENTION_YEARS = env_int("ACCESS_EVENT_RETENTION_YEARS", 10, minimum=1)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 # The expiry counts from the last request, give or take a minute: SessionIdleTimeoutMiddleware.

@@ -257,6 +257,7 @@ class ApiScope(models.TextChoices):
         _("Read the HSDS API with a rate limit of its own, and export the whole directory"),
     )
     METRICS_READ = "metrics.read", _("Read the operational metrics for Prometheus at /metrics")
+    KHIE = "khie", _("Exchange SDOH data with the Kentucky Health Information Exchange (KHIE)")
 
 
 class ApiToken(BaseModel):

@@ -79,6 +79,13 @@ class Resident(BaseModel):
         "accounts.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    # Whether the resident's SDoH information is shared with KHIE: their choice in My Plan, or, until they
+    # make one (None), the state's policy (`KHIE_SHARING_DEFAULT`).
+    khie_sharing = models.BooleanField(_("share SDoH information with KHIE"), null=True, blank=True)
+
+    def shares_with_khie(self) -> bool:
+        return self.khie_sharing if self.khie_sharing is not None else settings.KHIE_SHARING_DEFAULT
+
     class Meta:
         ordering = ["last_name", "first_name"]
         constraints = [

@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
@@ -223,3 +223,11 @@ def consent_grant_pre_consent(
             event={"from_status": consent.status, "channel": Consent.Channel.PRE_CONSENT, "actor": actor},
         )
     return consent
+
+
+def resident_khie_sharing_set(*, actor: User, resident: Resident, share: bool) -> None:
+    """The resident's own choice, in My Plan, whether their SDoH information is shared with KHIE."""
+    if resident.user_id is None or resident.user_id != actor.pk:
+        raise PermissionDenied
+    Resident.objects.filter(pk=resident.pk).update(khie_sharing=share, updated_at=clock.now())
+    resident.khie_sharing = share

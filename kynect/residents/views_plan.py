@@ -24,6 +24,7 @@ from kynect.core.models import AccessEvent
 from kynect.residents.access import View
 from kynect.residents.models import Consent, Resident
 from kynect.residents.sections import resident_sections
+from kynect.residents.services import resident_khie_sharing_set
 from kynect.residents.services_consent import consent_grant_by_resident, consent_revoke
 
 LOOKS_SHOWN = 10
@@ -65,6 +66,14 @@ def my_plan(request: HttpRequest) -> HttpResponse:
     user, resident = _own(request)
     if resident is None:
         return render(request, "residents/my_plan.html", {"resident": None})
+    if request.method == "POST" and request.POST.get("form") == "khie":
+        choice = request.POST.get("share")
+        if choice not in ("yes", "no"):
+            messages.error(request, _("Choose whether to share."))
+        else:
+            resident_khie_sharing_set(actor=user, resident=resident, share=choice == "yes")
+            messages.success(request, _("Your choice about sharing with KHIE is saved."))
+        return redirect("residents:my_plan")
     if request.method == "POST":
         try:
             consent_id = uuid.UUID(request.POST.get("consent", ""))

@@ -179,3 +179,75 @@ def test_the_api_exports_a_residents_assessments_to_those_with_consent():
     refused = Client().get(url, headers={"Authorization": f"Bearer {api_token_create(user=stranger)[1]}"})
     assert refused.status_code == 404
     assert AccessEvent.objects.filter(actor=stranger, action=AccessEvent.Action.DENIED).count() == 1
+
+
+def _khie_client() -> dict[str, str]:
+    from kynect.accounts.tokens import api_token_create
+
+    return {"Authorization": f"Bearer {api_token_create(client='KHIE', scopes=['khie'])[1]}"}
+
+
+def test_khie_pulls_the_observations_of_residents_who_share_and_no_one_elses(settings):
+    from django.test import Client
+
+    settings.KHIE_SHARING_DEFAULT = False
+    resident = _resident(first_name="Lena", last_name="Ortiz", birth_date=date(1982, 2, 2))
+    Resident.objects.filter(pk=resident.pk).update(client_id="7700112233")
+    _screened(resident)
+    url = f"/api/fhir/Observation?subject:identifier={CLIENT_ID_SYSTEM}|7700112233&category=sdoh"
+    client, token = Client(), _khie_client()
+    assert client.get(url, headers=token).json()["total"] == 0  # the state's default: not shared
+    Resident.objects.filter(pk=resident.pk).update(khie_sharing=True)
+    body = client.get(url, headers=token).json()
+    domains = {entry["resource"]["code"]["coding"][0]["code"] for entry in body["entry"]}
+    assert "housing" in domains
+    assert "substance_abuse" not in domains  # Part 2: never to KHIE
+    assert body["total"] == len(body["entry"])
+    unknown = client.get(url.replace("7700112233", "1"), headers=token).json()
+    assert unknown["total"] == 0
+    # A user's token is not KHIE's.
+    from kynect.accounts.tokens import api_token_create
+
+    user_token = {"Authorization": f"Bearer {api_token_create(user=partner().user)[1]}"}
+    assert client.get(url, headers=user_token).status_code == 403
+
+
+def test_khie_posts_a_bundle_and_a_bad_one_gets_an_operation_outcome():
+    from django.test import Client
+
+    resident = _resident()
+    client, token = Client(), _khie_client()
+    response = client.post(
+        "/api/fhir/Bundle", EXAMPLES.read_bytes(), content_type="application/fhir+json", headers=token
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["stored"] == 3
+    assert RiskRating.objects.filter(resident=resident, source="khie").count() == 3
+    bad = json.loads(EXAMPLES.read_text())
+    del bad["entry"][2]["resource"]["code"]
+    refused = client.post(
+        "/api/fhir/Bundle", json.dumps(bad), content_type="application/fhir+json", headers=token
+    )
+    assert refused.status_code == 422
+    outcome = refused.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert any("code" in " ".join(issue.get("expression", [])) for issue in outcome["issue"])
+
+
+def test_a_resident_chooses_in_my_plan_whether_to_share_with_khie(settings):
+    from django.test import Client
+
+    settings.KHIE_SHARING_DEFAULT = True
+    resident = _resident()
+    own = member(None, Role.RESIDENT)
+    Resident.objects.filter(pk=resident.pk).update(user=own)
+    client = Client()
+    client.force_login(own)
+    assert "this is the state" in client.get("/my-plan/").content.decode()
+    client.post("/my-plan/", {"form": "khie", "share": "no"})
+    resident.refresh_from_db()
+    assert resident.khie_sharing is False
+    assert not resident.shares_with_khie()
+    client.post("/my-plan/", {"form": "khie", "share": "maybe"})
+    resident.refresh_from_db()
+    assert resident.khie_sharing is False
