@@ -12,6 +12,11 @@ urlpatterns = [
     path("assessments/<uuid:assessment_id>/", views.assessment_take, name="take"),
     path("assessments/<uuid:assessment_id>/result/", views.assessment_result, name="result"),
     path(
+        "residents/<uuid:resident_id>/risk-factors/<slug:domain>/",
+        views.risk_factor_history,
+        name="risk_history",
+    ),
+    path(
         "residents/<uuid:resident_id>/assessments/new/",
         views.assessment_new_for_resident,
         name="new_for_resident",

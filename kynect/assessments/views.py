@@ -24,14 +24,22 @@ from kynect.accounts.models import Organization, User
 from kynect.assessments.definitions import Definition
 from kynect.assessments.models import Assessment, Instrument, Rating
 from kynect.assessments.scoring import Answers, page_answers_check, result_of
-from kynect.assessments.selectors import assessment_for, instrument_by_code, instruments_offered
+from kynect.assessments.selectors import assessment_for, instrument_by_code, instruments_offered, risk_history
 from kynect.assessments.services import assessment_complete, assessment_page_save, assessment_start
 from kynect.assessments.suggestions import suggested_resources
 from kynect.core import clock
 from kynect.core.audit import audited_denial, audited_read
 from kynect.core.geo import UnknownZipCodeError, zip_lookup
 from kynect.core.sdoh import SdohDomain
-from kynect.residents.access import Action, Decision, consent_in_force, decide, staff_organization_ids
+from kynect.residents.access import (
+    Action,
+    Decision,
+    View,
+    consent_in_force,
+    decide,
+    resident_view,
+    staff_organization_ids,
+)
 from kynect.residents.models import Resident
 from kynect.residents.part2 import domain_is_part2, part2_unlocked
 
@@ -386,4 +394,52 @@ def assessment_result(request: HttpRequest, assessment_id: Any) -> HttpResponse:
             "staff": assessment.organization_id is not None,
         },
         status=400 if zip_error else 200,
+    )
+
+
+@never_cache
+@resident_data_required
+@require_http_methods(["GET"])
+def risk_factor_history(request: HttpRequest, resident_id: Any, domain: str) -> HttpResponse:
+    """Every rating of one domain for a resident, newest first, with its source, date and who: for those
+    who see the full record (a Part 2 domain only with the resident's Part 2 consent)."""
+    user = _user(request)
+    assert user is not None
+    if domain not in SdohDomain.values:
+        raise Http404
+    resident = Resident.objects.filter(pk=resident_id).first()
+    if resident is None or resident_view(user=user, resident=resident) != View.FULL:
+        audited_denial(
+            request=request,
+            actor=user,
+            subject_type="resident",
+            subject_id=str(resident_id),
+            detail="risk history",
+        )
+        raise Http404
+    withheld = domain_is_part2(domain) and not part2_unlocked(user=user, resident=resident)
+    consent = consent_in_force(user=user, resident=resident)
+    ratings = (
+        []
+        if withheld
+        else audited_read(
+            request=request,
+            actor=user,
+            subject_type="resident",
+            subject_id=str(resident.pk),
+            read=lambda: risk_history(resident=resident, domain=domain),
+            detail=f"risk history: {domain}",
+            consent_id=consent.pk if consent else None,
+        )
+    )
+    return render(
+        request,
+        "assessments/risk_history.html",
+        {
+            "resident": resident,
+            "domain": SdohDomain(domain).label,
+            "ratings": ratings,
+            "withheld": withheld,
+            "part2_shown": domain_is_part2(domain) and bool(ratings),
+        },
     )

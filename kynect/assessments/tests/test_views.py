@@ -279,3 +279,30 @@ def test_retention_erases_the_answers_and_keeps_the_ratings(hospital):
     resident_erasing.send(sender=Resident, resident_ids=[resident.pk])
     assert Assessment.objects.get().answers == {}
     assert RiskRating.objects.filter(resident=resident).count() == 7
+
+
+def test_each_risk_factor_has_its_history(hospital):
+    _the_hospital, provider, resident = hospital
+    client = signed_in(provider)
+    start = client.post(
+        reverse("assessments:new_for_resident", args=[resident.pk]), {"instrument": "ahc-hrsn"}
+    )
+    _hrsn_pages(client, start["Location"])
+    RiskRating.objects.create(
+        resident=resident,
+        domain="housing",
+        rating="stable",
+        source="medicaid",
+        rated_at=clock.now() - timedelta(days=90),
+    )
+    url = reverse("assessments:risk_history", args=[resident.pk, "housing"])
+    assert url in client.get(reverse("residents:detail", args=[resident.pk])).content.decode()
+    body = client.get(url).content.decode()
+    assert body.index("Vulnerable") < body.index("Stable")  # newest first
+    assert "Medicaid application" in body
+    assert "AHC HRSN" in body
+    withheld = client.get(reverse("assessments:risk_history", args=[resident.pk, "substance_abuse"]))
+    assert "Shown only with the resident" in withheld.content.decode()
+    assert client.get(reverse("assessments:risk_history", args=[resident.pk, "weather"])).status_code == 404
+    stranger = partner()
+    assert signed_in(stranger.user).get(url).status_code == 404
