@@ -251,3 +251,14 @@ def test_a_resident_chooses_in_my_plan_whether_to_share_with_khie(settings):
     client.post("/my-plan/", {"form": "khie", "share": "maybe"})
     resident.refresh_from_db()
     assert resident.khie_sharing is False
+
+
+def test_kynects_code_systems_are_published_at_their_urls():
+    from django.test import Client
+
+    rating = Client().get("/api/fhir/CodeSystem/sdoh-rating").json()
+    assert rating["url"] == "https://kynect.ky.gov/fhir/CodeSystem/sdoh-rating"
+    assert [concept["code"] for concept in rating["concept"]] == ["stable", "vulnerable", "in_crisis", "na"]
+    domains = Client().get("/api/fhir/CodeSystem/sdoh-domain").json()
+    assert domains["count"] == 18
+    assert Client().get("/api/fhir/CodeSystem/weather").status_code == 404

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from fhir.resources.R4B.resource import Resource
 from ninja import Router
 
+from kynect.interop.fhir.code_system import code_system_resource
 from kynect.interop.fhir.healthcare_service import healthcare_service_read
 from kynect.interop.fhir.location import location_read
 from kynect.interop.fhir.operation_outcome import operation_outcome_not_found
@@ -80,3 +81,17 @@ def organization(request: HttpRequest, id: str) -> HttpResponse:
 )
 def location(request: HttpRequest, id: str) -> HttpResponse:
     return _answer("Location", id, lambda pk: location_read(location_id=pk))
+
+
+@router.get(
+    "/CodeSystem/{id}",
+    summary="One of kynect's code systems (sdoh-domain, sdoh-rating)",
+    url_name="fhir-code-system",
+    openapi_extra=_declared("CodeSystem"),
+)
+def code_system(request: HttpRequest, id: str) -> HttpResponse:
+    resource = code_system_resource(id)
+    if resource is None:
+        outcome = operation_outcome_not_found(kind="CodeSystem")
+        return HttpResponse(outcome.model_dump_json(), status=404, content_type=FHIR_JSON)
+    return HttpResponse(resource.model_dump_json(), content_type=FHIR_JSON)
