@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from kynect.accounts.models import Organization
+from kynect.assessments.models import RiskRating
 from kynect.directory.models import SearchEntry, Service
 from kynect.referrals.models import OutreachAttempt, Referral, ReferralEvent
 from kynect.residents.models import EnrolledProgram, HouseholdMember, Resident
@@ -36,6 +37,7 @@ def _counts() -> tuple[int, ...]:
             SearchEntry,
             Organization,
             OutreachAttempt,
+            RiskRating,
         )
     )
 
@@ -72,6 +74,9 @@ def test_the_demo_has_referrals_in_every_state_and_seeding_twice_changes_nothing
     assert Resident.objects.count() == 4
     assert all(resident.programs.exists() for resident in Resident.objects.all())
     assert HouseholdMember.objects.count() == 4
+    # Three demo residents have risk factors from their Medicaid application.
+    assert RiskRating.objects.filter(source="medicaid").values("resident").distinct().count() == 3
+    assert RiskRating.objects.count() == 10
 
     before = _counts()
     assert "0 made" in _seed()
