@@ -36,7 +36,8 @@ router.add_decorator(in_request_language, mode="view")
     url_name="assessments-resident-fhir",
     openapi_extra={"responses": {"200": {"content": {FHIR_JSON: {"schema": {"type": "object"}}}}}},
 )
-def resident_assessments_fhir(request: HttpRequest, resident_id: UUID) -> Any:
+def resident_assessments_fhir(request: HttpRequest, resident_id: UUID, assessment: UUID | None = None) -> Any:
+    """Every completed assessment of the resident, or with `assessment` that one only."""
     user = api_resident_data_user(request)
     resident = Resident.objects.filter(pk=resident_id).first()
     if resident is None or resident_view(user=user, resident=resident) != View.FULL:
@@ -59,6 +60,7 @@ def resident_assessments_fhir(request: HttpRequest, resident_id: UUID) -> Any:
             resident=resident,
             assessments=list(
                 Assessment.objects.filter(resident=resident, status=Assessment.Status.COMPLETED)
+                .filter(**({"pk": assessment} if assessment else {}))
                 .select_related("instrument")
                 .order_by("completed_at")
             ),

@@ -262,3 +262,24 @@ def test_kynects_code_systems_are_published_at_their_urls():
     domains = Client().get("/api/fhir/CodeSystem/sdoh-domain").json()
     assert domains["count"] == 18
     assert Client().get("/api/fhir/CodeSystem/weather").status_code == 404
+
+
+def test_the_export_can_be_one_assessment():
+    from django.test import Client
+
+    from kynect.accounts.tokens import api_token_create
+
+    resident = _resident(first_name="Lena", last_name="Ortiz", birth_date=date(1982, 2, 2))
+    _screened(resident)
+    _screened(resident)
+    first, second = Assessment.objects.filter(resident=resident).order_by("completed_at")
+    token = {"Authorization": f"Bearer {api_token_create(user=first.taken_by)[1]}"}
+    url = f"/api/assessments/residents/{resident.pk}/fhir"
+    whole = Client().get(url, headers=token).json()
+    one = Client().get(f"{url}?assessment={second.pk}", headers=token).json()
+    responses = [e for e in whole["entry"] if e["resource"]["resourceType"] == "QuestionnaireResponse"]
+    assert len(responses) == 2
+    assert [e for e in one["entry"] if e["resource"]["resourceType"] == "QuestionnaireResponse"] == [
+        e for e in responses if e["resource"]["id"] in {e2["resource"]["id"] for e2 in one["entry"]}
+    ]
+    assert len([e for e in one["entry"] if e["resource"]["resourceType"] == "QuestionnaireResponse"]) == 1

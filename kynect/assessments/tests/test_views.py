@@ -306,3 +306,21 @@ def test_each_risk_factor_has_its_history(hospital):
     assert client.get(reverse("assessments:risk_history", args=[resident.pk, "weather"])).status_code == 404
     stranger = partner()
     assert signed_in(stranger.user).get(url).status_code == 404
+
+
+def test_a_version_published_mid_way_changes_nothing_for_someone_answering():
+    from kynect.assessments.definitions import definition_read
+    from kynect.assessments.models import Instrument
+
+    client = Client()
+    client.post(reverse("assessments:begin", args=["kynect-sdoh"]))
+    take_url = reverse("assessments:take_session")
+    first = {"page": 0, "revision": 0, "housing": "stable", "food": "vulnerable", "income": "stable"}
+    assert client.post(take_url, first).status_code == 302
+    newer = definition_read("kynect-sdoh", 1) | {"version": 2}
+    newer["pages"] = newer["pages"][:1]  # a shorter version 2
+    Instrument.objects.create(code="kynect-sdoh", version=2, definition=newer)
+    page = client.get(take_url)
+    assert page.context["pages"] == 6  # still version 1's six pages
+    assert client.session["kynect.assessment"]["version"] == 1
+    assert client.session["kynect.assessment"]["answers"]["food"] == ["vulnerable"]
