@@ -12,7 +12,6 @@ See docs/reference/fhir-sdoh.md."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -25,13 +24,13 @@ from pydantic import Field
 from kynect.accounts.api_auth import token_auth
 from kynect.accounts.models import ApiScope
 from kynect.assessments.models import RiskRating
+from kynect.assessments.selectors import resident_by_identifier
 from kynect.assessments.services_import import khie_bundle_import
 from kynect.core import clock
 from kynect.core.audit import audited_read
 from kynect.core.models import AccessEvent
 from kynect.interop.fhir.observation import assessment_observation
 from kynect.interop.fhir.operation_outcome import operation_outcome_invalid
-from kynect.interop.fhir.patient import CLIENT_ID_SYSTEM, RESIDENT_SYSTEM
 from kynect.residents.models import Resident
 from kynect.residents.part2 import PART2_DOMAINS
 
@@ -54,16 +53,7 @@ class ObservationSearch(Schema):
 
 def _resident(identifier: str) -> Resident | None:
     system, _bar, value = identifier.partition("|")
-    if not value:
-        return None
-    if system == CLIENT_ID_SYSTEM:
-        return Resident.objects.filter(client_id=value, erased_at__isnull=True).first()
-    if system == RESIDENT_SYSTEM:
-        try:
-            return Resident.objects.filter(pk=uuid.UUID(value), erased_at__isnull=True).first()
-        except ValueError:
-            return None
-    return None
+    return resident_by_identifier(system=system, value=value)
 
 
 def _searchset(resident: Resident | None) -> Bundle:

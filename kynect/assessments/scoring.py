@@ -40,6 +40,16 @@ def page_answers_check(*, page: Page, posted: Any) -> tuple[Answers, dict[str, s
     return answers, errors
 
 
+def page_answers_merged(*, page: Page, kept: Answers, answers: Answers) -> Answers:
+    """The answers kept so far with one page's saved over them: a question of that page left unanswered
+    this time (an optional one) loses its earlier answer."""
+    merged = {**kept, **answers}
+    for question in page.questions:
+        if question.code not in answers:
+            merged.pop(question.code, None)
+    return merged
+
+
 @dataclass(frozen=True)
 class Result:
     ratings: dict[str, str]  # domain -> its rating, for the domains the answers rate

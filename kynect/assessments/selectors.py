@@ -3,6 +3,7 @@ resident's risk factors (the latest rating per domain) with their history."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from kynect.accounts.models import Role
 from kynect.accounts.selectors import memberships_held
 from kynect.assessments.models import Assessment, Instrument, RiskRating
 from kynect.core.sdoh import SdohDomain
+from kynect.interop.fhir.patient import CLIENT_ID_SYSTEM, RESIDENT_SYSTEM
 from kynect.residents.access import ORGANIZATION_ROLES, Action, Decision, View, decide
 from kynect.residents.models import Resident
 from kynect.residents.part2 import domain_is_part2, part2_unlocked
@@ -216,3 +218,17 @@ def rating_counts(*, since: datetime | None = None, until: datetime | None = Non
         .annotate(count=Count("id"))
         .order_by("year", "domain", "rating", "source")
     )
+
+
+def resident_by_identifier(*, system: str, value: str) -> Resident | None:
+    """The resident a FHIR identifier names (kynect's resident id or the client ID), not erased; None for
+    any other system, a malformed value or no one."""
+    residents = Resident.objects.filter(erased_at__isnull=True)
+    if system == CLIENT_ID_SYSTEM and value:
+        return residents.filter(client_id=value).first()
+    if system == RESIDENT_SYSTEM and value:
+        try:
+            return residents.filter(pk=uuid.UUID(value)).first()
+        except ValueError:
+            return None
+    return None

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from kynect.accounts.models import Organization, User
 from kynect.assessments.lifecycles import ASSESSMENT
 from kynect.assessments.models import Assessment, Instrument, RiskRating
-from kynect.assessments.scoring import Answers, result_of
+from kynect.assessments.scoring import Answers, page_answers_merged, result_of
 from kynect.assessments.selectors import instrument_offered
 from kynect.core import clock
 from kynect.residents.access import Action, Decision, decide, staff_organization_ids
@@ -62,10 +62,9 @@ def assessment_page_save(
     pages = len(assessment.instrument.parsed.pages)
     if not 0 <= page < pages:
         raise ValidationError({"page": [_("This page is not part of the assessment.")]})
-    merged = {**assessment.answers, **answers}
-    for question in assessment.instrument.parsed.pages[page].questions:
-        if question.code not in answers:
-            merged.pop(question.code, None)
+    merged = page_answers_merged(
+        page=assessment.instrument.parsed.pages[page], kept=assessment.answers, answers=answers
+    )
     moved = Assessment.objects.filter(
         pk=assessment.pk, status=Assessment.Status.IN_PROGRESS, revision=revision
     ).update(

@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from kynect.assessments.definitions import Question
 from kynect.assessments.models import Instrument, RiskRating
+from kynect.assessments.selectors import resident_by_identifier
 from kynect.interop.fhir.patient import CLIENT_ID_SYSTEM, RESIDENT_SYSTEM
 from kynect.interop.fhir.sdoh_bundle import PatientKey, Problem, khie_bundle_read
 from kynect.interop.iees.medicaid_sdoh import MedicaidRecord
@@ -93,21 +93,9 @@ def _resident_for(patient: PatientKey) -> Any:
     """The resident a Bundle's Patient is: by kynect's resident id or the client ID, else by name and
     date of birth when exactly one resident has them; None otherwise (reported, never guessed)."""
     for system, value in patient.identifiers:
-        if system == CLIENT_ID_SYSTEM and value:
-            return (
-                Resident.objects.filter(client_id=value, erased_at__isnull=True)
-                .values_list("pk", flat=True)
-                .first()
-            )
-        if system == RESIDENT_SYSTEM and value:
-            try:
-                return (
-                    Resident.objects.filter(pk=value, erased_at__isnull=True)
-                    .values_list("pk", flat=True)
-                    .first()
-                )
-            except (ValueError, ValidationError):
-                return None
+        if system in (CLIENT_ID_SYSTEM, RESIDENT_SYSTEM) and value:
+            named = resident_by_identifier(system=system, value=value)
+            return named.pk if named else None
     if not (patient.family and patient.given and patient.birth_date):
         return None
     found = list(

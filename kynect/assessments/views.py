@@ -23,7 +23,7 @@ from kynect.accounts.decorators import resident_data_required
 from kynect.accounts.models import Organization, User
 from kynect.assessments.definitions import Definition
 from kynect.assessments.models import Assessment, Instrument, Rating
-from kynect.assessments.scoring import Answers, page_answers_check, result_of
+from kynect.assessments.scoring import Answers, page_answers_check, page_answers_merged, result_of
 from kynect.assessments.selectors import assessment_for, instrument_by_code, instruments_offered, risk_history
 from kynect.assessments.services import assessment_complete, assessment_page_save, assessment_start
 from kynect.assessments.suggestions import suggested_resources
@@ -172,10 +172,7 @@ def _session_progress(request: HttpRequest) -> Progress | None:
 
 
 def _session_save(request: HttpRequest, progress: Progress, page: int, answers: Answers) -> None:
-    merged = {**progress.answers, **answers}
-    for question in progress.definition.pages[page].questions:
-        if question.code not in answers:
-            merged.pop(question.code, None)
+    merged = page_answers_merged(page=progress.definition.pages[page], kept=progress.answers, answers=answers)
     request.session[SESSION_KEY] = {
         "code": progress.instrument.code,
         "version": progress.instrument.version,
