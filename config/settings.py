@@ -178,6 +178,7 @@ INSTALLED_APPS = [
     "kynect.residents",
     "kynect.referrals",
     "kynect.assessments",
+    "kynect.reporting",
     "kynect.demo",
 ]
 
@@ -311,6 +312,8 @@ EMAIL_BACKEND = os.environ.get(
 )
 # Where django.core.mail.backends.filebased.EmailBackend writes messages (the cluster's load test counts
 # them there by their X-Kynect-Message-Id header).
+# Where the monthly incentive reports are written as CSV (kynect.reporting.incentive).
+REPORTS_DIR = os.environ.get("REPORTS_DIR", str(BASE_DIR / "var" / "reports"))
 EMAIL_FILE_PATH = os.environ.get("DJANGO_EMAIL_FILE_PATH", str(BASE_DIR / "var" / "email"))
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "kynect <no-reply@kynect.example>")
 SMS_BACKEND = os.environ.get(

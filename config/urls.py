@@ -26,6 +26,7 @@ urlpatterns += i18n_patterns(
     path("referrals/", include("kynect.referrals.urls")),
     path("", include("kynect.residents.urls")),
     path("", include("kynect.assessments.urls")),
+    path("", include("kynect.reporting.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

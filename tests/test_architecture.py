@@ -137,3 +137,18 @@ def test_the_checks_see_the_code() -> None:
     """The graph is read from the real tree: a known downward import is found."""
     assert "kynect.core.models" in GRAPH["kynect.ondemand.models"]
     assert len(MODULES) > 100
+
+
+def test_reporting_reads_the_other_apps_and_writes_only_its_own_tables() -> None:
+    """Reporting counts through the other apps' selectors: it imports none of their services."""
+    writers = sorted(
+        f"{module} imports {target}"
+        for module, targets in GRAPH.items()
+        if _app(module) == "kynect.reporting" and ".tests" not in module
+        for target in targets
+        if target.startswith("kynect.")
+        and _app(target) not in ("kynect.reporting", "kynect.core", "kynect.notifications")
+        and target.rsplit(".", 1)[-1].startswith("services")
+    )
+    assert writers == []
+    assert any(_app(target) == "kynect.referrals" for target in GRAPH["kynect.reporting.figures"])

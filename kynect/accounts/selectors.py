@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextvars import ContextVar, Token
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -206,6 +207,44 @@ def organization_is_onboarded(*, organization: Organization) -> bool:
     return organization.status == Organization.Status.APPROVED and organization.onboarded_at is not None
 
 
+def organizations_onboarded_count(*, organization_type: str = "", until: datetime | None = None) -> int:
+    """The community partner network: organizations onboarded (approved) before `until` (now without it),
+    of one type when given."""
+    onboarded = Organization.objects.filter(status=Organization.Status.APPROVED, onboarded_at__isnull=False)
+    if organization_type:
+        onboarded = onboarded.filter(type=organization_type)
+    if until is not None:
+        onboarded = onboarded.filter(onboarded_at__lt=until)
+    return onboarded.count()
+
+
+def incentive_eligible_organizations() -> QuerySet[Organization]:
+    """The incentive list (the resources overview, "Participation Eligibility"): approved not-for-profit
+    organizations actively providing services in Kentucky, that is with a directory listing that has an
+    active service. State agencies, for-profits, hospitals, MCOs and others are not on it. Not-for-profits
+    join it by being approved: there is nothing to sign up for."""
+    # Through the link to the directory: accounts sits below the directory and does not import it.
+    serving = Organization.objects.filter(hsds_organization__services__status="active").values("pk")
+    return Organization.objects.filter(
+        pk__in=serving,
+        type=Organization.Type.NOT_FOR_PROFIT,
+        status=Organization.Status.APPROVED,
+        onboarded_at__isnull=False,
+    )
+
+
+def user_sees_incentive_reports(*, user: User) -> bool:
+    """State administrators and referral specialists (United Way) see the monthly incentive reports."""
+    return user.is_authenticated and user_has_role(
+        user=user, role=[Role.STATE_ADMIN, Role.REFERRAL_SPECIALIST]
+    )
+
+
+def incentive_report_recipients() -> QuerySet[User]:
+    """Who is emailed that a month's incentive report is ready: United Way's referral specialists."""
+    return users_with_role(role=Role.REFERRAL_SPECIALIST).filter(is_active=True).order_by("email")
+
+
 def onboarded_hsds_organization_ids(*, hsds_organization_ids: Iterable[UUID]) -> set[UUID]:
     """Which of these directory organizations belong to an onboarded platform organization: the KY
     Partners among them. Only onboarding makes one, never a feed's attribute."""
@@ -313,3 +352,13 @@ def organization_names_of_users(*, user_ids: Iterable[Any]) -> dict[Any, list[st
     for user_id, name in memberships.values_list("user_id", "organization__name"):
         names.setdefault(user_id, set()).add(name)
     return {user_id: sorted(found) for user_id, found in names.items()}
+
+
+def organizations_in(*, organization_ids: Iterable[Any]) -> dict[Any, Organization]:
+    """These organizations, by id."""
+    return Organization.objects.in_bulk(set(organization_ids))
+
+
+def organizations_named(*, organization_ids: Iterable[Any]) -> dict[Any, str]:
+    """The names of these organizations, by id."""
+    return dict(Organization.objects.filter(pk__in=set(organization_ids)).values_list("pk", "name"))

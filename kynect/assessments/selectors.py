@@ -4,18 +4,20 @@ resident's risk factors (the latest rating per domain) with their history."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F
+from django.db.models import Count, F, QuerySet
 from django.db.models.functions import ExtractYear
 
 from kynect.accounts.models import Role
 from kynect.accounts.selectors import memberships_held
 from kynect.assessments.models import Assessment, Instrument, RiskRating
+from kynect.core.counting import Scope
 from kynect.core.sdoh import SdohDomain
 from kynect.interop.fhir.patient import CLIENT_ID_SYSTEM, RESIDENT_SYSTEM
 from kynect.residents.access import ORGANIZATION_ROLES, Action, Decision, View, decide
@@ -218,6 +220,51 @@ def rating_counts(*, since: datetime | None = None, until: datetime | None = Non
         .annotate(count=Count("id"))
         .order_by("year", "domain", "rating", "source")
     )
+
+
+def _scoped(rows: QuerySet[Any], scope: Scope) -> QuerySet[Any]:
+    """Assessments or ratings narrowed to the scope: the resident's county, the organization credited."""
+    if scope.county_fips:
+        rows = rows.filter(resident__county_fips=scope.county_fips)
+    if scope.organization_type:
+        rows = rows.filter(organization__type=scope.organization_type)
+    if scope.organization_id is not None:
+        rows = rows.filter(organization_id=scope.organization_id)
+    return rows
+
+
+def assessments_completed_by_instrument(
+    *, scope: Scope, since: datetime | None = None, until: datetime | None = None
+) -> dict[str, int]:
+    """Assessments completed in [since, until) by instrument code (all time without bounds)."""
+    rows = _scoped(Assessment.objects.filter(status=Assessment.Status.COMPLETED), scope)
+    if since is not None:
+        rows = rows.filter(completed_at__gte=since)
+    if until is not None:
+        rows = rows.filter(completed_at__lt=until)
+    counted = rows.values(code=F("instrument__code")).annotate(n=Count("id")).order_by("code")
+    return {row["code"]: row["n"] for row in counted}
+
+
+def ratings_by_domain(*, scope: Scope, since: datetime, until: datetime) -> dict[tuple[str, str], int]:
+    """Ratings given in [since, until), from every source, by (domain, rating)."""
+    rows = _scoped(RiskRating.objects.filter(rated_at__gte=since, rated_at__lt=until), scope)
+    counted = rows.values("domain", "rating").annotate(n=Count("id")).order_by()
+    return {(row["domain"], row["rating"]): row["n"] for row in counted}
+
+
+def assessment_completions(
+    *, organization_ids: Iterable[Any], until: datetime
+) -> list[tuple[Any, Any, datetime]]:
+    """The assessments the organizations completed before `until`: (assessment id, organization id,
+    completed at), as the incentive report pays them."""
+    rows = Assessment.objects.filter(
+        organization_id__in=list(organization_ids),
+        status=Assessment.Status.COMPLETED,
+        completed_at__lt=until,
+    ).values_list("pk", "organization_id", "completed_at")
+    # `completed_at` is set on every completed assessment (a constraint): the filter only tells the types.
+    return [(pk, organization, at) for pk, organization, at in rows.iterator() if at is not None]
 
 
 def resident_by_identifier(*, system: str, value: str) -> Resident | None:

@@ -1,8 +1,9 @@
-"""The charts of the dashboards: horizontal bars drawn as SVG by `templates/ondemand/oversight/_chart.html`,
+"""The charts of the dashboards: horizontal bars drawn as SVG by `templates/components/chart.html`,
 with the same figures as a table. Every dashboard builds its charts here."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 ROW_HEIGHT = 40
@@ -37,7 +38,7 @@ def chart_build(
     summary: str,
     label_heading: str,
     value_heading: str,
-    figures: list[tuple[str, float, str]],
+    figures: Sequence[tuple[str, float, str]],
 ) -> Chart:
     """Bars scaled to the largest value; each bar's label and figure are written above it."""
     largest = max((value for _, value, _ in figures), default=0) or 1
@@ -60,3 +61,11 @@ def chart_build(
         bars=bars,
         height=len(bars) * ROW_HEIGHT + 4,
     )
+
+
+def charts_csv_rows(charts: list[Chart]) -> list[list[str]]:
+    """Every chart's figures as CSV rows (chart, label, value): the download beside the charts."""
+    rows = []
+    for chart in charts:
+        rows += [[chart.title, bar.label, bar.text] for bar in chart.bars]
+    return rows

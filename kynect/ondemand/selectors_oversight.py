@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db.models import (
     BooleanField,
@@ -33,6 +32,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from kynect.accounts.models import Organization, Role, User
 from kynect.accounts.selectors import is_state_admin, user_organizations
 from kynect.core.geo import KENTUCKY_COUNTIES
+from kynect.core.periods import KENTUCKY, Period, Window
 from kynect.ondemand.models import (
     Deregistration,
     Helper,
@@ -44,7 +44,6 @@ from kynect.ondemand.models import (
 )
 from kynect.ondemand.selectors import helpers_available_at
 
-DASHBOARD_TIME_ZONE = ZoneInfo("America/New_York")
 # Medians are taken in Python over at most this many requests of a period (a week is a few thousand).
 MEDIAN_ROW_LIMIT = 50_000
 # Escalated (DESIGN §5.4): no contact logged by `sla_due_at`, and still none.
@@ -210,32 +209,6 @@ def reassign_candidates(
 # --- The state dashboard ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Period:
-    """Whole days on the dashboard's wall clock, as UTC instants [start, end)."""
-
-    key: str
-    days: tuple[date, ...]
-    start: datetime
-    end: datetime
-
-
-PERIOD_DAYS = {"today": 1, "week": 7}
-
-
-def dashboard_period(*, key: str, now: datetime) -> Period:
-    """Today, or the last 7 days (today and the 6 before), in America/New_York."""
-    length = PERIOD_DAYS.get(key, 1)
-    today = now.astimezone(DASHBOARD_TIME_ZONE).date()
-    days = tuple(today - timedelta(days=offset) for offset in range(length - 1, -1, -1))
-    return Period(
-        key=key if key in PERIOD_DAYS else "today",
-        days=days,
-        start=datetime.combine(days[0], time(0), tzinfo=DASHBOARD_TIME_ZONE).astimezone(UTC),
-        end=datetime.combine(today + timedelta(days=1), time(0), tzinfo=DASHBOARD_TIME_ZONE).astimezone(UTC),
-    )
-
-
 def requests_by_status(*, period: Period) -> dict[str, int]:
     """Requests submitted in the period, by status (every status, zeros included)."""
     counts = dict(
@@ -266,7 +239,7 @@ class CallBacks:
         return self.on_time / self.due if self.due else None
 
 
-def call_backs(*, period: Period, now: datetime) -> CallBacks:
+def call_backs(*, period: Period | Window, now: datetime) -> CallBacks:
     """Among requests whose clock started in the period and whose `sla_due_at` has passed or that have a
     first contact, how many were called back by `sla_due_at`. Requests the requester cancelled before
     their due time with no call are left out: nobody could still call them."""
@@ -368,7 +341,7 @@ def deregistrations_by_day(*, period: Period) -> dict[date, int]:
         Deregistration.objects.filter(
             reason=Helper.DeregistrationReason.MISSED_REFERRALS, at__gte=period.start, at__lt=period.end
         )
-        .annotate(day=TruncDate("at", tzinfo=DASHBOARD_TIME_ZONE))
+        .annotate(day=TruncDate("at", tzinfo=KENTUCKY))
         .order_by()
         .values_list("day")
         .annotate(n=Count("pk"))

@@ -28,15 +28,14 @@ from kynect.core import clock
 from kynect.core.audit import audited_read
 from kynect.core.charts import chart_build
 from kynect.core.geo import KENTUCKY_COUNTIES
+from kynect.core.periods import Period, PeriodKey, period_named
 from kynect.ondemand.confirmation import ZONE_NAMES
 from kynect.ondemand.forms_oversight import ReassignForm
 from kynect.ondemand.models import Helper, HelpRequest, Language, RequestedProgram
 from kynect.ondemand.selectors_oversight import (
     ESCALATED,
     OversightScope,
-    Period,
     call_backs,
-    dashboard_period,
     deregistrations_by_day,
     help_request_for_reassign,
     help_requests_overseen,
@@ -288,6 +287,9 @@ def _day(day: date) -> str:
     return str(formats.date_format(day, "l")) + ", " + str(formats.date_format(day, "DATE_FORMAT"))
 
 
+DASHBOARD_PERIODS = (PeriodKey.TODAY, PeriodKey.WEEK, PeriodKey.MONTH)
+
+
 def _dashboard_charts(period: Period, now: datetime) -> dict[str, Any]:
     count = _("Requests")
     by_status = requests_by_status(period=period)
@@ -426,13 +428,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if not scope.is_state:
         raise PermissionDenied
     now = clock.now()
-    period = dashboard_period(key=request.GET.get("period", "today"), now=now)
+    key = request.GET.get("period", PeriodKey.TODAY)
+    period = period_named(key=key if key in DASHBOARD_PERIODS else PeriodKey.TODAY, now=now)
     return render(
         request,
         "ondemand/oversight/dashboard.html",
         {
             "period": period,
-            "periods": [("today", _("Today")), ("week", _("Last 7 days"))],
+            "periods": [(key, PeriodKey(key).label) for key in DASHBOARD_PERIODS],
             "first_day": _day(period.days[0]),
             "last_day": _day(period.days[-1]),
             **_dashboard_charts(period, now),

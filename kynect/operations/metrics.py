@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from kynect.core.periods import Window
 from kynect.core.selectors import worker_heartbeats
 from kynect.notifications.selectors import outbox_backlog
 from kynect.ondemand.deadlines import deadlines_oldest_due
-from kynect.ondemand.selectors_oversight import Period, call_backs
+from kynect.ondemand.selectors_oversight import call_backs
 
 # The On Demand call-back share is taken over requests whose 30-minute clock started this long ago or less.
 CALL_BACK_WINDOW = timedelta(hours=24)
@@ -83,7 +84,7 @@ class PlatformCollector(Collector):
             )
 
     def _call_backs(self) -> Iterator[Metric]:
-        period = Period(key="last_24_hours", days=(), start=self.now - CALL_BACK_WINDOW, end=self.now)
+        period = Window(start=self.now - CALL_BACK_WINDOW, end=self.now)
         figures = call_backs(period=period, now=self.now)
         counts = GaugeMetricFamily(
             "kynect_ondemand_call_backs",

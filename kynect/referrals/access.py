@@ -44,6 +44,7 @@ class Action(enum.StrEnum):
     WORKSPACE = "workspace"  # the referral specialists' workspace
     OUTREACH = "outreach"  # log an outreach attempt, confirm an outcome
     EXPIRE = "expire"
+    REOPEN = "reopen"  # a closing made in error (ADR 0043)
 
 
 class Side(enum.StrEnum):
@@ -77,6 +78,7 @@ RULES: dict[Action, Rule] = {
     Action.RESUME: _RECEIVING,
     Action.REJECT: _RECEIVING,
     Action.CLOSE: _RECEIVING,
+    Action.REOPEN: _RECEIVING,
     Action.CANCEL: Rule(ORGANIZATION_ROLES | {Role.RESIDENT}, Side.SENDING),
     Action.WORKSPACE: Rule(frozenset({Role.REFERRAL_SPECIALIST}), Side.NONE),
     Action.OUTREACH: _SPECIALIST_ANY,

@@ -274,7 +274,7 @@ def referral_detail(request: HttpRequest, referral_id: UUID, lang: str | None = 
 @router.post(
     "/{referral_id}/actions",
     response={200: ReferralOut, 409: ChangedOut | ErrorOut, **ERRORS},
-    summary="Accept, start, hold, resume, reject, cancel or close a referral",
+    summary="Accept, start, hold, resume, reject, cancel, close or reopen a referral",
     description="409 when the referral's state does not allow the action, or when it changed since "
     "`seen_status`; 422 for a missing or unknown field. Nothing is changed then.",
     url_name="referral-actions",

@@ -48,7 +48,7 @@ TaskStatus = Literal[
     "entered-in-error",
 ]
 BoxName = Literal["new", "in_progress", "closed"]
-ActionName = Literal["accept", "start", "hold", "resume", "reject", "cancel", "close"]
+ActionName = Literal["accept", "start", "hold", "resume", "reject", "cancel", "close", "reopen"]
 
 assert list(NeedCode.__args__) == SdohDomain.values  # type: ignore[attr-defined]
 assert list(TaskStatus.__args__) == Referral.Status.values  # type: ignore[attr-defined]
@@ -102,7 +102,7 @@ class ActionIn(_Input):
     reason: str = Field(
         "",
         max_length=500,
-        description="`hold` and `reject`: why (required); `cancel`: why (optional); `close` with "
+        description="`hold`, `reject` and `reopen`: why (required); `cancel`: why (optional); `close` with "
         "`resource_provided` false: a code of GET /api/referrals/closure-reasons (required).",
     )
     experience: Literal["up", "down"] | None = Field(None, description="`close` only: thumbs up or down.")

@@ -27,28 +27,3 @@ class OutreachForm(forms.Form):
         for name in ("target", "channel", "result"):
             self.fields[name].widget.attrs["class"] = "usa-select"
         self.fields["note"].widget.attrs.update({"class": "usa-textarea", "rows": 3})
-
-
-class PeriodForm(forms.Form):
-    """The dashboard's period: from and to dates, inclusive."""
-
-    start = forms.DateField(
-        label=_("From"), widget=forms.DateInput(attrs={"type": "date", "class": "usa-input"})
-    )
-    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date", "class": "usa-input"}))
-
-    def __init__(self, *args: Any, max_days: int, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.max_days = max_days
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        start, end = data.get("start"), data.get("end")
-        if start and end:
-            if end < start:
-                raise forms.ValidationError(_("The end of the period must not be before its start."))
-            if (end - start).days + 1 > self.max_days:
-                raise forms.ValidationError(
-                    _("Choose a period of at most %(days)s days.") % {"days": self.max_days}
-                )
-        return data

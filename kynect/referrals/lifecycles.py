@@ -9,8 +9,11 @@ its timeline event in the same transaction (`kynect.core.lifecycle`).
     requested | accepted | in-progress | on-hold --close (resource provided)--> completed
     requested | accepted | in-progress | on-hold --close (not provided, a reason)--> failed
     requested | accepted | in-progress | on-hold --expire (a specialist; not onboarded, 14 days)--> cancelled
+    completed | failed --reopen (by the receiver, a reason)--> in-progress
 
-`close` is two transitions, `complete` and `fail`, by whether the resource was provided.
+`close` is two transitions, `complete` and `fail`, by whether the resource was provided. `reopen` clears the
+closing's fields; the timeline keeps both, and the incentive report pays a referral's closing once
+(ADR 0043).
 """
 
 from __future__ import annotations
@@ -67,6 +70,19 @@ REFERRAL = Lifecycle(
             OPEN,
             _S.CANCELLED,
             sets={"closed_at": NOW, "not_provided_reason": "expired"},
+        ),
+        Transition(
+            "reopen",
+            (_S.COMPLETED, _S.FAILED),
+            _S.IN_PROGRESS,
+            sets={
+                "closed_at": None,
+                "closed_by": None,
+                "resource_provided": None,
+                "not_provided_reason": "",
+                "experience": "",
+                "outcome_confirmed_at": None,
+            },
         ),
     ],
 )

@@ -2,48 +2,26 @@
 in a period, the closure rate, the median days to close, the referrals open more than 7 days, the
 outcomes and the top reasons a resource was not provided.
 
-A period is whole days on the platform's wall clock (`TIME_ZONE`), from and to inclusive.
+A period is whole days on Kentucky's clock (`kynect.core.periods`).
 """
 
 from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, F, Q
-from django.utils import timezone
 
+from kynect.core.periods import Period
 from kynect.referrals.models import Referral
 
 OPEN_TOO_LONG = timedelta(days=7)
 TOP_REASONS = 5
-DEFAULT_PERIOD_DAYS = 30
 MAX_PERIOD_DAYS = 366
 # Medians are taken in Python over at most this many closed referrals of a period.
 MEDIAN_ROW_LIMIT = 50_000
-
-
-@dataclass(frozen=True)
-class DatePeriod:
-    """Whole days, `first` to `last` inclusive, as instants [start, end)."""
-
-    first: date
-    last: date
-
-    @property
-    def start(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.first, time(0)))
-
-    @property
-    def end(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.last + timedelta(days=1), time(0)))
-
-
-def date_period_default(*, today: date) -> DatePeriod:
-    """The last 30 days, today included."""
-    return DatePeriod(first=today - timedelta(days=DEFAULT_PERIOD_DAYS - 1), last=today)
 
 
 @dataclass(frozen=True)
@@ -64,7 +42,7 @@ class DashboardFigures:
 CLOSED_STATUSES = Referral.BOX_STATUSES[Referral.Box.CLOSED]
 
 
-def dashboard_figures(*, organization_id: Any, period: DatePeriod, now: datetime) -> DashboardFigures:
+def dashboard_figures(*, organization_id: Any, period: Period, now: datetime) -> DashboardFigures:
     """The organization's figures for referrals made in the period (open more than 7 days: now)."""
     in_period = Q(created_at__gte=period.start, created_at__lt=period.end)
     received = Referral.objects.filter(in_period, receiving_organization_id=organization_id)

@@ -231,8 +231,9 @@ _TRANSITION_OF = {
     Action.HOLD: "hold",
     Action.REJECT: "reject",
     Action.CANCEL: "cancel",
+    Action.REOPEN: "reopen",
 }
-REASON_REQUIRED = {Action.HOLD, Action.REJECT}
+REASON_REQUIRED = {Action.HOLD, Action.REJECT, Action.REOPEN}
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,7 @@ def referral_allowed_actions(*, user: User, referral: Referral) -> list[Action]:
         Action.REJECT: "reject",
         Action.CANCEL: "cancel",
         Action.CLOSE: "complete",
+        Action.REOPEN: "reopen",
     }
     return [
         action

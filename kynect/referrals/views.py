@@ -57,7 +57,15 @@ from kynect.residents.access import decide as resident_decide
 
 PER_PAGE = 25
 # The actions taken with a button on the referral's page (closing has its own form).
-BUTTON_ACTIONS = (Action.ACCEPT, Action.START, Action.HOLD, Action.RESUME, Action.REJECT, Action.CANCEL)
+BUTTON_ACTIONS = (
+    Action.ACCEPT,
+    Action.START,
+    Action.HOLD,
+    Action.RESUME,
+    Action.REJECT,
+    Action.CANCEL,
+    Action.REOPEN,
+)
 
 
 def _user(request: HttpRequest) -> User:

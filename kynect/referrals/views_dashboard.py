@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -19,17 +19,16 @@ from django.views.decorators.http import require_GET
 from kynect.accounts.models import Organization, User
 from kynect.accounts.selectors import is_state_admin
 from kynect.core import clock
-from kynect.core.charts import Chart, chart_build
+from kynect.core.charts import Chart, chart_build, charts_csv_rows
+from kynect.core.counting import Scope
+from kynect.core.forms import PeriodForm
+from kynect.core.periods import Period, PeriodKey
 from kynect.referrals.access import Action, Decision, decide, user_organization_ids
-from kynect.referrals.forms_specialist import PeriodForm
 from kynect.referrals.models import ClosureReason, Referral
-from kynect.referrals.selectors_dashboard import (
-    MAX_PERIOD_DAYS,
-    DashboardFigures,
-    DatePeriod,
-    dashboard_figures,
-    date_period_default,
-)
+from kynect.referrals.selectors_dashboard import MAX_PERIOD_DAYS, DashboardFigures, dashboard_figures
+from kynect.reporting.figures import metrics_build
+
+PERIODS = (PeriodKey.LAST_30_DAYS, PeriodKey.MONTH, PeriodKey.YEAR, PeriodKey.RANGE)
 
 
 def _member_organization_ids(user: User) -> set[Any]:
@@ -60,8 +59,14 @@ def dashboard(request: HttpRequest, organization_id: Any = None) -> HttpResponse
         )
     organization = _organization(user, organization_id, mine, state)
     period, form = _period(request)
-    figures = dashboard_figures(organization_id=organization.pk, period=period, now=clock.now())
-    query = urlencode({"start": period.first.isoformat(), "end": period.last.isoformat()})
+    now = clock.now()
+    figures = dashboard_figures(organization_id=organization.pk, period=period, now=now)
+    metrics = metrics_build(
+        scope=Scope(organization_id=organization.pk), period=period, now=now, statewide=False
+    )
+    query = urlencode(
+        {"period": PeriodKey.RANGE, "start": period.first.isoformat(), "end": period.last.isoformat()}
+    )
     return render(
         request,
         "referrals/dashboard.html",
@@ -73,6 +78,7 @@ def dashboard(request: HttpRequest, organization_id: Any = None) -> HttpResponse
             "figures": figures,
             "charts": _charts(figures),
             "rows": _rows(figures),
+            "metrics": metrics,
             "csv_url": reverse("referrals:dashboard_csv", args=[organization.pk]) + "?" + query,
         },
         status=400 if form.errors else 200,
@@ -88,15 +94,18 @@ def _organization(user: User, organization_id: Any, mine: set[Any], state: bool)
     return organization
 
 
-def _period(request: HttpRequest) -> tuple[DatePeriod, PeriodForm]:
-    default = date_period_default(today=timezone.localdate(clock.now()))
-    if "start" not in request.GET and "end" not in request.GET:
-        form = PeriodForm(initial={"start": default.first, "end": default.last}, max_days=MAX_PERIOD_DAYS)
-        return default, form
-    form = PeriodForm(request.GET, max_days=MAX_PERIOD_DAYS)
-    if form.is_valid():
-        return DatePeriod(first=form.cleaned_data["start"], last=form.cleaned_data["end"]), form
-    return default, form
+def _period(request: HttpRequest) -> tuple[Period, PeriodForm]:
+    """The period asked for (the last 30 days by default), and its form."""
+    bound = any(name in request.GET for name in ("period", "start", "end"))
+    form = PeriodForm(request.GET if bound else None, keys=PERIODS, max_days=MAX_PERIOD_DAYS)
+    period = form.chosen_period(now=clock.now(), default=PeriodKey.LAST_30_DAYS)
+    if not bound:
+        form = PeriodForm(
+            initial={"period": period.key, "start": period.first, "end": period.last},
+            keys=PERIODS,
+            max_days=MAX_PERIOD_DAYS,
+        )
+    return period, form
 
 
 def _number(value: float, digits: int = 0) -> str:
@@ -194,7 +203,11 @@ def dashboard_csv(request: HttpRequest, organization_id: Any) -> HttpResponse:
         user, organization_id, _member_organization_ids(user), is_state_admin(user=user)
     )
     period, _form = _period(request)
-    figures = dashboard_figures(organization_id=organization.pk, period=period, now=clock.now())
+    now = clock.now()
+    figures = dashboard_figures(organization_id=organization.pk, period=period, now=now)
+    metrics = metrics_build(
+        scope=Scope(organization_id=organization.pk), period=period, now=now, statewide=False
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="referrals-{period.first.isoformat()}-{period.last.isoformat()}.csv"'
@@ -205,4 +218,9 @@ def dashboard_csv(request: HttpRequest, organization_id: Any) -> HttpResponse:
     writer.writerow([_("Figure"), _("Value")])
     for row in _rows(figures):
         writer.writerow(row)
+    writer.writerow([])
+    writer.writerow([_("Figure"), _("Label"), _("Value")])
+    for name, value in metrics.key_figures:
+        writer.writerow([_("Key figures"), name, value])
+    writer.writerows(charts_csv_rows(metrics.charts))
     return response

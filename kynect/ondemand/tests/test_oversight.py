@@ -14,10 +14,10 @@ from django.test import Client
 from kynect.accounts.models import Membership, Role
 from kynect.accounts.tests.factories import MembershipFactory, OrganizationFactory
 from kynect.core.models import AccessEvent
+from kynect.core.periods import period_named
 from kynect.ondemand.models import Helper, HelpRequest, Offer
 from kynect.ondemand.selectors_oversight import (
     call_backs,
-    dashboard_period,
     deregistrations_by_day,
     helpers_available_now,
     median_times,
@@ -416,19 +416,19 @@ def test_the_pages_are_in_spanish(agency):
 
 
 def test_the_period_is_whole_days_in_eastern_time(traveller):
-    today = dashboard_period(key="today", now=NOW)
+    today = period_named(key="today", now=NOW)
     assert today.start == TODAY_STARTS
     assert today.end == TODAY_STARTS + timedelta(days=1)
-    week = dashboard_period(key="week", now=NOW)
+    week = period_named(key="week", now=NOW)
     assert week.days == tuple(date(2026, 11, day) for day in range(18, 25))
     assert week.start == datetime(2026, 11, 18, 5, 0, tzinfo=UTC)
     # 11:30 p.m. Eastern is already the next day in UTC, but still today here.
-    late = dashboard_period(key="today", now=datetime(2026, 11, 25, 4, 30, tzinfo=UTC))
+    late = period_named(key="today", now=datetime(2026, 11, 25, 4, 30, tzinfo=UTC))
     assert late.days == (date(2026, 11, 24),)
     # Across the spring change the day is 23 hours long.
-    spring = dashboard_period(key="today", now=datetime(2026, 3, 8, 17, 0, tzinfo=UTC))
+    spring = period_named(key="today", now=datetime(2026, 3, 8, 17, 0, tzinfo=UTC))
     assert spring.end - spring.start == timedelta(hours=23)
-    assert dashboard_period(key="nonsense", now=NOW).key == "today"
+    assert period_named(key="nonsense", now=NOW).key == "today"
 
 
 def test_requests_today_by_status(traveller):
@@ -439,9 +439,9 @@ def test_requests_today_by_status(traveller):
     request_row(submitted=NOW - timedelta(hours=1), status=HelpRequest.Status.IN_PROGRESS, helper=helper)
     request_row(submitted=NOW - timedelta(hours=2), status=HelpRequest.Status.COMPLETE, helper=helper)
     request_row(submitted=NOW - timedelta(hours=3), status=HelpRequest.Status.CANCELLED)
-    counts = requests_by_status(period=dashboard_period(key="today", now=NOW))
+    counts = requests_by_status(period=period_named(key="today", now=NOW))
     assert counts == {"pending": 2, "in_progress": 1, "complete": 1, "cancelled": 1, "unserved": 0}
-    week = requests_by_status(period=dashboard_period(key="week", now=NOW))
+    week = requests_by_status(period=period_named(key="week", now=NOW))
     assert week["pending"] == 3
 
 
@@ -474,11 +474,11 @@ def test_share_called_back_within_30_minutes(traveller):
     request_row(
         submitted=TODAY_STARTS - timedelta(hours=20), contact=TODAY_STARTS - timedelta(hours=19), **progress
     )
-    result = call_backs(period=dashboard_period(key="today", now=NOW), now=NOW)
+    result = call_backs(period=period_named(key="today", now=NOW), now=NOW)
     assert (result.on_time, result.late, result.not_called) == (4, 1, 3)
     assert result.due == 8
     assert result.on_time_share == 0.5
-    assert call_backs(period=dashboard_period(key="week", now=NOW), now=NOW).due == 9
+    assert call_backs(period=period_named(key="week", now=NOW), now=NOW).due == 9
 
 
 def test_median_times_to_accept_and_to_first_contact(traveller):
@@ -516,7 +516,7 @@ def test_median_times_to_accept_and_to_first_contact(traveller):
     request_row(
         submitted=start - timedelta(days=1), accepted=start - timedelta(days=1), **progress
     )  # yesterday
-    medians = median_times(period=dashboard_period(key="today", now=NOW))
+    medians = median_times(period=period_named(key="today", now=NOW))
     assert medians.to_accept.count == 5
     assert medians.to_accept.minutes == 6  # 2, 4, 6, 9, 30
     assert medians.to_first_contact.count == 3
@@ -534,7 +534,7 @@ def test_an_accept_before_the_clock_starts_counts_as_zero(traveller):
         status=HelpRequest.Status.IN_PROGRESS,
         helper=helper,
     )
-    medians = median_times(period=dashboard_period(key="today", now=NOW))
+    medians = median_times(period=period_named(key="today", now=NOW))
     assert medians.to_accept.minutes == 0
     assert medians.to_first_contact.minutes == 3
 
@@ -563,10 +563,10 @@ def test_missed_offer_rate(traveller):
     offer_row(
         rows[7], helpers[7], offered=NOW - timedelta(days=2), status=Offer.Status.EXPIRED, counted_miss=True
     )
-    today = missed_offers(period=dashboard_period(key="today", now=NOW))
+    today = missed_offers(period=period_named(key="today", now=NOW))
     assert (today.general_closed, today.mass_missed, today.missed) == (4, 1, 2)
     assert today.rate == 2 / 5
-    week = missed_offers(period=dashboard_period(key="week", now=NOW))
+    week = missed_offers(period=period_named(key="week", now=NOW))
     assert (week.missed, week.could_miss) == (3, 6)
 
 
@@ -581,8 +581,8 @@ def test_deregistrations_for_missed_referrals_by_day(traveller):
     deregistered(NOW - timedelta(days=3))
     deregistered(NOW - timedelta(days=8))  # before the week
     deregistered(NOW, reason=Helper.DeregistrationReason.HELPER_REQUEST)
-    assert deregistrations_by_day(period=dashboard_period(key="today", now=NOW)) == {date(2026, 11, 24): 2}
-    week = deregistrations_by_day(period=dashboard_period(key="week", now=NOW))
+    assert deregistrations_by_day(period=period_named(key="today", now=NOW)) == {date(2026, 11, 24): 2}
+    week = deregistrations_by_day(period=period_named(key="week", now=NOW))
     assert list(week) == [date(2026, 11, day) for day in range(18, 25)]
     assert week[date(2026, 11, 23)] == 1
     assert week[date(2026, 11, 21)] == 1
@@ -592,7 +592,7 @@ def test_deregistrations_for_missed_referrals_by_day(traveller):
     Helper.objects.filter(status=Helper.Status.DEREGISTERED).update(
         status=Helper.Status.NOT_REGISTERED, deregistered_at=None, deregistration_reason=""
     )
-    assert deregistrations_by_day(period=dashboard_period(key="week", now=NOW)) == week
+    assert deregistrations_by_day(period=period_named(key="week", now=NOW)) == week
 
 
 def test_helpers_available_now_by_county_and_language(traveller):

@@ -329,7 +329,7 @@ def test_the_receiver_accepts_starts_and_closes_with_the_overviews_form(sides):
     assert shown["resource_provided"] is False
     assert shown["experience"] == "down"
     assert [event["transition"] for event in shown["timeline"]] == ["create", "accept", "start", "fail"]
-    assert shown["allowed_actions"] == []
+    assert shown["allowed_actions"] == ["reopen"]  # a closing made in error
 
 
 def test_a_closed_referral_read_in_spanish(sides):

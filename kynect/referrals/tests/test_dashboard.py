@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from kynect.accounts.models import Role
 from kynect.core import clock
+from kynect.core.periods import period_between
 from kynect.referrals.access import Action
-from kynect.referrals.selectors_dashboard import DatePeriod, dashboard_figures
+from kynect.referrals.selectors_dashboard import dashboard_figures
 from kynect.referrals.services import Closure, referral_act
 from kynect.referrals.tests.factories import member, partner, referral
 
@@ -58,7 +59,7 @@ def _client(user) -> Client:
 
 def test_the_figures_of_a_period(world: dict) -> None:
     today = timezone.localdate(world["now"])
-    period = DatePeriod(first=today - timedelta(days=29), last=today)
+    period = period_between(first=today - timedelta(days=29), last=today)
     figures = dashboard_figures(
         organization_id=world["receiver"].organization.pk, period=period, now=world["now"]
     )

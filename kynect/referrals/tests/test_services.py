@@ -322,3 +322,46 @@ def test_the_migration_turns_earlier_labels_into_codes_in_either_language():
         "expired",
         "Waiting for papers",
     ]
+
+
+def test_the_receiver_reopens_a_closing_made_in_error_and_closes_it_again():
+    sender, receiver = partner(), partner()
+    made = referral(sender, receiver)
+    referral_act(
+        actor=receiver.user,
+        referral_id=made.pk,
+        action=Action.CLOSE,
+        closure=Closure(experience="down", resource_provided=False, reason="unreachable"),
+    )
+    with pytest.raises(ValidationError) as no_reason:
+        referral_act(actor=receiver.user, referral_id=made.pk, action=Action.REOPEN)
+    assert "reason" in no_reason.value.message_dict
+    with pytest.raises(PermissionDenied):
+        referral_act(actor=sender.user, referral_id=made.pk, action=Action.REOPEN, reason="Wrong one")
+    reopened = referral_act(
+        actor=receiver.user, referral_id=made.pk, action=Action.REOPEN, reason="Closed the wrong referral"
+    )
+    assert reopened.status == Referral.Status.IN_PROGRESS
+    assert (reopened.closed_at, reopened.resource_provided, reopened.not_provided_reason) == (None, None, "")
+    assert reopened.experience == ""
+    assert reopened.status_reason == "Closed the wrong referral"
+    # An open referral cannot be reopened.
+    with pytest.raises(ActionNotAllowedError):
+        referral_act(actor=receiver.user, referral_id=made.pk, action=Action.REOPEN, reason="Again")
+    closed = referral_act(
+        actor=receiver.user,
+        referral_id=made.pk,
+        action=Action.CLOSE,
+        closure=Closure(experience="up", resource_provided=True),
+    )
+    assert closed.status == Referral.Status.COMPLETED
+    assert [e.transition for e in closed.events.all()] == ["create", "fail", "reopen", "complete"]
+
+
+def test_only_a_closing_with_an_outcome_can_be_reopened():
+    sender, receiver = partner(), partner()
+    made = referral(sender, receiver)
+    referral_act(actor=receiver.user, referral_id=made.pk, action=Action.REJECT, reason="Full")
+    with pytest.raises(ActionNotAllowedError):
+        referral_act(actor=receiver.user, referral_id=made.pk, action=Action.REOPEN, reason="Oops")
+    assert Referral.objects.get(pk=made.pk).status == Referral.Status.REJECTED
