@@ -254,15 +254,18 @@ def ratings_by_domain(*, scope: Scope, since: datetime, until: datetime) -> dict
 
 
 def assessment_completions(
-    *, organization_ids: Iterable[Any], until: datetime
+    *, organization_ids: Iterable[Any], until: datetime, since: datetime | None = None
 ) -> list[tuple[Any, Any, datetime]]:
-    """The assessments the organizations completed before `until`: (assessment id, organization id,
+    """The assessments the organizations completed in [since, until): (assessment id, organization id,
     completed at), as the incentive report pays them."""
-    rows = Assessment.objects.filter(
+    completed = Assessment.objects.filter(
         organization_id__in=list(organization_ids),
         status=Assessment.Status.COMPLETED,
         completed_at__lt=until,
-    ).values_list("pk", "organization_id", "completed_at")
+    )
+    if since is not None:
+        completed = completed.filter(completed_at__gte=since)
+    rows = completed.values_list("pk", "organization_id", "completed_at")
     # `completed_at` is set on every completed assessment (a constraint): the filter only tells the types.
     return [(pk, organization, at) for pk, organization, at in rows.iterator() if at is not None]
 

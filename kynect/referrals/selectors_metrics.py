@@ -145,12 +145,14 @@ class Closing:
     closed_at: datetime
 
 
-def referral_closings(*, organization_ids: Iterable[Any], until: datetime) -> list[Closing]:
-    """The referrals the organizations hold closed with an outcome now, closed before `until`."""
+def referral_closings(
+    *, organization_ids: Iterable[Any], until: datetime, since: datetime | None = None
+) -> list[Closing]:
+    """The referrals the organizations hold closed with an outcome now, closed in [since, until)."""
     rows = Referral.objects.filter(
+        _between("closed_at", since, until),
         receiving_organization_id__in=list(organization_ids),
         status__in=OUTCOME_STATUSES,
-        closed_at__lt=until,
     ).values_list("pk", "receiving_organization_id", "closed_at")
     # A closed referral always has `closed_at` (a constraint): the filter only tells the types.
     return [

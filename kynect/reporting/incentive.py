@@ -79,18 +79,21 @@ class Event:
     at: datetime
 
 
-def _events(organizations: list[Organization], until: datetime) -> dict[tuple[str, str], Event]:
-    """The payable events of these organizations before `until`, by (kind, subject)."""
+def _events(
+    organizations: list[Organization], since: datetime, until: datetime
+) -> dict[tuple[str, str], Event]:
+    """The payable events of these organizations in [since, until), by (kind, subject). Everything paid
+    happened after `since` (the initiative's start), so nothing older needs reading."""
     events: dict[tuple[str, str], Event] = {}
     for organization in organizations:
-        if organization.onboarded_at is not None and organization.onboarded_at < until:
+        if organization.onboarded_at is not None and since <= organization.onboarded_at < until:
             key = (IncentiveKind.ONBOARDING.value, str(organization.pk))
             events[key] = Event(key[0], key[1], organization.pk, organization.onboarded_at)
     ids = [organization.pk for organization in organizations]
-    for pk, organization_id, at in assessment_completions(organization_ids=ids, until=until):
+    for pk, organization_id, at in assessment_completions(organization_ids=ids, since=since, until=until):
         key = (IncentiveKind.ASSESSMENT.value, str(pk))
         events[key] = Event(key[0], key[1], organization_id, at)
-    for closing in referral_closings(organization_ids=ids, until=until):
+    for closing in referral_closings(organization_ids=ids, since=since, until=until):
         key = (IncentiveKind.CLOSED_REFERRAL.value, str(closing.referral_id))
         events[key] = Event(key[0], key[1], closing.organization_id, closing.closed_at)
     return events
@@ -145,11 +148,11 @@ def incentive_report_make(*, month: date, now: datetime | None = None) -> Incent
         eligible = list(incentive_eligible_organizations())
         eligible_ids = {organization.pk for organization in eligible}
         paid_only = list(organizations_in(organization_ids=set(paid.values()) - eligible_ids).values())
-        holding = _events(eligible + paid_only, until=period.end)
+        holding = _events(eligible + paid_only, since=since, until=period.end)
 
         items: list[IncentiveItem] = []
         for key, event in sorted(holding.items()):
-            if event.organization_id not in eligible_ids or key in paid or event.at < since:
+            if event.organization_id not in eligible_ids or key in paid:
                 continue
             why = IncentiveItem.Why.MONTH if event.at >= period.start else IncentiveItem.Why.LATE
             items.append(_item(event.kind, event.subject_id, event.organization_id, event.at, why, +1))
