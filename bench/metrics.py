@@ -365,14 +365,15 @@ def main() -> None:
     while len(months) < options.history_months:
         months.insert(0, month_before(months[0]))
     IncentiveReport.objects.all().delete()
-    seconds = []
+    durations: list[float] = []
     for month in months:
         started = time.perf_counter()
         report = incentive_report_make(month=month)
-        seconds.append(time.perf_counter() - started)
+        durations.append(time.perf_counter() - started)
     print(
-        f"incentive reports {months[0]:%Y-%m} to {months[-1]:%Y-%m}: first {seconds[0]:.1f} s, "
-        f"median {statistics.median(seconds):.1f} s, last {seconds[-1]:.1f} s, max {max(seconds):.1f} s "
+        f"incentive reports {months[0]:%Y-%m} to {months[-1]:%Y-%m}: first {durations[0]:.1f} s, "
+        f"median {statistics.median(durations):.1f} s, last {durations[-1]:.1f} s, "
+        f"max {max(durations):.1f} s "
         f"(ledger {IncentiveItem.objects.count():,} items)"
     )
     started = time.perf_counter()
