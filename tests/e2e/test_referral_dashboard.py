@@ -13,8 +13,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 WORDS = {
     "en": {"title": "Referral dashboard", "chart": "Outcomes of the referrals received",
+           "metrics": "kynect resources metrics for this organization",
            "show": "Show the period", "error": "The end of the period must not be before its start."},
     "es": {"title": "Panel de referencias", "chart": "Resultados de las referencias recibidas",
+           "metrics": "Métricas de kynect resources de esta organización",
            "show": "Mostrar el período", "error": "El final del período no puede ser anterior a su inicio."},
 }  # fmt: skip
 
@@ -28,6 +30,9 @@ def test_a_partner_reads_the_dashboard(site: CheckedPage, world: dict, lang: str
     site.visit(f"{prefix}/referrals/dashboard/")
     site.page.locator("h1").filter(has_text=words["title"]).wait_for()
     site.page.locator("h3").filter(has_text=words["chart"]).wait_for()
+    # The statewide dashboard's figures for this organization, on the same page.
+    site.page.locator("h2").filter(has_text=words["metrics"]).wait_for()
+    assert site.page.locator('svg[role="img"]').count() == 9
     site.check()
     assert site.fits_width(), f"horizontal scrolling at {width} px"
 

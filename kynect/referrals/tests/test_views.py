@@ -17,7 +17,9 @@ from kynect.accounts.tokens import api_token_create
 from kynect.core.models import AccessEvent
 from kynect.directory.search import search_index_update
 from kynect.notifications.models import OutboundMessage
+from kynect.referrals.access import Action
 from kynect.referrals.models import NOTE_MAX_LENGTH, Referral, ReferralEvent, ReferralNote
+from kynect.referrals.services import Closure, referral_act
 from kynect.referrals.tests.factories import Partner, member, partner, referral, resident_input
 from kynect.residents.models import Consent, Resident
 from kynect.residents.services import resident_find_or_create
@@ -685,3 +687,37 @@ def test_members_choose_email_or_email_and_text_on_my_information():
     resident = signed_in(member(None, Role.RESIDENT))
     assert 'name="notify_by"' not in resident.get(url).content.decode()
     assert resident.post(url, {"notify_by": "email"}).status_code == 403
+
+
+def test_the_receiver_reopens_a_closed_referral_with_a_reason():
+    sender, receiver = partner(), partner()
+    made = referral(sender, receiver)
+    referral_act(
+        actor=receiver.user,
+        referral_id=made.pk,
+        action=Action.CLOSE,
+        closure=Closure(experience="up", resource_provided=True),
+    )
+    client = signed_in(receiver.user)
+    page = client.get(reverse("referrals:detail", kwargs={"referral_id": made.pk})).content.decode()
+    assert "Reopen referral" in page
+    assert "Reason for reopening it" in page
+    assert (
+        "Reopen referral"
+        not in signed_in(sender.user)
+        .get(reverse("referrals:detail", kwargs={"referral_id": made.pk}))
+        .content.decode()
+    )
+    no_reason = _act(client, made, "reopen", "completed")
+    assert no_reason.status_code == 400
+    assert "Give a reason." in no_reason.content.decode()
+    assert Referral.objects.get(pk=made.pk).status == "completed"
+    assert _act(signed_in(sender.user), made, "reopen", "completed", reason="No").status_code == 403
+    assert _act(client, made, "reopen", "completed", reason="Closed the wrong one").status_code == 302
+    made.refresh_from_db()
+    assert (made.status, made.closed_at, made.resource_provided) == ("in-progress", None, None)
+    timeline = client.get(reverse("referrals:detail", kwargs={"referral_id": made.pk})).content.decode()
+    assert "Reopened" in timeline
+    assert "Closed the wrong one" in timeline
+    spanish = client.get("/es" + reverse("referrals:detail", kwargs={"referral_id": made.pk}))
+    assert "Reabierta" in spanish.content.decode()
