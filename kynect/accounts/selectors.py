@@ -362,3 +362,16 @@ def organizations_in(*, organization_ids: Iterable[Any]) -> dict[Any, Organizati
 def organizations_named(*, organization_ids: Iterable[Any]) -> dict[Any, str]:
     """The names of these organizations, by id."""
     return dict(Organization.objects.filter(pk__in=set(organization_ids)).values_list("pk", "name"))
+
+
+def organization_types(*, organization_ids: Iterable[Any] | None = None) -> dict[Any, str]:
+    """Each organization's type (of these organizations, or of all), by id."""
+    organizations = Organization.objects.all()
+    if organization_ids is not None:
+        organizations = organizations.filter(pk__in=list(organization_ids))
+    return dict(organizations.values_list("pk", "type"))
+
+
+def organization_ids_of_type(*, organization_type: str) -> list[Any]:
+    """The ids of the organizations of one type."""
+    return list(Organization.objects.filter(type=organization_type).values_list("pk", flat=True))

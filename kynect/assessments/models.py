@@ -82,6 +82,12 @@ class Assessment(BaseModel):
         indexes = [
             models.Index(fields=["resident", "created_at"], name="assessment_by_resident"),
             models.Index(fields=["organization", "completed_at"], name="assessment_by_organization"),
+            models.Index(
+                fields=["completed_at"],
+                condition=Q(status="completed"),
+                include=["instrument", "organization"],
+                name="assessment_completed_metrics",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -123,7 +129,13 @@ class RiskRating(BaseModel):
 
     class Meta:
         ordering = ["-rated_at", "-created_at"]
-        indexes = [models.Index(fields=["resident", "domain", "rated_at"], name="risk_rating_latest")]
+        indexes = [
+            models.Index(fields=["resident", "domain", "rated_at"], name="risk_rating_latest"),
+            # The metrics count ratings in a window (kynect.reporting.counts), from the index alone.
+            models.Index(
+                fields=["rated_at"], include=["domain", "rating", "organization"], name="risk_rating_metrics"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "external_id"],

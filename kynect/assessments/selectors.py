@@ -8,16 +8,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, QuerySet
-from django.db.models.functions import ExtractYear
+from django.db.models import CharField, Count, F, QuerySet, Value
+from django.db.models.functions import Concat, ExtractYear, TruncMonth
 
 from kynect.accounts.models import Role
 from kynect.accounts.selectors import memberships_held
 from kynect.assessments.models import Assessment, Instrument, RiskRating
 from kynect.core.counting import Scope
+from kynect.core.periods import KENTUCKY
 from kynect.core.sdoh import SdohDomain
 from kynect.interop.fhir.patient import CLIENT_ID_SYSTEM, RESIDENT_SYSTEM
 from kynect.residents.access import ORGANIZATION_ROLES, Action, Decision, View, decide
@@ -26,7 +26,6 @@ from kynect.residents.part2 import domain_is_part2, part2_unlocked
 from kynect.residents.sections import Section
 
 # Months and years are Kentucky's, on the eastern clock its state offices keep.
-KENTUCKY = ZoneInfo("America/New_York")
 
 
 def _audiences(user: Any) -> set[str]:
@@ -233,24 +232,55 @@ def _scoped(rows: QuerySet[Any], scope: Scope) -> QuerySet[Any]:
     return rows
 
 
-def assessments_completed_by_instrument(
-    *, scope: Scope, since: datetime | None = None, until: datetime | None = None
-) -> dict[str, int]:
-    """Assessments completed in [since, until) by instrument code (all time without bounds)."""
+def _grouped(rows: QuerySet[Any], fields: dict[str, Any], by: Iterable[str]) -> list[dict[str, Any]]:
+    groups = list(by)
+    if not groups:
+        return [{"n": rows.count()}]
+    grouped = (
+        rows.values(**{f"group_{name}": fields[name] for name in groups}).annotate(n=Count("id")).order_by()
+    )
+    return [{**{name: row[f"group_{name}"] for name in groups}, "n": row["n"]} for row in grouped]
+
+
+def assessment_counts_by(
+    *, scope: Scope, since: datetime | None = None, until: datetime | None = None, by: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    """Assessments completed in [since, until) (all time without bounds), narrowed to the scope and grouped
+    `by` any of "organization", "organization_type", "county" (the resident's), "key" (the instrument's
+    code) and "month" (its first instant on Kentucky's clock): each row holds the groups asked for and `n`."""
     rows = _scoped(Assessment.objects.filter(status=Assessment.Status.COMPLETED), scope)
     if since is not None:
         rows = rows.filter(completed_at__gte=since)
     if until is not None:
         rows = rows.filter(completed_at__lt=until)
-    counted = rows.values(code=F("instrument__code")).annotate(n=Count("id")).order_by("code")
-    return {row["code"]: row["n"] for row in counted}
+    fields = {
+        "organization": F("organization_id"),
+        "organization_type": F("organization__type"),
+        "county": F("resident__county_fips"),
+        "key": F("instrument__code"),
+        "month": TruncMonth("completed_at", tzinfo=KENTUCKY),
+    }
+    return _grouped(rows, fields, by)
 
 
-def ratings_by_domain(*, scope: Scope, since: datetime, until: datetime) -> dict[tuple[str, str], int]:
-    """Ratings given in [since, until), from every source, by (domain, rating)."""
-    rows = _scoped(RiskRating.objects.filter(rated_at__gte=since, rated_at__lt=until), scope)
-    counted = rows.values("domain", "rating").annotate(n=Count("id")).order_by()
-    return {(row["domain"], row["rating"]): row["n"] for row in counted}
+def rating_counts_by(
+    *, scope: Scope, since: datetime | None = None, until: datetime | None = None, by: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    """Ratings given in [since, until), from every source, grouped as `assessment_counts_by` groups; the key
+    is "domain:rating"."""
+    rows = _scoped(RiskRating.objects.all(), scope)
+    if since is not None:
+        rows = rows.filter(rated_at__gte=since)
+    if until is not None:
+        rows = rows.filter(rated_at__lt=until)
+    fields = {
+        "organization": F("organization_id"),
+        "organization_type": F("organization__type"),
+        "county": F("resident__county_fips"),
+        "key": Concat("domain", Value(":"), "rating", output_field=CharField()),
+        "month": TruncMonth("rated_at", tzinfo=KENTUCKY),
+    }
+    return _grouped(rows, fields, by)
 
 
 def assessment_completions(
@@ -268,6 +298,18 @@ def assessment_completions(
     rows = completed.values_list("pk", "organization_id", "completed_at")
     # `completed_at` is set on every completed assessment (a constraint): the filter only tells the types.
     return [(pk, organization, at) for pk, organization, at in rows.iterator() if at is not None]
+
+
+def assessments_first_at() -> datetime | None:
+    """When the first assessment was completed or rating given: where counting starts."""
+    completed = (
+        Assessment.objects.filter(completed_at__isnull=False)
+        .order_by("completed_at")
+        .values_list("completed_at", flat=True)
+        .first()
+    )
+    rated = RiskRating.objects.order_by("rated_at").values_list("rated_at", flat=True).first()
+    return min((at for at in (completed, rated) if at is not None), default=None)
 
 
 def resident_by_identifier(*, system: str, value: str) -> Resident | None:

@@ -109,6 +109,8 @@ class Referral(BaseModel):
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     need = models.CharField(_("need"), max_length=30, choices=SdohDomain.choices)
+    # The county the resident lived in when referred (FIPS), kept for the metrics: where the need was.
+    county_fips = models.CharField(_("county"), max_length=5, blank=True)
     note = models.TextField(_("note"), max_length=NOTE_MAX_LENGTH, blank=True)
     # What the sender typed about the resident when the duplicate check attached the referral to a record
     # that already existed: the sending side is shown this, never the record (DESIGN §5.2). Empty when the
@@ -150,6 +152,30 @@ class Referral(BaseModel):
             models.Index(fields=["sending_organization", "status", "created_at"], name="referral_outbox"),
             models.Index(fields=["resident", "created_at"], name="referral_by_resident"),
             models.Index(fields=["service", "created_at"], name="referral_by_service"),
+            # The metrics count referrals made and closed in a window (kynect.reporting.counts): on
+            # PostgreSQL the columns they group by are in the index, so the counts read the index alone.
+            models.Index(
+                fields=["created_at"],
+                include=["need", "sending_organization"],
+                name="referral_created_metrics",
+            ),
+            models.Index(
+                fields=["closed_at"],
+                condition=Q(closed_at__isnull=False),
+                include=["status", "not_provided_reason", "receiving_organization"],
+                name="referral_closed_metrics",
+            ),
+            models.Index(
+                fields=["county_fips", "created_at"],
+                include=["need", "sending_organization"],
+                name="referral_county_created",
+            ),
+            models.Index(
+                fields=["county_fips", "closed_at"],
+                condition=Q(closed_at__isnull=False),
+                include=["status", "not_provided_reason", "receiving_organization"],
+                name="referral_county_closed",
+            ),
             models.Index(
                 fields=["outreach_due_at"],
                 condition=Q(outreach_flagged_at__isnull=True, outreach_due_at__isnull=False),

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Value
+from django.db.models.functions import TruncMonth
 
 from kynect.core.counting import Scope
+from kynect.core.periods import KENTUCKY
 from kynect.referrals.models import Referral
 
 CLOSED_STATUSES = Referral.BOX_STATUSES[Referral.Box.CLOSED]
@@ -28,7 +30,7 @@ def _narrowed(scope: Scope, *, side: str) -> QuerySet[Referral]:
     """Referrals narrowed to the scope; `side` names the organization credited ("sending" or "receiving")."""
     referrals = Referral.objects.all()
     if scope.county_fips:
-        referrals = referrals.filter(resident__county_fips=scope.county_fips)
+        referrals = referrals.filter(county_fips=scope.county_fips)
     if scope.organization_type:
         referrals = referrals.filter(**{f"{side}_organization__type": scope.organization_type})
     if scope.organization_id is not None:
@@ -45,95 +47,59 @@ def _between(field: str, since: datetime | None, until: datetime | None) -> Q:
     return window
 
 
-def referrals_created_count(
-    *, scope: Scope, since: datetime | None = None, until: datetime | None = None
-) -> int:
-    """Referrals made in [since, until) (all time without bounds)."""
-    return _narrowed(scope, side="sending").filter(_between("created_at", since, until)).count()
-
-
-def referrals_closed_count(
-    *, scope: Scope, since: datetime | None = None, until: datetime | None = None
-) -> int:
-    """Referrals closed in [since, until), whatever the closing (provided, not provided, rejected, cancelled,
-    expired, entered in error)."""
-    return (
-        _narrowed(scope, side="receiving")
-        .filter(_between("closed_at", since, until), status__in=CLOSED_STATUSES)
-        .count()
-    )
-
-
 @dataclass(frozen=True)
-class Provision:
-    provided: int
-    not_provided: int
-    reasons: list[tuple[str, int]]  # ClosureReason codes, most frequent first
+class Measure:
+    """What a referral count counts: the time that places a referral in a period, which referrals, the side
+    credited (its organization and that organization's type), and the field a keyed count is keyed by."""
+
+    time: str
+    only: Q
+    side: str
+    key: str = ""
 
 
-def resource_provision(*, scope: Scope, since: datetime, until: datetime, top: int = 3) -> Provision:
-    """Referrals closed with an outcome in [since, until): resource provided or not, and the `top` reasons
-    it was not."""
-    closed = _narrowed(scope, side="receiving").filter(
-        _between("closed_at", since, until), status__in=OUTCOME_STATUSES
+MEASURES = {
+    # Referrals made, by the need they name.
+    "created": Measure("created_at", Q(), "sending", key="need"),
+    # Referrals closed, whatever the closing.
+    "closed": Measure("closed_at", Q(status__in=CLOSED_STATUSES), "receiving"),
+    # Closings with an outcome: the resource provided, or not (by the reason it was not).
+    "provided": Measure("closed_at", Q(status=Referral.Status.COMPLETED), "receiving"),
+    "not_provided": Measure(
+        "closed_at", Q(status=Referral.Status.FAILED), "receiving", key="not_provided_reason"
+    ),
+}
+GROUPS = ("organization", "organization_type", "county", "key", "month")
+
+
+def referral_counts(
+    *,
+    measure: str,
+    scope: Scope,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    by: Iterable[str] = (),
+) -> list[dict[str, Any]]:
+    """Referrals of `measure` placed in [since, until) (all time without bounds), narrowed to the scope and
+    grouped `by` any of "organization" (the credited organization's id, None for a resident's own),
+    "organization_type", "county" (the resident's when referred), "key" (the measure's key) and "month"
+    (the first instant of the month on Kentucky's clock): each row holds the groups asked for and `n`."""
+    counted = MEASURES[measure]
+    fields = {
+        "organization": F(f"{counted.side}_organization_id"),
+        "organization_type": F(f"{counted.side}_organization__type"),
+        "county": F("county_fips"),
+        "key": F(counted.key) if counted.key else Value(""),
+        "month": TruncMonth(counted.time, tzinfo=KENTUCKY),
+    }
+    groups = list(by)
+    rows = _narrowed(scope, side=counted.side).filter(_between(counted.time, since, until), counted.only)
+    if not groups:
+        return [{"n": rows.count()}]
+    grouped = (
+        rows.values(**{f"group_{name}": fields[name] for name in groups}).annotate(n=Count("id")).order_by()
     )
-    totals = closed.aggregate(
-        provided=Count("id", filter=Q(status=Referral.Status.COMPLETED)),
-        not_provided=Count("id", filter=Q(status=Referral.Status.FAILED)),
-    )
-    reasons = (
-        closed.filter(status=Referral.Status.FAILED)
-        .values("not_provided_reason")
-        .annotate(n=Count("id"))
-        .order_by("-n", "not_provided_reason")[:top]
-    )
-    return Provision(
-        provided=totals["provided"],
-        not_provided=totals["not_provided"],
-        reasons=[(row["not_provided_reason"], row["n"]) for row in reasons],
-    )
-
-
-def referrals_created_by_need(*, scope: Scope, since: datetime, until: datetime) -> dict[str, int]:
-    """Referrals made in [since, until) by the need they name (an SDoH domain code); needs with none left
-    out."""
-    rows = (
-        _narrowed(scope, side="sending")
-        .filter(_between("created_at", since, until))
-        .values("need")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return {row["need"]: row["n"] for row in rows}
-
-
-def top_creators(*, scope: Scope, since: datetime, until: datetime, limit: int) -> list[tuple[Any, int]]:
-    """The organizations that made the most referrals in [since, until): (organization id, count), most first
-    (ties by id, so the order is stable)."""
-    rows = (
-        _narrowed(scope, side="sending")
-        .filter(_between("created_at", since, until), sending_organization__isnull=False)
-        .values("sending_organization_id")
-        .annotate(n=Count("id"))
-        .order_by("-n", "sending_organization_id")[:limit]
-    )
-    return [(row["sending_organization_id"], row["n"]) for row in rows]
-
-
-def top_closers(*, scope: Scope, since: datetime, until: datetime, limit: int) -> list[tuple[Any, int]]:
-    """The organizations that closed the most referrals with an outcome in [since, until)."""
-    rows = (
-        _narrowed(scope, side="receiving")
-        .filter(
-            _between("closed_at", since, until),
-            status__in=OUTCOME_STATUSES,
-            receiving_organization__isnull=False,
-        )
-        .values("receiving_organization_id")
-        .annotate(n=Count("id"))
-        .order_by("-n", "receiving_organization_id")[:limit]
-    )
-    return [(row["receiving_organization_id"], row["n"]) for row in rows]
+    return [{**{name: row[f"group_{name}"] for name in groups}, "n": row["n"]} for row in grouped]
 
 
 @dataclass(frozen=True)
@@ -160,3 +126,8 @@ def referral_closings(
         for pk, organization, at in rows.iterator()
         if at is not None
     ]
+
+
+def referrals_first_at() -> datetime | None:
+    """When the first referral was made: where counting starts."""
+    return Referral.objects.order_by("created_at").values_list("created_at", flat=True).first()

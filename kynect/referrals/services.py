@@ -33,6 +33,7 @@ from kynect.referrals.models import (
     ReferralEvent,
     ReferralNote,
 )
+from kynect.referrals.signals import referral_reopened
 from kynect.residents.models import Resident
 from kynect.residents.part2 import PART2_CATEGORY, PART2_DOMAINS
 from kynect.residents.services import (
@@ -187,6 +188,7 @@ def referral_create(
         sending_organization=sender,
         created_by=actor,
         need=data.need,
+        county_fips=resident.county_fips,
         note=data.note.strip(),
         resident_as_typed=as_typed,
         urgency=data.urgency,
@@ -338,11 +340,14 @@ def referral_act(
             _("A referral that is %(status)s cannot be changed that way.")
             % {"status": referral.get_status_display()}
         )
+    closed_before = referral.closed_at
     if not REFERRAL.apply(
         transition, instance=referral, now=now, where=Q(status=seen), values=values, event=event
     ):
         referral.refresh_from_db()
         raise ReferralChangedError(referral)
+    if transition == "reopen":
+        referral_reopened.send(sender=Referral, referral_id=referral.pk, closed_at=closed_before, now=now)
     messages.referral_changed_notify(referral=referral, transition=transition, actor=actor)
     return referral
 

@@ -7,5 +7,9 @@ class ReportingConfig(AppConfig):
     verbose_name = "Reporting"
 
     def ready(self) -> None:
-        # The monthly incentive report's recurring job.
-        from kynect.reporting import incentive  # noqa: F401
+        # The recurring jobs: the monthly incentive report, the nightly counting of the metrics' months.
+        from kynect.referrals.signals import referral_reopened
+        from kynect.reporting import counts, incentive  # noqa: F401
+
+        # A referral reopened changes the month it had been closed in.
+        referral_reopened.connect(counts.month_stale_mark, dispatch_uid="reporting.month_stale_mark")

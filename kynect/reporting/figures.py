@@ -15,30 +15,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.utils import formats
 from django.utils.translation import gettext as _
 
 from kynect.accounts.selectors import organizations_named, organizations_onboarded_count
 from kynect.assessments.models import Rating
-from kynect.assessments.selectors import (
-    assessments_completed_by_instrument,
-    instruments_current,
-    ratings_by_domain,
-)
+from kynect.assessments.selectors import instruments_current
 from kynect.core.charts import Chart, chart_build
 from kynect.core.counting import Scope
 from kynect.core.periods import Period, PeriodKey, period_named
 from kynect.core.sdoh import SdohDomain
 from kynect.referrals.models import ClosureReason
-from kynect.referrals.selectors_metrics import (
-    referrals_closed_count,
-    referrals_created_by_need,
-    referrals_created_count,
-    resource_provision,
-    top_closers,
-    top_creators,
-)
+from kynect.reporting.counts import Counts
 
 TOP_ORGANIZATIONS = 5
 TOP_REASONS = 3
@@ -61,12 +51,14 @@ def _share(part: int, whole: int) -> str:
 def metrics_build(*, scope: Scope, period: Period, now: datetime, statewide: bool) -> Metrics:
     """The key figures and charts for the scope and period (statewide: with the partner network and the
     top creators and closers)."""
-    created_all = referrals_created_count(scope=scope)
-    created = referrals_created_count(scope=scope, since=period.start, until=period.end)
-    closed_all = referrals_closed_count(scope=scope)
-    closed = referrals_closed_count(scope=scope, since=period.start, until=period.end)
-    assessed = assessments_completed_by_instrument(scope=scope, since=period.start, until=period.end)
-    assessed_all = sum(assessments_completed_by_instrument(scope=scope).values())
+    counts = Counts(scope=scope)
+    tonight = period_named(key=PeriodKey.TODAY, now=now).end
+    created_all = counts.total("created", since=None, until=tonight)
+    created = counts.total("created", since=period.start, until=period.end)
+    closed_all = counts.total("closed", since=None, until=tonight)
+    closed = counts.total("closed", since=period.start, until=period.end)
+    assessed = counts.rows("assessed", since=period.start, until=period.end, by="key")
+    assessed_all = counts.total("assessed", since=None, until=tonight)
     key_figures = [
         (_("Referrals created, all time"), number(created_all)),
         (_("Referrals created in the period"), number(created)),
@@ -94,12 +86,12 @@ def metrics_build(*, scope: Scope, period: Period, now: datetime, statewide: boo
                 (_("Closed in the period"), closed, number(closed)),
             ],
         ),
-        *_provision_charts(scope, now),
-        _needs_chart(scope, period),
-        _results_chart(scope, period),
+        *_provision_charts(counts, now),
+        _needs_chart(counts, period),
+        _results_chart(counts, period),
     ]
     if statewide:
-        charts += _top_charts(scope, period)
+        charts += _top_charts(counts, period)
     titles = {instrument.code: str(instrument.parsed.title) for instrument in instruments_current()}
     charts.append(
         chart_build(
@@ -109,49 +101,62 @@ def metrics_build(*, scope: Scope, period: Period, now: datetime, statewide: boo
             % {"count": number(sum(assessed.values()))},
             label_heading=_("Assessment"),
             value_heading=_("Completed"),
-            figures=[(titles.get(code, code), value, number(value)) for code, value in assessed.items()],
+            figures=[
+                (titles.get(code, code), value, number(value)) for code, value in sorted(assessed.items())
+            ],
         )
     )
     return Metrics(key_figures=key_figures, charts=charts)
 
 
-def _provision_charts(scope: Scope, now: datetime) -> list[Chart]:
+def _top(counted: dict[Any, int], limit: int) -> list[tuple[Any, int]]:
+    """The largest counts, most first; ties in the order of their keys, so the order is stable."""
+    return sorted(
+        ((key, n) for key, n in counted.items() if key and n), key=lambda item: (-item[1], str(item[0]))
+    )[:limit]
+
+
+def _provision_charts(counts: Counts, now: datetime) -> list[Chart]:
     last_30 = period_named(key=PeriodKey.LAST_30_DAYS, now=now)
-    provision = resource_provision(scope=scope, since=last_30.start, until=last_30.end, top=TOP_REASONS)
-    total = provision.provided + provision.not_provided
+    provided = counts.total("provided", since=last_30.start, until=last_30.end)
+    reasons = counts.rows("not_provided", since=last_30.start, until=last_30.end, by="key")
+    not_provided = sum(reasons.values())
+    top_reasons = _top(reasons, TOP_REASONS)
+    total = provided + not_provided
     return [
         chart_build(
             slug="provision",
             title=_("Resource provision in the last 30 days"),
             summary=_("Resource provided: %(provided)s of %(total)s referrals closed with an outcome.")
-            % {"provided": _share(provision.provided, total), "total": number(total)},
+            % {"provided": _share(provided, total), "total": number(total)},
             label_heading=_("Outcome"),
             value_heading=_("Referrals"),
             figures=[
-                (_("Resource provided"), provision.provided, number(provision.provided)),
-                (_("Resource not provided"), provision.not_provided, number(provision.not_provided)),
+                (_("Resource provided"), provided, number(provided)),
+                (_("Resource not provided"), not_provided, number(not_provided)),
             ],
         ),
         chart_build(
             slug="not-provided",
             title=_("Not provided: top 3 reasons"),
             summary=(
-                _("Most frequent: %(reason)s.") % {"reason": ClosureReason(provision.reasons[0][0]).label}
-                if provision.reasons
+                _("Most frequent: %(reason)s.") % {"reason": ClosureReason(top_reasons[0][0]).label}
+                if top_reasons
                 else _("No referral was closed as not provided in the last 30 days.")
             ),
             label_heading=_("Reason"),
             value_heading=_("Referrals"),
-            figures=[
-                (str(ClosureReason(code).label), value, number(value)) for code, value in provision.reasons
-            ],
+            figures=[(str(ClosureReason(code).label), value, number(value)) for code, value in top_reasons],
         ),
     ]
 
 
-def _needs_chart(scope: Scope, period: Period) -> Chart:
-    needs = referrals_created_by_need(scope=scope, since=period.start, until=period.end)
-    ordered = sorted(needs.items(), key=lambda item: (-item[1], SdohDomain.values.index(item[0])))
+def _needs_chart(counts: Counts, period: Period) -> Chart:
+    needs = counts.rows("created", since=period.start, until=period.end, by="key")
+    ordered = sorted(
+        ((need, n) for need, n in needs.items() if n),
+        key=lambda item: (-item[1], SdohDomain.values.index(item[0])),
+    )
     return chart_build(
         slug="needs",
         title=_("SDoH by referral creation"),
@@ -166,8 +171,9 @@ def _needs_chart(scope: Scope, period: Period) -> Chart:
     )
 
 
-def _results_chart(scope: Scope, period: Period) -> Chart:
-    ratings = ratings_by_domain(scope=scope, since=period.start, until=period.end)
+def _results_chart(counts: Counts, period: Period) -> Chart:
+    keyed = counts.rows("rated", since=period.start, until=period.end, by="key")
+    ratings = {tuple(key.split(":", 1)): n for key, n in keyed.items()}
     figures = []
     for domain in SdohDomain:
         crisis = ratings.get((domain.value, Rating.IN_CRISIS), 0)
@@ -192,9 +198,18 @@ def _results_chart(scope: Scope, period: Period) -> Chart:
     )
 
 
-def _top_charts(scope: Scope, period: Period) -> list[Chart]:
-    creators = top_creators(scope=scope, since=period.start, until=period.end, limit=TOP_ORGANIZATIONS)
-    closers = top_closers(scope=scope, since=period.start, until=period.end, limit=TOP_ORGANIZATIONS)
+def _top_charts(counts: Counts, period: Period) -> list[Chart]:
+    creators = _top(
+        counts.rows("created", since=period.start, until=period.end, by="organization"), TOP_ORGANIZATIONS
+    )
+    closings: dict[Any, int] = dict(
+        counts.rows("provided", since=period.start, until=period.end, by="organization")
+    )
+    for organization, n in counts.rows(
+        "not_provided", since=period.start, until=period.end, by="organization"
+    ).items():
+        closings[organization] = closings.get(organization, 0) + n
+    closers = _top(closings, TOP_ORGANIZATIONS)
     names = organizations_named(organization_ids=[pk for pk, _n in creators + closers])
     return [
         chart_build(

@@ -87,3 +87,69 @@ class IncentiveItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report} {self.kind} {self.subject_id}"
+
+
+class CountCut(models.TextChoices):
+    """How a month's counts are cut: by organization (the one credited), by organization type and key, or by
+    county (the resident's) and key."""
+
+    ORGANIZATION = "organization"
+    TYPE = "type"
+    COUNTY = "county"
+
+
+class MonthlyCount(models.Model):
+    """The metrics' summary (ADR 0043): what the apps' counting selectors give for each whole month, counted
+    again every night (`kynect.reporting.counts`). Read only for months that nothing has changed since."""
+
+    cut = models.CharField(max_length=12, choices=CountCut.choices)
+    month = models.DateField()
+    measure = models.CharField(max_length=16)
+    key = models.CharField(max_length=64, blank=True)
+    # The credited organization (ORGANIZATION cut; None for a resident's own referral or assessment).
+    organization_id = models.UUIDField(null=True)
+    organization_type = models.CharField(max_length=20, blank=True)  # TYPE cut, as it was when counted
+    county_fips = models.CharField(max_length=5, blank=True)  # COUNTY cut
+    n = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["cut", "measure", "month"], name="monthly_count_by_measure"),
+            models.Index(fields=["cut", "county_fips", "measure", "month"], name="monthly_count_by_county"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.cut} {self.measure} {self.key}: {self.n}"
+
+
+class CountRun(models.Model):
+    """The latest counting of every whole month, `first_month` to `last_month` (each replaces the last)."""
+
+    started_at = models.DateTimeField()
+    first_month = models.DateField(null=True)
+    last_month = models.DateField(null=True)
+
+    def __str__(self) -> str:
+        return f"counted at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class CountedType(models.Model):
+    """Each organization's type when the months were counted: the TYPE cut is read only while no type has
+    changed since."""
+
+    organization_id = models.UUIDField(primary_key=True)
+    type = models.CharField(max_length=20)
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}: {self.type}"
+
+
+class StaleMonth(models.Model):
+    """A month whose counts changed after they were counted (a referral closed in it was reopened): read live
+    until the next counting."""
+
+    month = models.DateField()
+    marked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} since {self.marked_at:%Y-%m-%d %H:%M}"

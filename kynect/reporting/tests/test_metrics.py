@@ -12,18 +12,24 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.management import call_command
+from django.db.models import Sum
 from django.test import Client
 
 from kynect.accounts.models import Organization, Role
 from kynect.assessments.models import Assessment, RiskRating
 from kynect.assessments.selectors import instrument_by_code
+from kynect.core import recurring
 from kynect.core.counting import Scope
 from kynect.core.periods import period_between
 from kynect.referrals.access import Action
+from kynect.referrals.models import Referral
 from kynect.referrals.services import Closure, referral_act
 from kynect.referrals.tests.factories import member, partner, referral, resident_input
+from kynect.reporting.counts import Counts, metrics_recount, metrics_recount_nightly
 from kynect.reporting.figures import metrics_build
 from kynect.reporting.incentive import incentive_report_make
+from kynect.reporting.models import CountRun, MonthlyCount, StaleMonth
 
 pytestmark = pytest.mark.django_db
 
@@ -231,3 +237,98 @@ def test_incentive_reports_are_for_state_administrators_and_referral_specialists
         assert spanish.content.decode().startswith("Informe de incentivos")
         assert specialist.get("/metrics/incentive/2026-10/").status_code == 404
         assert specialist.get("/metrics/incentive/2026-99/").status_code == 404
+
+
+# --- The monthly summary gives the figures counting live gives -------------------------------------------
+
+
+SCOPES = [
+    Scope(),
+    Scope(county_fips="21067"),
+    Scope(organization_type=Organization.Type.NOT_FOR_PROFIT),
+    Scope(organization_type=Organization.Type.HOSPITAL),
+    Scope(county_fips="21073", organization_type=Organization.Type.STATE_AGENCY),
+]
+PERIODS = [
+    YEAR_2026,
+    period_between(first=date(2025, 1, 1), last=date(2026, 11, 20)),
+    period_between(first=date(2026, 3, 5), last=date(2026, 11, 2)),  # partial months at both ends
+]
+
+
+ORGANIZATION = {"id": None}  # the pantry's, set by the test: its own dashboard's figures
+
+
+def _everything() -> list[Any]:
+    scopes = [*SCOPES, Scope(organization_id=ORGANIZATION["id"])]
+    return [
+        (
+            metrics.key_figures,
+            [(chart.slug, [(bar.label, bar.text) for bar in chart.bars]) for chart in metrics.charts],
+        )
+        for scope in scopes
+        for period in PERIODS
+        for metrics in [
+            metrics_build(scope=scope, period=period, now=NOW, statewide=scope.organization_id is None)
+        ]
+    ]
+
+
+def _live() -> list[Any]:
+    """The figures counted live, the summary left as it is."""
+    saved = list(CountRun.objects.all())
+    CountRun.objects.all().delete()
+    figures = _everything()
+    CountRun.objects.bulk_create(saved)
+    return figures
+
+
+def test_the_summary_gives_what_counting_live_gives_and_stays_exact_after_changes(world):
+    ORGANIZATION["id"] = world["pantry"].organization.pk
+    live = _everything()
+    run = metrics_recount(now=NOW)
+    assert (run.first_month, run.last_month) == (date(2025, 6, 1), date(2026, 10, 1))  # the first referral
+    assert (
+        MonthlyCount.objects.filter(cut="organization", measure="created").aggregate(Sum("n"))["n__sum"] == 6
+    )
+    assert _everything() == live
+    # The summary is read: this year's figures for the whole state are mostly its rows.
+    counted = Counts(scope=Scope())
+    months, windows = counted._split(YEAR_2026.start, YEAR_2026.end)
+    assert months == [date(2026, month, 1) for month in range(1, 11)]
+    assert windows == [(datetime(2026, 11, 1, tzinfo=EASTERN), YEAR_2026.end)]
+
+    # A referral closed in March is reopened: March is counted live until the next counting.
+    pantry = world["pantry"]
+    march = Referral.objects.get(closed_at__month=3)
+    with time_machine.travel(NOW, tick=False):
+        referral_act(actor=pantry.user, referral_id=march.pk, action=Action.REOPEN, reason="Closed in error")
+    assert list(StaleMonth.objects.values_list("month", flat=True)) == [date(2026, 3, 1)]
+    after = _everything()
+    assert after == _live()
+    assert after != live
+    assert dict(after[0][0])["Referrals closed in the period"] == "4"
+
+    # An organization's type corrected: figures for a type stay exact.
+    Organization.objects.filter(pk=world["dcbs"].organization.pk).update(
+        type=Organization.Type.NOT_FOR_PROFIT
+    )
+    assert _everything() == _live()
+    # The next counting takes both changes in and reads the summary again.
+    metrics_recount(now=NOW)
+    assert not StaleMonth.objects.exists()
+    assert _everything() == _live()
+
+
+def test_the_months_are_counted_every_night_and_by_command(world, capsys):
+    job = recurring.jobs()["reporting.metrics_recount"]
+    assert job.schedule.describe() == "daily at 01:30"
+    with time_machine.travel(NOW, tick=False):
+        call_command("metrics_recount")
+    assert capsys.readouterr().out.startswith("counted 2025-06 to 2026-10: ")
+    first = CountRun.objects.get()
+    with time_machine.travel(NOW, tick=False):
+        metrics_recount_nightly(period=NOW.date(), due_at=NOW)
+    assert CountRun.objects.get().pk != first.pk  # the latest counting replaces the one before
+    # Counting again gives the same rows.
+    assert MonthlyCount.objects.filter(cut="county", measure="created").aggregate(Sum("n"))["n__sum"] == 6
