@@ -297,7 +297,7 @@ def assessment_completions(
         completed = completed.filter(completed_at__gte=since)
     rows = completed.values_list("pk", "organization_id", "completed_at")
     # `completed_at` is set on every completed assessment (a constraint): the filter only tells the types.
-    return [(pk, organization, at) for pk, organization, at in rows.iterator() if at is not None]
+    return [(pk, organization, at) for pk, organization, at in rows if at is not None]
 
 
 def assessments_first_at() -> datetime | None:

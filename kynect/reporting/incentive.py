@@ -93,9 +93,9 @@ def _events(
     for pk, organization_id, at in assessment_completions(organization_ids=ids, since=since, until=until):
         key = (IncentiveKind.ASSESSMENT.value, str(pk))
         events[key] = Event(key[0], key[1], organization_id, at)
-    for closing in referral_closings(organization_ids=ids, since=since, until=until):
-        key = (IncentiveKind.CLOSED_REFERRAL.value, str(closing.referral_id))
-        events[key] = Event(key[0], key[1], closing.organization_id, closing.closed_at)
+    for pk, organization_id, at in referral_closings(organization_ids=ids, since=since, until=until):
+        key = (IncentiveKind.CLOSED_REFERRAL.value, str(pk))
+        events[key] = Event(key[0], key[1], organization_id, at)
     return events
 
 
@@ -106,8 +106,9 @@ def _paid_before(month: date) -> dict[tuple[str, str], Any]:
         .values("kind", "subject_id", "organization_id")
         .annotate(net=Sum("amount_cents"))
         .order_by()
+        .values_list("kind", "subject_id", "organization_id", "net")
     )
-    return {(row["kind"], row["subject_id"]): row["organization_id"] for row in rows if row["net"] > 0}
+    return {(kind, subject): organization for kind, subject, organization, net in rows if net > 0}
 
 
 def month_parse(text: str) -> date:
@@ -151,14 +152,15 @@ def incentive_report_make(*, month: date, now: datetime | None = None) -> Incent
         holding = _events(eligible + paid_only, since=since, until=period.end)
 
         items: list[IncentiveItem] = []
-        for key, event in sorted(holding.items()):
+        for key, event in holding.items():
             if event.organization_id not in eligible_ids or key in paid:
                 continue
             why = IncentiveItem.Why.MONTH if event.at >= period.start else IncentiveItem.Why.LATE
             items.append(_item(event.kind, event.subject_id, event.organization_id, event.at, why, +1))
-        for key, organization_id in sorted(paid.items()):
+        for key, organization_id in paid.items():
             if key not in holding:
                 items.append(_item(key[0], key[1], organization_id, None, IncentiveItem.Why.UNDONE, -1))
+        items.sort(key=lambda item: (item.kind, item.subject_id))
 
         report = IncentiveReport.objects.create(
             month=month, made_at=now, csv="", total_cents=sum(item.amount_cents for item in items)
