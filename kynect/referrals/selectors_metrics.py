@@ -97,7 +97,7 @@ def referral_counts(
     if not groups:
         return [{"n": rows.count()}]
     grouped = (
-        rows.values(**{f"group_{name}": fields[name] for name in groups}).annotate(n=Count("id")).order_by()
+        rows.values(**{f"group_{name}": fields[name] for name in groups}).annotate(n=Count("*")).order_by()
     )
     return [{**{name: row[f"group_{name}"] for name in groups}, "n": row["n"]} for row in grouped]
 
