@@ -67,7 +67,7 @@ KEYED = {"created", "not_provided", "assessed", "rated"}
 # What each cut holds: the measures, and what their rows are grouped by besides the month.
 CUTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     CountCut.ORGANIZATION: (("created", "closed", "provided", "not_provided", "assessed"), ("organization",)),
-    CountCut.TYPE: (("created", "not_provided", "assessed", "rated"), ("organization_type", "key")),
+    CountCut.TYPE: (tuple(COUNTERS), ("organization_type", "key")),
     CountCut.COUNTY: (tuple(COUNTERS), ("county", "key")),
 }
 # A reopening's transaction is short: one that marked its month this long before the counting began has
@@ -179,22 +179,18 @@ class Counts:
             return CountCut.ORGANIZATION, Q(organization_id=scope.organization_id)
         if scope.county_fips:
             # The by-county cut has no organizations; a county and a type at once are counted live.
-            return (
-                None
-                if by == "organization" or scope.organization_type
-                else (
-                    CountCut.COUNTY,
-                    Q(county_fips=scope.county_fips),
-                )
-            )
-        if by == "key":
+            if by == "organization" or scope.organization_type:
+                return None
+            return CountCut.COUNTY, Q(county_fips=scope.county_fips)
+        if by != "organization":
+            # Totals and keyed counts from the by-type cut, while the types are those counted.
             if not scope.organization_type:
                 return CountCut.TYPE, Q()
-            return (
-                (CountCut.TYPE, Q(organization_type=scope.organization_type))
-                if self._types_unchanged()
-                else None
-            )
+            if self._types_unchanged():
+                return CountCut.TYPE, Q(organization_type=scope.organization_type)
+            if by == "key":
+                return None
+        # By organization, or totals for a type whose organizations changed: today's types.
         if scope.organization_type:
             if self._type_ids is None:
                 self._type_ids = organization_ids_of_type(organization_type=scope.organization_type)
