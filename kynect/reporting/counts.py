@@ -66,7 +66,10 @@ COUNTERS: dict[str, Counter] = {
 KEYED = {"created", "not_provided", "assessed", "rated"}
 # What each cut holds: the measures, and what their rows are grouped by besides the month.
 CUTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    CountCut.ORGANIZATION: (("created", "closed", "provided", "not_provided", "assessed"), ("organization",)),
+    CountCut.ORGANIZATION: (
+        ("created", "closed", "provided", "not_provided", "assessed"),
+        ("organization", "organization_type"),
+    ),
     CountCut.TYPE: (tuple(COUNTERS), ("organization_type", "key")),
     CountCut.COUNTY: (tuple(COUNTERS), ("county", "key")),
 }
@@ -192,6 +195,8 @@ class Counts:
                 return None
         # By organization, or totals for a type whose organizations changed: today's types.
         if scope.organization_type:
+            if self._types_unchanged():
+                return CountCut.ORGANIZATION, Q(organization_type=scope.organization_type)
             if self._type_ids is None:
                 self._type_ids = organization_ids_of_type(organization_type=scope.organization_type)
             return CountCut.ORGANIZATION, Q(organization_id__in=self._type_ids)

@@ -108,7 +108,7 @@ class MonthlyCount(models.Model):
     key = models.CharField(max_length=64, blank=True)
     # The credited organization (ORGANIZATION cut; None for a resident's own referral or assessment).
     organization_id = models.UUIDField(null=True)
-    organization_type = models.CharField(max_length=20, blank=True)  # TYPE cut, as it was when counted
+    organization_type = models.CharField(max_length=20, blank=True)  # as it was when counted (not COUNTY)
     county_fips = models.CharField(max_length=5, blank=True)  # COUNTY cut
     n = models.PositiveIntegerField()
 
