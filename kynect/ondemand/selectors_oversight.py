@@ -8,6 +8,7 @@ clock in America/New_York.
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -264,6 +265,7 @@ def call_backs(*, period: Period | Window, now: datetime) -> CallBacks:
 class Median:
     minutes: float | None
     count: int
+    p90: float | None = None  # minutes within which 9 in 10 were (nearest rank)
 
 
 @dataclass(frozen=True)
@@ -275,8 +277,9 @@ class Medians:
 def _median_minutes(durations: list[timedelta]) -> Median:
     if not durations:
         return Median(minutes=None, count=0)
-    seconds = [max(duration.total_seconds(), 0.0) for duration in durations]
-    return Median(minutes=statistics.median(seconds) / 60, count=len(seconds))
+    seconds = sorted(max(duration.total_seconds(), 0.0) for duration in durations)
+    p90 = seconds[max(math.ceil(0.9 * len(seconds)) - 1, 0)]
+    return Median(minutes=statistics.median(seconds) / 60, count=len(seconds), p90=p90 / 60)
 
 
 def median_times(*, period: Period) -> Medians:

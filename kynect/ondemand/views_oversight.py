@@ -348,6 +348,11 @@ def _dashboard_charts(period: Period, now: datetime) -> dict[str, Any]:
                 medians.to_first_contact.minutes or 0,
                 _minutes(medians.to_first_contact.minutes),
             ),
+            (
+                _("To first contact, 9 in 10 within (90th percentile)"),
+                medians.to_first_contact.p90 or 0,
+                _minutes(medians.to_first_contact.p90),
+            ),
         ],
     )
 

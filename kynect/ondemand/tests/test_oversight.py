@@ -521,6 +521,8 @@ def test_median_times_to_accept_and_to_first_contact(traveller):
     assert medians.to_accept.minutes == 6  # 2, 4, 6, 9, 30
     assert medians.to_first_contact.count == 3
     assert medians.to_first_contact.minutes == 20  # 10, 20, 45
+    assert medians.to_first_contact.p90 == 45  # the 3rd of 3 (nearest rank)
+    assert medians.to_accept.p90 == 30  # the 5th of 5
 
 
 def test_an_accept_before_the_clock_starts_counts_as_zero(traveller):
