@@ -42,13 +42,13 @@ import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from directory_import import machine_load
 from ondemand_routing import MANAGE, ROOT, bench_env, database_fresh, django_env, django_setup, figures, git
+from referrals import page, timed
 
 BATCH = 5000
 TYPE_SHARES = {
@@ -236,32 +236,6 @@ def population_build(
     Assessment.objects.bulk_create(done)
     RiskRating.objects.bulk_create(rated)
     return time.perf_counter() - started
-
-
-def timed(action: Callable[[], Any], *, rounds: int, warmup: int) -> tuple[list[float], int]:
-    """Milliseconds of each round, and the SQL statements of the last."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    for _ in range(warmup):
-        action()
-    times = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - started) * 1000)
-    with CaptureQueriesContext(connection) as queries:
-        action()
-    return times, len(queries)
-
-
-def page(client: Any, url: str) -> Callable[[], Any]:
-    def get() -> Any:
-        response = client.get(url, HTTP_HOST="localhost")
-        assert response.status_code == 200, (url, response.status_code)
-        return response
-
-    return get
 
 
 def main() -> None:

@@ -6,7 +6,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.utils import formats
+from django.utils.translation import gettext as _
+
 ROW_HEIGHT = 40
+
+
+def number(value: float, digits: int = 0) -> str:
+    """A figure in the reader's format: 1,234 or 1.234; `digits` after the decimal point."""
+    return str(formats.number_format(value, digits, use_l10n=True, force_grouping=True))
+
+
+def percent(share: float | None) -> str:
+    """A share (0 to 1) as a whole percentage, or a dash when there is none."""
+    return "—" if share is None else _("%(percent)s%%") % {"percent": number(share * 100)}
 
 
 @dataclass(frozen=True)

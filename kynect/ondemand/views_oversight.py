@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from kynect.accounts.models import Organization, User
 from kynect.core import clock
 from kynect.core.audit import audited_read
-from kynect.core.charts import chart_build
+from kynect.core.charts import chart_build, number, percent
 from kynect.core.geo import KENTUCKY_COUNTIES
 from kynect.core.periods import Period, PeriodKey, period_named
 from kynect.ondemand.confirmation import ZONE_NAMES
@@ -271,16 +271,8 @@ def reassign(request: HttpRequest, request_id: Any) -> HttpResponse:
 # --- The state dashboard ---------------------------------------------------------------------------
 
 
-def _number(value: float, digits: int = 0) -> str:
-    return str(formats.number_format(value, digits, use_l10n=True, force_grouping=True))
-
-
-def _percent(share: float | None) -> str:
-    return "—" if share is None else _("%(percent)s%%") % {"percent": _number(share * 100)}
-
-
 def _minutes(minutes: float | None) -> str:
-    return "—" if minutes is None else _("%(minutes)s min") % {"minutes": _number(minutes, 1)}
+    return "—" if minutes is None else _("%(minutes)s min") % {"minutes": number(minutes, 1)}
 
 
 def _day(day: date) -> str:
@@ -296,11 +288,11 @@ def _dashboard_charts(period: Period, now: datetime) -> dict[str, Any]:
     status_chart = chart_build(
         slug="status",
         title=_("Requests by status"),
-        summary=_("Requests submitted: %(count)s.") % {"count": _number(sum(by_status.values()))},
+        summary=_("Requests submitted: %(count)s.") % {"count": number(sum(by_status.values()))},
         label_heading=_("Status"),
         value_heading=count,
         figures=[
-            (str(HelpRequest.Status(status).label), value, _number(value))
+            (str(HelpRequest.Status(status).label), value, number(value))
             for status, value in by_status.items()
         ],
     )
@@ -312,16 +304,16 @@ def _dashboard_charts(period: Period, now: datetime) -> dict[str, Any]:
         title=_("Called back within %(minutes)s minutes") % {"minutes": minutes},
         summary=_("Called back on time: %(share)s (%(on_time)s of %(due)s due).")
         % {
-            "share": _percent(calls.on_time_share),
-            "on_time": _number(calls.on_time),
-            "due": _number(calls.due),
+            "share": percent(calls.on_time_share),
+            "on_time": number(calls.on_time),
+            "due": number(calls.due),
         },
         label_heading=_("Call back"),
         value_heading=count,
         figures=[
-            (_("On time"), calls.on_time, _number(calls.on_time)),
-            (_("Late"), calls.late, _number(calls.late)),
-            (_("No call logged"), calls.not_called, _number(calls.not_called)),
+            (_("On time"), calls.on_time, number(calls.on_time)),
+            (_("Late"), calls.late, number(calls.late)),
+            (_("No call logged"), calls.not_called, number(calls.not_called)),
         ],
     )
 
@@ -335,9 +327,9 @@ def _dashboard_charts(period: Period, now: datetime) -> dict[str, Any]:
         )
         % {
             "accept": _minutes(medians.to_accept.minutes),
-            "accepted": _number(medians.to_accept.count),
+            "accepted": number(medians.to_accept.count),
             "contact": _minutes(medians.to_first_contact.minutes),
-            "contacted": _number(medians.to_first_contact.count),
+            "contacted": number(medians.to_first_contact.count),
         },
         label_heading=_("Step"),
         value_heading=_("Median"),
@@ -362,15 +354,15 @@ def _dashboard_charts(period: Period, now: datetime) -> dict[str, Any]:
         title=_("Missed offers"),
         summary=_("Missed-offer rate: %(rate)s (%(missed)s missed out of %(offers)s).")
         % {
-            "rate": _percent(missed.rate),
-            "missed": _number(missed.missed),
-            "offers": _number(missed.could_miss),
+            "rate": percent(missed.rate),
+            "missed": number(missed.missed),
+            "offers": number(missed.could_miss),
         },
         label_heading=_("Offers"),
         value_heading=_("Number"),
         figures=[
-            (_("Offers that could be missed"), missed.could_miss, _number(missed.could_miss)),
-            (_("Missed"), missed.missed, _number(missed.missed)),
+            (_("Offers that could be missed"), missed.could_miss, number(missed.could_miss)),
+            (_("Missed"), missed.missed, number(missed.missed)),
         ],
     )
 
@@ -379,22 +371,21 @@ def _dashboard_charts(period: Period, now: datetime) -> dict[str, Any]:
         slug="deregistrations",
         title=_("De-registered for missed referrals"),
         summary=_("Helpers de-registered after missing three referrals in a row: %(count)s.")
-        % {"count": _number(sum(deregistered.values()))},
+        % {"count": number(sum(deregistered.values()))},
         label_heading=_("Day"),
         value_heading=_("Helpers"),
-        figures=[(_day(day), value, _number(value)) for day, value in deregistered.items()],
+        figures=[(_day(day), value, number(value)) for day, value in deregistered.items()],
     )
 
     available = helpers_available_now(at=now)
     language_chart = chart_build(
         slug="languages",
         title=_("Helpers available now by language"),
-        summary=_("Helpers available now: %(count)s.") % {"count": _number(available.total)},
+        summary=_("Helpers available now: %(count)s.") % {"count": number(available.total)},
         label_heading=_("Language"),
         value_heading=_("Helpers"),
         figures=[
-            (str(Language(code).label), value, _number(value))
-            for code, value in available.by_language.items()
+            (str(Language(code).label), value, number(value)) for code, value in available.by_language.items()
         ],
     )
     coverage = {"none": 0, "one": 0, "few": 0, "many": 0}
@@ -404,14 +395,14 @@ def _dashboard_charts(period: Period, now: datetime) -> dict[str, Any]:
         slug="counties",
         title=_("Counties by helpers available now"),
         summary=_("Counties with no helper available now: %(none)s of %(total)s.")
-        % {"none": _number(coverage["none"]), "total": _number(len(KENTUCKY_COUNTIES))},
+        % {"none": number(coverage["none"]), "total": number(len(KENTUCKY_COUNTIES))},
         label_heading=_("Helpers available now"),
         value_heading=_("Counties"),
         figures=[
-            (_("None"), coverage["none"], _number(coverage["none"])),
-            (_("One"), coverage["one"], _number(coverage["one"])),
-            (_("Two to four"), coverage["few"], _number(coverage["few"])),
-            (_("Five or more"), coverage["many"], _number(coverage["many"])),
+            (_("None"), coverage["none"], number(coverage["none"])),
+            (_("One"), coverage["one"], number(coverage["one"])),
+            (_("Two to four"), coverage["few"], number(coverage["few"])),
+            (_("Five or more"), coverage["many"], number(coverage["many"])),
         ],
     )
     names = {county.fips: county.label for county in KENTUCKY_COUNTIES}

@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -19,14 +18,14 @@ from django.views.decorators.http import require_GET
 from kynect.accounts.models import Organization, User
 from kynect.accounts.selectors import is_state_admin
 from kynect.core import clock
-from kynect.core.charts import Chart, chart_build, charts_csv_rows
+from kynect.core.charts import Chart, chart_build, number, percent
 from kynect.core.counting import Scope
 from kynect.core.forms import PeriodForm
 from kynect.core.periods import Period, PeriodKey
 from kynect.referrals.access import Action, Decision, decide, user_organization_ids
 from kynect.referrals.models import ClosureReason, Referral
 from kynect.referrals.selectors_dashboard import MAX_PERIOD_DAYS, DashboardFigures, dashboard_figures
-from kynect.reporting.figures import metrics_build
+from kynect.reporting.figures import metrics_build, metrics_csv_rows
 
 PERIODS = (PeriodKey.LAST_30_DAYS, PeriodKey.MONTH, PeriodKey.YEAR, PeriodKey.RANGE)
 
@@ -108,16 +107,8 @@ def _period(request: HttpRequest) -> tuple[Period, PeriodForm]:
     return period, form
 
 
-def _number(value: float, digits: int = 0) -> str:
-    return str(formats.number_format(value, digits, use_l10n=True, force_grouping=True))
-
-
-def _percent(share: float | None) -> str:
-    return "—" if share is None else _("%(percent)s%%") % {"percent": _number(share * 100)}
-
-
 def _days(days: float | None) -> str:
-    return "—" if days is None else _("%(days)s days") % {"days": _number(days, 1)}
+    return "—" if days is None else _("%(days)s days") % {"days": number(days, 1)}
 
 
 def _rows(figures: DashboardFigures) -> list[tuple[str, str]]:
@@ -126,7 +117,7 @@ def _rows(figures: DashboardFigures) -> list[tuple[str, str]]:
         (_("Referrals created"), str(figures.created)),
         (_("Referrals received"), str(figures.received)),
         (_("Referrals received and closed"), str(figures.closed)),
-        (_("Closure rate"), _percent(figures.closure_rate)),
+        (_("Closure rate"), percent(figures.closure_rate)),
         (_("Median days to close"), _days(figures.median_days_to_close)),
         (_("Open more than 7 days (now)"), str(figures.open_over_7_days)),
     ]
@@ -152,28 +143,28 @@ def _charts(figures: DashboardFigures) -> list[Chart]:
                 "Median days to close: %(median)s."
             )
             % {
-                "rate": _percent(figures.closure_rate),
-                "closed": _number(figures.closed),
-                "received": _number(figures.received),
+                "rate": percent(figures.closure_rate),
+                "closed": number(figures.closed),
+                "received": number(figures.received),
                 "median": _days(figures.median_days_to_close),
             },
             label_heading=_("Referrals"),
             value_heading=count,
             figures=[
-                (_("Created"), figures.created, _number(figures.created)),
-                (_("Received"), figures.received, _number(figures.received)),
-                (_("Closed"), figures.closed, _number(figures.closed)),
-                (_("Open more than 7 days"), figures.open_over_7_days, _number(figures.open_over_7_days)),
+                (_("Created"), figures.created, number(figures.created)),
+                (_("Received"), figures.received, number(figures.received)),
+                (_("Closed"), figures.closed, number(figures.closed)),
+                (_("Open more than 7 days"), figures.open_over_7_days, number(figures.open_over_7_days)),
             ],
         ),
         chart_build(
             slug="outcomes",
             title=_("Outcomes of the referrals received"),
-            summary=_("Closed referrals: %(count)s.") % {"count": _number(sum(figures.outcomes.values()))},
+            summary=_("Closed referrals: %(count)s.") % {"count": number(sum(figures.outcomes.values()))},
             label_heading=_("Outcome"),
             value_heading=count,
             figures=[
-                (str(Referral.Status(status).label), value, _number(value))
+                (str(Referral.Status(status).label), value, number(value))
                 for status, value in figures.outcomes.items()
             ],
         ),
@@ -188,7 +179,7 @@ def _charts(figures: DashboardFigures) -> list[Chart]:
             label_heading=_("Reason"),
             value_heading=count,
             figures=[
-                (str(ClosureReason(code).label), value, _number(value)) for code, value in figures.top_reasons
+                (str(ClosureReason(code).label), value, number(value)) for code, value in figures.top_reasons
             ],
         ),
     ]
@@ -219,8 +210,5 @@ def dashboard_csv(request: HttpRequest, organization_id: Any) -> HttpResponse:
     for row in _rows(figures):
         writer.writerow(row)
     writer.writerow([])
-    writer.writerow([_("Figure"), _("Label"), _("Value")])
-    for name, value in metrics.key_figures:
-        writer.writerow([_("Key figures"), name, value])
-    writer.writerows(charts_csv_rows(metrics.charts))
+    writer.writerows(metrics_csv_rows(metrics))
     return response

@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.utils import formats
 from django.utils.translation import gettext as _
 
 from kynect.accounts.selectors import organizations_named, organizations_onboarded_count
 from kynect.assessments.models import Rating
 from kynect.assessments.selectors import instruments_current
-from kynect.core.charts import Chart, chart_build
+from kynect.core.charts import Chart, chart_build, charts_csv_rows, number, percent
 from kynect.core.counting import Scope
 from kynect.core.periods import Period, PeriodKey, period_named
 from kynect.core.sdoh import SdohDomain
@@ -38,14 +37,6 @@ TOP_REASONS = 3
 class Metrics:
     key_figures: list[tuple[str, str]]  # (name, value), the headline numbers
     charts: list[Chart]
-
-
-def number(value: float, digits: int = 0) -> str:
-    return str(formats.number_format(value, digits, use_l10n=True, force_grouping=True))
-
-
-def _share(part: int, whole: int) -> str:
-    return "—" if not whole else _("%(percent)s%%") % {"percent": number(part / whole * 100)}
 
 
 def metrics_build(*, scope: Scope, period: Period, now: datetime, statewide: bool) -> Metrics:
@@ -128,7 +119,7 @@ def _provision_charts(counts: Counts, now: datetime) -> list[Chart]:
             slug="provision",
             title=_("Resource provision in the last 30 days"),
             summary=_("Resource provided: %(provided)s of %(total)s referrals closed with an outcome.")
-            % {"provided": _share(provided, total), "total": number(total)},
+            % {"provided": percent(provided / total if total else None), "total": number(total)},
             label_heading=_("Outcome"),
             value_heading=_("Referrals"),
             figures=[
@@ -229,3 +220,10 @@ def _top_charts(counts: Counts, period: Period) -> list[Chart]:
             figures=[(names[pk], value, number(value)) for pk, value in closers],
         ),
     ]
+
+
+def metrics_csv_rows(metrics: Metrics) -> list[list[str]]:
+    """The figures as CSV rows, after a dashboard's own heading: the key figures, then every chart's."""
+    rows = [[_("Figure"), _("Label"), _("Value")]]
+    rows += [[_("Key figures"), name, value] for name, value in metrics.key_figures]
+    return rows + charts_csv_rows(metrics.charts)

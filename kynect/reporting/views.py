@@ -23,11 +23,10 @@ from kynect.accounts.selectors import (
     user_sees_incentive_reports,
 )
 from kynect.core import clock
-from kynect.core.charts import charts_csv_rows
 from kynect.core.counting import Scope
 from kynect.core.geo import KENTUCKY_COUNTIES
 from kynect.core.periods import Period, PeriodKey
-from kynect.reporting.figures import Metrics, metrics_build
+from kynect.reporting.figures import Metrics, metrics_build, metrics_csv_rows
 from kynect.reporting.forms import MetricsFilterForm
 from kynect.reporting.incentive import AMOUNT_CENTS, incentive_csv
 from kynect.reporting.models import IncentiveItem, IncentiveKind, IncentiveReport
@@ -110,10 +109,7 @@ def metrics_csv_response(*, filename: str, heading: list[list[str]], figures: Me
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
     writer.writerows(heading)
-    writer.writerow([_("Figure"), _("Label"), _("Value")])
-    for name, value in figures.key_figures:
-        writer.writerow([_("Key figures"), name, value])
-    writer.writerows(charts_csv_rows(figures.charts))
+    writer.writerows(metrics_csv_rows(figures))
     return response
 
 
