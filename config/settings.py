@@ -58,6 +58,19 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return number
 
 
+def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}.") from exc
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be {minimum} or more, not {number}.")
+    return number
+
+
 # --- Security -------------------------------------------------------------------------------------
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
@@ -442,6 +455,18 @@ ONDEMAND_REMINDER_MINUTES_BEFORE = env_int("ONDEMAND_REMINDER_MINUTES_BEFORE", 5
 ONDEMAND_MASS_SIZE = env_int("ONDEMAND_MASS_SIZE", 5)
 # "general_then_mass" (DESIGN §5.4). The others exist for the routing simulation's comparisons only.
 ONDEMAND_ROUTING_STRATEGY = os.environ.get("ONDEMAND_ROUTING_STRATEGY", "general_then_mass")
+# The 30-minute promise (ADR 0044; docs/ondemand-routing-simulation.md chose the values). Each is off at 0.
+# 1. The score weighs each helper's measured responsiveness: points per minute the helper is expected
+#    to take to answer (their share of offers answered and median time to answer, with a prior).
+ONDEMAND_RESPONSIVENESS_WEIGHT = env_float("ONDEMAND_RESPONSIVENESS_WEIGHT", 1.0, minimum=0)
+# 2. A General offer still unanswered this many minutes after it was made is widened: a Mass round of K
+#    goes out beside it, the first accept wins, and a General helper beaten to it is not charged a miss.
+ONDEMAND_WIDEN_AFTER_MINUTES = env_int("ONDEMAND_WIDEN_AFTER_MINUTES", 5, minimum=0)
+# 3. The accepted helper is reminded this many minutes after the clock start if no call is logged, and
+#    a helper holding an accepted request not yet called gets no new General offer.
+ONDEMAND_DIAL_REMINDER_MINUTES = env_int("ONDEMAND_DIAL_REMINDER_MINUTES", 20, minimum=0)
+# 4. The General offer skips helpers on a call and helpers whose schedule ends within this many minutes.
+ONDEMAND_CAPACITY_MINUTES = env_int("ONDEMAND_CAPACITY_MINUTES", 20, minimum=0)
 # A waiting request with nobody eligible is looked at again this often (and at once when a helper
 # becomes available by switching on or registering).
 ONDEMAND_ROUTE_RETRY_SECONDS = env_int("ONDEMAND_ROUTE_RETRY_SECONDS", 60)

@@ -13,13 +13,14 @@ ROW_HEIGHT = 40
 
 
 def number(value: float, digits: int = 0) -> str:
-    """A figure in the reader's format: 1,234 or 1.234; `digits` after the decimal point."""
-    return str(formats.number_format(value, digits, use_l10n=True, force_grouping=True))
+    """A figure in the reader's format (1,234 in English); rounded to `digits` after the decimal point
+    (Django's formatting alone cuts the digits off: 66.67 would read 66.6)."""
+    return str(formats.number_format(round(value, digits), digits, use_l10n=True, force_grouping=True))
 
 
-def percent(share: float | None) -> str:
-    """A share (0 to 1) as a whole percentage, or a dash when there is none."""
-    return "—" if share is None else _("%(percent)s%%") % {"percent": number(share * 100)}
+def percent(share: float | None, digits: int = 0) -> str:
+    """A share (0 to 1) as a percentage (whole unless `digits`), or a dash when there is none."""
+    return "—" if share is None else _("%(percent)s%%") % {"percent": number(share * 100, digits)}
 
 
 @dataclass(frozen=True)

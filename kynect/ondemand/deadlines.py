@@ -31,6 +31,9 @@ DEADLINES = {
     "ondemand.offers_remind": Deadline(
         lambda: Offer.objects.filter(status=Offer.Status.PENDING, reminded_at__isnull=True), "remind_at"
     ),
+    "ondemand.offers_widen": Deadline(
+        lambda: Offer.objects.filter(status=Offer.Status.PENDING, widened_at__isnull=True), "widen_at"
+    ),
     "ondemand.offers_abandon": Deadline(
         lambda: Offer.objects.filter(status=Offer.Status.ACCEPTED, verified_at__isnull=True), "verify_due_at"
     ),
@@ -43,6 +46,14 @@ DEADLINES = {
             status__in=HelpRequest.OPEN_STATUSES, first_contact_at__isnull=True, escalated_at__isnull=True
         ),
         "sla_due_at",
+    ),
+    "ondemand.requests_dial_remind": Deadline(
+        lambda: HelpRequest.objects.filter(
+            status=HelpRequest.Status.IN_PROGRESS,
+            first_contact_at__isnull=True,
+            dial_reminded_at__isnull=True,
+        ),
+        "dial_remind_at",
     ),
     "ondemand.requests_unserved": Deadline(
         lambda: HelpRequest.objects.filter(status=HelpRequest.Status.PENDING), "unserved_at"

@@ -44,6 +44,7 @@ from typing import Any
 from django.db import connection
 
 from kynect.ondemand.models import (
+    CallAttempt,
     Helper,
     HelperCounty,
     HelperLanguage,
@@ -66,48 +67,93 @@ class EligibleRow:
     recent_load: int
     last_offered_at: datetime | None
     speaks: bool
+    # Responsiveness (ADR 0044): the helper's recent offers counted and answered, median minutes to answer.
+    offers_counted: int = 0
+    offers_answered: int = 0
+    answer_minutes: float | None = None
+    # Capacity (ADR 0044), read only when asked for: holding an accepted request not yet called, on a
+    # call, and still on their schedule when the capacity margin is over.
+    holding: bool = False
+    on_call: bool = False
+    works_on: bool = True
 
 
 def _table(model: Any) -> str:
     return str(connection.ops.quote_name(model._meta.db_table))
 
 
+def _window_test(*, postgres: bool, alias: str, clocks: tuple[int, ...]) -> str:
+    """The test that a schedule window `w` of helper `h` covers the instant whose wall clock is `alias`
+    (PostgreSQL) or, on SQLite, one of the given wall clocks (each with how many zones share it)."""
+    pause = _table(ScheduleBreak)
+    if postgres:
+        # OFFSET 0 keeps the window test per helper instead of one hash of every window working now.
+        return (
+            f"w.weekday = {alias}.weekday AND w.start_minute <= {alias}.minute"
+            f" AND w.end_minute > {alias}.minute"
+            f" AND NOT EXISTS (SELECT 1 FROM {pause} b WHERE b.window_id = w.id"
+            f" AND b.start_minute <= {alias}.minute AND b.end_minute > {alias}.minute) OFFSET 0"
+        )
+    # See the module's docstring: SQLite must not test windows by the weekday index. One group of
+    # conditions per wall clock, with the zones that share it.
+    groups = []
+    for zones in clocks:
+        marks = ", ".join(["%s"] * zones)
+        groups.append(
+            f"(h.time_zone IN ({marks}) AND +w.weekday = %s AND w.start_minute <= %s"
+            f" AND w.end_minute > %s AND NOT EXISTS (SELECT 1 FROM {pause} b WHERE b.window_id = w.id"
+            " AND b.start_minute <= %s AND b.end_minute > %s))"
+        )
+    return f"({' OR '.join(groups)})"
+
+
+def _local_clock(alias: str) -> str:
+    """PostgreSQL: the helper's wall clock at an instant (a parameter), one row per helper."""
+    return (
+        " CROSS JOIN LATERAL (SELECT (EXTRACT(ISODOW FROM x.t)::int - 1) AS weekday,"
+        " (EXTRACT(HOUR FROM x.t)::int * 60 + EXTRACT(MINUTE FROM x.t)::int) AS minute"
+        f" FROM (SELECT (%s::timestamptz AT TIME ZONE h.time_zone) AS t) x) {alias}"
+    )
+
+
 @lru_cache(maxsize=64)
-def _statement(vendor: str, *, program: bool, language: bool, busy_ok: bool, clocks: tuple[int, ...]) -> str:
+def _statement(
+    vendor: str,
+    *,
+    program: bool,
+    language: bool,
+    busy_ok: bool,
+    clocks: tuple[int, ...],
+    holding: bool = False,
+    later_clocks: tuple[int, ...] | None = None,
+) -> str:
     """The statement's text for one shape. `clocks` holds, per wall clock, how many zones share it
-    (SQLite only: PostgreSQL works out each helper's wall clock itself)."""
+    (SQLite only: PostgreSQL works out each helper's wall clock itself). `holding` adds whether the
+    helper holds an accepted request not yet called; `later_clocks` (not None) adds whether they are on
+    a call and whether they are still on their schedule at a later instant (its wall clocks, as `clocks`)."""
     postgres = vendor == "postgresql"
     helper, county = _table(Helper), _table(HelperCounty)
     language_table, program_table = _table(HelperLanguage), _table(HelperProgram)
     offer, help_request, time_off = _table(Offer), _table(HelpRequest), _table(TimeOff)
-    window, pause = _table(ScheduleWindow), _table(ScheduleBreak)
-    if postgres:
-        # The helper's wall clock, computed by PostgreSQL from their zone (`lt`, one row per helper), so no
-        # query for the zones is needed; OFFSET 0 keeps the window test per helper instead of one hash
-        # of every window working now.
-        window_test = (
-            "w.weekday = lt.weekday AND w.start_minute <= lt.minute AND w.end_minute > lt.minute"
-            f" AND NOT EXISTS (SELECT 1 FROM {pause} b WHERE b.window_id = w.id"
-            " AND b.start_minute <= lt.minute AND b.end_minute > lt.minute) OFFSET 0"
+    window, call = _table(ScheduleWindow), _table(CallAttempt)
+    window_test = _window_test(postgres=postgres, alias="lt", clocks=clocks)
+    local_clock = _local_clock("lt") if postgres else ""
+    capacity = ""
+    if holding:
+        capacity += (
+            f", EXISTS (SELECT 1 FROM {help_request} r WHERE r.accepted_helper_id = h.id AND r.status = %s"
+            " AND r.first_contact_at IS NULL)"
         )
-        local_clock = (
-            " CROSS JOIN LATERAL (SELECT (EXTRACT(ISODOW FROM x.t)::int - 1) AS weekday,"
-            " (EXTRACT(HOUR FROM x.t)::int * 60 + EXTRACT(MINUTE FROM x.t)::int) AS minute"
-            " FROM (SELECT (%s::timestamptz AT TIME ZONE h.time_zone) AS t) x) lt"
+    if later_clocks is not None:
+        capacity += (
+            f", EXISTS (SELECT 1 FROM {call} a JOIN {help_request} r ON r.id = a.help_request_id"
+            " WHERE a.helper_id = h.id AND a.result IN (%s, %s) AND a.at >= %s AND r.status = %s"
+            " AND r.accepted_helper_id = h.id)"
+            f", EXISTS (SELECT 1 FROM {window} w WHERE w.helper_id = h.id AND"
+            f" {_window_test(postgres=postgres, alias='lt2', clocks=later_clocks)})"
         )
-    else:
-        # See the module's docstring: SQLite must not test windows by the weekday index. One group of
-        # conditions per wall clock, with the zones that share it.
-        groups = []
-        for zones in clocks:
-            marks = ", ".join(["%s"] * zones)
-            groups.append(
-                f"(h.time_zone IN ({marks}) AND +w.weekday = %s AND w.start_minute <= %s"
-                f" AND w.end_minute > %s AND NOT EXISTS (SELECT 1 FROM {pause} b WHERE b.window_id = w.id"
-                " AND b.start_minute <= %s AND b.end_minute > %s))"
-            )
-        window_test = f"({' OR '.join(groups)})"
-        local_clock = ""
+        if postgres:
+            local_clock += _local_clock("lt2")
     filters = [
         "h.id = c.helper_id",
         "c.county_fips = %s",
@@ -147,7 +193,9 @@ def _statement(vendor: str, *, program: bool, language: bool, busy_ok: bool, clo
         f" (SELECT COUNT(*) FROM {help_request} r WHERE r.accepted_helper_id = h.id"
         "   AND (r.status = %s OR r.accepted_at >= %s)),"
         f" (SELECT MAX(o.offered_at) FROM {offer} o WHERE o.helper_id = h.id AND o.offered_at >= %s),"
-        f" EXISTS (SELECT 1 FROM {language_table} l WHERE l.helper_id = h.id AND l.language = %s{per_helper})"
+        f" EXISTS (SELECT 1 FROM {language_table} l WHERE l.helper_id = h.id"
+        f" AND l.language = %s{per_helper}),"
+        f" h.offers_counted, h.offers_answered, h.answer_minutes{capacity}"
         f" FROM {county} c CROSS JOIN {helper} h{local_clock}"
         f" WHERE {' AND '.join(filters)}"
     )
@@ -199,19 +247,27 @@ def eligible_rows(
     since: datetime,
     language_required: bool,
     busy_ok: bool = False,
+    holding: bool = False,
+    capacity: tuple[datetime, datetime] | None = None,
 ) -> list[EligibleRow]:
     """The helpers that pass the hard filters (the module's docstring), with the score's inputs (accepted
-    requests and offers since `since`)."""
+    requests and offers since `since`, responsiveness). With `holding`, also whether each holds an
+    accepted request not yet called; with `capacity` = (on a call since, works until), whether each has
+    logged a call reaching someone (or dialled) since then on a request still open, and whether their
+    schedule still has them working at the second instant."""
     from kynect.ondemand.selectors import local_weekday_minute
 
     postgres = connection.vendor == "postgresql"
     clocks: dict[tuple[int, int], list[str]] = {}
+    later: dict[tuple[int, int], list[str]] = {}
     if not postgres:
         zones = zones_in_county(help_request.county_fips)
         if not zones:
             return []
         for zone in zones:
             clocks.setdefault(local_weekday_minute(at=at, time_zone=zone), []).append(zone)
+            if capacity is not None:
+                later.setdefault(local_weekday_minute(at=capacity[1], time_zone=zone), []).append(zone)
     ops = connection.ops
     moment = ops.adapt_datetimefield_value(at)
     program = help_request.program != RequestedProgram.NOT_SURE
@@ -220,7 +276,21 @@ def eligible_rows(
         ops.adapt_datetimefield_value(since),
         ops.adapt_datetimefield_value(since),
         help_request.language,
-        *([moment] if postgres else []),  # for the helpers' wall clocks
+    ]
+    if holding:
+        params.append(HelpRequest.Status.IN_PROGRESS)
+    if capacity is not None:
+        params += [
+            CallAttempt.Result.REACHED,
+            CallAttempt.Result.DIALLED,
+            ops.adapt_datetimefield_value(capacity[0]),
+            HelpRequest.Status.IN_PROGRESS,
+        ]
+        for (weekday, minute), same_clock in later.items():
+            params += [*same_clock, weekday, minute, minute, minute, minute]
+    if postgres:  # for the helpers' wall clocks, now and (capacity) later
+        params += [moment, *([ops.adapt_datetimefield_value(capacity[1])] if capacity is not None else [])]
+    params += [
         help_request.county_fips,
         Helper.Status.REGISTERED,
         True,
@@ -242,20 +312,33 @@ def eligible_rows(
         language=language_required,
         busy_ok=busy_ok,
         clocks=tuple(len(same_clock) for same_clock in clocks.values()),
+        holding=holding,
+        later_clocks=(None if capacity is None else tuple(len(same_clock) for same_clock in later.values())),
     )
-    rows = _fetch(sql, params)
-    return [
-        EligibleRow(
-            helper_id=value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)),
-            home_latitude=latitude,
-            home_longitude=longitude,
-            consecutive_misses=int(misses),
-            recent_load=int(load),
-            last_offered_at=_aware(last),
-            speaks=bool(speaks),
+    found = []
+    for row in _fetch(sql, params):
+        value, latitude, longitude, misses, load, last, speaks, counted, answered, minutes = row[:10]
+        extra = list(row[10:])
+        holds = bool(extra.pop(0)) if holding else False
+        on_call, works_on = (bool(extra[0]), bool(extra[1])) if capacity is not None else (False, True)
+        found.append(
+            EligibleRow(
+                helper_id=value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)),
+                home_latitude=latitude,
+                home_longitude=longitude,
+                consecutive_misses=int(misses),
+                recent_load=int(load),
+                last_offered_at=_aware(last),
+                speaks=bool(speaks),
+                offers_counted=int(counted),
+                offers_answered=int(answered),
+                answer_minutes=minutes,
+                holding=holds,
+                on_call=on_call,
+                works_on=works_on,
+            )
         )
-        for value, latitude, longitude, misses, load, last, speaks in rows
-    ]
+    return found
 
 
 def _aware(value: Any) -> datetime | None:

@@ -204,6 +204,21 @@ def helper_reassigned_notify(*, help_request: HelpRequest, helper: Helper) -> No
     )
 
 
+def dial_reminder_notify(*, help_request: HelpRequest) -> None:
+    """The accepted helper has logged no call yet (ADR 0044): call by the time the resident was promised.
+    No personal data: the ZIP code and a link to the Referral Manager."""
+    helper = help_request.accepted_helper
+    if helper is None:
+        return
+    with translation.override(helper_language(helper)):
+        call_by = local_time_text(at=help_request.sla_due_at, time_zone=helper.time_zone)
+    _to_helper(
+        helper,
+        "ondemand/help_request_dial_reminder",
+        {"zip_code": help_request.zip_code, "call_by": call_by, "link": _site_link("ondemand:referrals")},
+    )
+
+
 def _to_requester(help_request: HelpRequest, template: str, context: dict[str, Any]) -> None:
     language = help_request.message_language
     if help_request.contact_method == HelpRequest.ContactMethod.EMAIL and help_request.email:

@@ -169,6 +169,12 @@ class Helper(BaseModel):
     # Routing inputs.
     is_available = models.BooleanField(_("available for referrals"), default=False)
     consecutive_misses = models.PositiveSmallIntegerField(_("referrals missed in a row"), default=0)
+    # Responsiveness (ADR 0044), over the helper's latest answered or expired offers
+    # (`services.offers.helper_responsiveness_update`): how many were counted, how many of them the
+    # helper answered, and the median minutes to an answer. The score adds a prior to them.
+    offers_counted = models.PositiveSmallIntegerField(_("recent offers counted"), default=0)
+    offers_answered = models.PositiveSmallIntegerField(_("recent offers answered"), default=0)
+    answer_minutes = models.FloatField(_("median minutes to answer"), null=True, blank=True)
     home_zip = models.CharField(_("home ZIP code"), max_length=5, blank=True)
     home_latitude = models.FloatField(null=True, blank=True)
     home_longitude = models.FloatField(null=True, blank=True)
@@ -446,6 +452,9 @@ class HelpRequest(BaseModel):
     # Working the request: the first logged call attempt stops the 30-minute clock.
     first_contact_at = models.DateTimeField(_("first contact"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    # The reminder to the accepted helper to call (ADR 0044), set when the accept is complete.
+    dial_remind_at = models.DateTimeField(_("call reminder due"), null=True, blank=True)
+    dial_reminded_at = models.DateTimeField(_("reminded to call"), null=True, blank=True)
 
     # The requester's secret link (status page and cancel) is kept only as a keyed hash. Its secret is
     # derived from `link_key` when the confirmation is sent (ADR 0016); the key is wiped when the
@@ -484,6 +493,16 @@ class HelpRequest(BaseModel):
                 fields=["unserved_at"],
                 condition=Q(status="pending", unserved_at__isnull=False),
                 name="help_request_unserved_due",
+            ),
+            models.Index(
+                fields=["dial_remind_at"],
+                condition=Q(
+                    status="in_progress",
+                    first_contact_at__isnull=True,
+                    dial_reminded_at__isnull=True,
+                    dial_remind_at__isnull=False,
+                ),
+                name="help_request_dial_remind_due",
             ),
             # Routing's claim, once a decision, reads this index alone: it names no status, which
             # `help_request_route_only_pending` makes needless, so the pending rows' other indexes cannot
@@ -586,6 +605,9 @@ class Offer(BaseModel):
     expires_at = models.DateTimeField(_("expires"))
     remind_at = models.DateTimeField(_("reminder due"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
+    # A General offer still pending at `widen_at` gets a Mass round beside it (ADR 0044).
+    widen_at = models.DateTimeField(_("widened to a Mass round at"), null=True, blank=True)
+    widened_at = models.DateTimeField(_("widened"), null=True, blank=True)
     responded_at = models.DateTimeField(_("answered"), null=True, blank=True)
     accepted_via = models.CharField(_("accepted on"), max_length=8, choices=Via.choices, blank=True)
     verify_due_at = models.DateTimeField(_("passcode due"), null=True, blank=True)
@@ -609,6 +631,11 @@ class Offer(BaseModel):
                 fields=["remind_at"],
                 condition=Q(status="pending", reminded_at__isnull=True, remind_at__isnull=False),
                 name="offer_reminder_due",
+            ),
+            models.Index(
+                fields=["widen_at"],
+                condition=Q(status="pending", widened_at__isnull=True, widen_at__isnull=False),
+                name="offer_widen_due",
             ),
             models.Index(
                 fields=["verify_due_at"],

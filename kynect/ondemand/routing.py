@@ -24,6 +24,16 @@ SCORE_PER_RECENT_REQUEST = 2.0
 SCORE_PER_MISS = 5.0
 RECENT_LOAD_HOURS = 24
 LANGUAGE_HARD_ROUNDS = 2  # the General offer and the first Mass round (DESIGN §5.4)
+# Responsiveness (ADR 0044): what a helper with no history is taken to do, weighing as much as this many
+# offers, so that a new helper is neither first nor last and one answer moves them only a little.
+PRIOR_OFFERS = 5
+PRIOR_ANSWER_SHARE = 0.7
+PRIOR_ANSWER_MINUTES = 5.0
+# Capacity (ADR 0044): a helper is on a call from a call logged as reached (or dialled from kynect) until
+# the request is completed, for at most this long.
+ON_CALL_MINUTES = 60
+# In a Mass round, a helper on a call or holding a request not yet called comes after those who are free.
+SCORE_BUSY = 10.0
 
 
 @dataclass(frozen=True)
@@ -53,18 +63,53 @@ class Candidate:
         return not self.row.speaks
 
 
+def expected_answer_minutes(*, counted: int, answered: int, median_minutes: float | None) -> float:
+    """The minutes a helper is expected to take to answer an offer (ADR 0044): answered with probability
+    p after their median time t, else not before the offer expires; p and t are their recent figures
+    pulled towards the prior (PRIOR_ANSWER_SHARE, PRIOR_ANSWER_MINUTES) as if from PRIOR_OFFERS more
+    offers."""
+    share = (answered + PRIOR_OFFERS * PRIOR_ANSWER_SHARE) / (counted + PRIOR_OFFERS)
+    minutes = PRIOR_ANSWER_MINUTES
+    if median_minutes is not None and answered:
+        minutes = (answered * median_minutes + PRIOR_OFFERS * PRIOR_ANSWER_MINUTES) / (
+            answered + PRIOR_OFFERS
+        )
+    return share * minutes + (1 - share) * settings.ONDEMAND_OFFER_MINUTES
+
+
 def candidates_ranked(
-    *, help_request: HelpRequest, at: datetime, language_required: bool, read_whole: int | None = None
+    *,
+    help_request: HelpRequest,
+    at: datetime,
+    language_required: bool,
+    read_whole: int | None = None,
+    general: bool = False,
 ) -> list[Candidate]:
     """The eligible helpers (the hard filters of `eligibility_sql`), best first, each with its score and
     the score's parts. The best `read_whole` (the round's size; by default a Mass round's) are read whole,
-    with their users, for the offer messages."""
+    with their users, for the offer messages.
+
+    The levers of ADR 0044, each off when its setting is 0: the score adds the helper's expected minutes
+    to answer (ONDEMAND_RESPONSIVENESS_WEIGHT points a minute); for the `general` offer, helpers holding
+    an accepted request not yet called (ONDEMAND_DIAL_REMINDER_MINUTES), on a call or whose schedule ends
+    within ONDEMAND_CAPACITY_MINUTES are skipped, and in Mass rounds they come after those who are free."""
     since = at - timedelta(hours=RECENT_LOAD_HOURS)
+    holding = settings.ONDEMAND_DIAL_REMINDER_MINUTES > 0
+    margin = settings.ONDEMAND_CAPACITY_MINUTES
+    capacity = (at - timedelta(minutes=ON_CALL_MINUTES), at + timedelta(minutes=margin)) if margin else None
     rows = eligibility_sql.eligible_rows(
-        help_request=help_request, at=at, since=since, language_required=language_required
+        help_request=help_request,
+        at=at,
+        since=since,
+        language_required=language_required,
+        holding=holding,
+        capacity=capacity,
     )
+    if general:
+        rows = [row for row in rows if not (row.holding or row.on_call or not row.works_on)]
     if not rows:
         return []
+    weight = settings.ONDEMAND_RESPONSIVENESS_WEIGHT
     ranked: list[tuple[float, datetime, str, eligibility_sql.EligibleRow, dict[str, Any]]] = []
     epoch = datetime.min.replace(tzinfo=at.tzinfo)
     for row in rows:
@@ -75,8 +120,18 @@ def candidates_ranked(
         else:
             miles = 0.0
         load, misses = row.recent_load, row.consecutive_misses
-        score = round(miles * SCORE_PER_MILE + load * SCORE_PER_RECENT_REQUEST + misses * SCORE_PER_MISS, 3)
-        parts = {"miles": round(miles, 1), "recent_load": load, "misses": misses}
+        score = miles * SCORE_PER_MILE + load * SCORE_PER_RECENT_REQUEST + misses * SCORE_PER_MISS
+        parts: dict[str, Any] = {"miles": round(miles, 1), "recent_load": load, "misses": misses}
+        if weight:
+            expected = expected_answer_minutes(
+                counted=row.offers_counted, answered=row.offers_answered, median_minutes=row.answer_minutes
+            )
+            score += weight * expected
+            parts["answer_minutes"] = round(expected, 1)
+        if row.holding or row.on_call:
+            score += SCORE_BUSY
+            parts["busy"] = True
+        score = round(score, 3)
         ranked.append((score, row.last_offered_at or epoch, str(row.helper_id), row, parts))
     ranked.sort(key=lambda item: item[:3])
     # A helper further down (a round whose first choices were taken meanwhile) is a deferred row that

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from kynect.accounts.models import Organization, User
 from kynect.core import clock
 from kynect.core.audit import audited_read
-from kynect.core.charts import chart_build, number, percent
+from kynect.core.charts import Chart, chart_build, number, percent
 from kynect.core.geo import KENTUCKY_COUNTIES
 from kynect.core.periods import Period, PeriodKey, period_named
 from kynect.ondemand.confirmation import ZONE_NAMES
@@ -280,6 +280,7 @@ def _day(day: date) -> str:
 
 
 DASHBOARD_PERIODS = (PeriodKey.TODAY, PeriodKey.WEEK, PeriodKey.MONTH)
+PROMISE_TARGET = 0.95  # of requests called back within the promised minutes (ADR 0044)
 
 
 def _dashboard_charts(period: Period, now: datetime) -> dict[str, Any]:
@@ -415,6 +416,32 @@ def _dashboard_charts(period: Period, now: datetime) -> dict[str, Any]:
     }
 
 
+def _promise_chart(now: datetime) -> Chart:
+    """The share called back within the promised minutes today, in the last 7 days and this month, side
+    by side whatever period is chosen below: the figure the routing simulation predicts (ADR 0044)."""
+    minutes = settings.ONDEMAND_CALLBACK_MINUTES
+    figures = []
+    for key in DASHBOARD_PERIODS:
+        calls = call_backs(period=period_named(key=key, now=now), now=now)
+        share = calls.on_time_share
+        text = _("%(share)s (%(on_time)s of %(due)s due)") % {
+            "share": percent(share, digits=1),
+            "on_time": number(calls.on_time),
+            "due": number(calls.due),
+        }
+        figures.append((str(PeriodKey(key).label), (share or 0) * 100, text))
+    return chart_build(
+        slug="promise",
+        title=_("Called back within %(minutes)s minutes: today, last 7 days, this month")
+        % {"minutes": minutes},
+        summary=_("The target is at least %(target)s of requests called back on time.")
+        % {"target": percent(PROMISE_TARGET)},
+        label_heading=_("Period"),
+        value_heading=_("Called back on time"),
+        figures=figures,
+    )
+
+
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -434,6 +461,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "periods": [(key, PeriodKey(key).label) for key in DASHBOARD_PERIODS],
             "first_day": _day(period.days[0]),
             "last_day": _day(period.days[-1]),
+            "promise_chart": _promise_chart(now),
             **_dashboard_charts(period, now),
         },
     )

@@ -102,8 +102,8 @@ def test_a_state_administrator_reads_the_dashboard_at_320px(site: CheckedPage, l
     heading(site, words["oversight"])
     site.page.locator(f'a[href="{prefix}/ondemand/oversight/dashboard/"]').click()
     heading(site, words["dashboard"])
-    assert site.page.locator('svg[role="img"]').count() == 7
-    assert site.page.locator("table caption").count() == 8
+    assert site.page.locator('svg[role="img"]').count() == 8
+    assert site.page.locator("table caption").count() == 9
     site.page.get_by_role("link", name=words["week"]).click()
     heading(site, words["dashboard"])
     site.page.locator("details summary").click()

@@ -38,6 +38,7 @@ from kynect.ondemand.models import (
     RequestedProgram,
 )
 from kynect.ondemand.selectors import help_request_call_by, help_request_open_for_phone
+from kynect.ondemand.services.helpers import waiting_requests_nudge
 from kynect.ondemand.services.offers import help_request_lock, offers_rescind
 
 logger = logging.getLogger(__name__)
@@ -298,9 +299,11 @@ def call_attempt_log(
     )
     attempt.full_clean()
     attempt.save()
-    HelpRequest.objects.filter(pk=help_request.pk, first_contact_at__isnull=True).update(
+    first = HelpRequest.objects.filter(pk=help_request.pk, first_contact_at__isnull=True).update(
         first_contact_at=now, updated_at=now
     )
+    if first and settings.ONDEMAND_DIAL_REMINDER_MINUTES:
+        waiting_requests_nudge(now=now)  # no longer holding a request not yet called (ADR 0044)
     return attempt
 
 
@@ -324,6 +327,8 @@ def help_request_complete(
         values={"outcome": outcome},
         event={"actor_id": helper.user_id},
     )
+    if settings.ONDEMAND_CAPACITY_MINUTES:
+        waiting_requests_nudge(now=now)  # off the call, free for a General offer again (ADR 0044)
     return help_request
 
 

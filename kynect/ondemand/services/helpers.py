@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import itertools
 import logging
+import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -36,6 +37,7 @@ from kynect.ondemand.models import (
     HelpRequest,
     Language,
     MobileVerification,
+    Offer,
     Program,
     ScheduleBreak,
     ScheduleWindow,
@@ -333,6 +335,44 @@ def helper_availability_set(*, helper: Helper, is_available: bool) -> Helper:
     if is_available:
         waiting_requests_nudge(now=now)
     return helper
+
+
+# Responsiveness (ADR 0044) counts the helper's latest answered or expired offers, at most this many and
+# no older than this.
+RESPONSIVENESS_OFFERS = 20
+RESPONSIVENESS_DAYS = 30
+RESPONSIVENESS_COUNTED = (
+    Offer.Status.ACCEPTED,
+    Offer.Status.REJECTED,
+    Offer.Status.EXPIRED,
+    Offer.Status.ABANDONED,
+)
+
+
+def helper_responsiveness_count(*, helper_id: Any, now: datetime) -> None:
+    """Count again the helper's responsiveness after one of their offers was answered or expired: of
+    their latest offers (rescinded and pending ones are not theirs to answer, so not counted), how many
+    they answered (accepted or rejected) and the median minutes to the answer. Routing's score reads the
+    three columns with the helper (`routing.expected_answer_minutes`)."""
+    latest = list(
+        Offer.objects.filter(
+            helper_id=helper_id,
+            status__in=RESPONSIVENESS_COUNTED,
+            offered_at__gte=now - timedelta(days=RESPONSIVENESS_DAYS),
+        )
+        .order_by("-offered_at")
+        .values_list("status", "offered_at", "responded_at")[:RESPONSIVENESS_OFFERS]
+    )
+    minutes = [
+        (responded - offered).total_seconds() / 60
+        for status, offered, responded in latest
+        if status in (Offer.Status.ACCEPTED, Offer.Status.REJECTED) and responded is not None
+    ]
+    Helper.objects.filter(pk=helper_id).update(
+        offers_counted=len(latest),
+        offers_answered=len(minutes),
+        answer_minutes=statistics.median(minutes) if minutes else None,
+    )
 
 
 def waiting_requests_nudge(*, now: datetime | None = None) -> int:

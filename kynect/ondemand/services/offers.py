@@ -32,7 +32,7 @@ from kynect.core import clock
 from kynect.ondemand import messages, routing
 from kynect.ondemand.lifecycles import HELP_REQUEST, OFFER
 from kynect.ondemand.models import OFFER_LINK, Helper, HelpRequest, Offer
-from kynect.ondemand.services.helpers import waiting_requests_nudge
+from kynect.ondemand.services.helpers import helper_responsiveness_count, waiting_requests_nudge
 from kynect.ondemand.services.verification import offer_accept_settle, offer_passcode_send
 
 logger = logging.getLogger(__name__)
@@ -116,37 +116,88 @@ def help_request_route_locked(*, help_request: HelpRequest, now: datetime) -> Ro
     kind = routing.round_kind(round_number=next_round)
     size = 1 if kind == Offer.Kind.GENERAL else settings.ONDEMAND_MASS_SIZE
     language_required = routing.language_required(help_request=help_request, round_number=next_round)
+    general = kind == Offer.Kind.GENERAL
     candidates = routing.candidates_ranked(
-        help_request=help_request, at=now, language_required=language_required, read_whole=size
+        help_request=help_request,
+        at=now,
+        language_required=language_required,
+        read_whole=size,
+        general=general,
     )
     if not candidates and language_required and routing.language_wait_over(help_request=help_request, at=now):
         help_request.language_relaxed = True
         HelpRequest.objects.filter(pk=help_request.pk).update(language_relaxed=True)
         candidates = routing.candidates_ranked(
-            help_request=help_request, at=now, language_required=False, read_whole=size
+            help_request=help_request, at=now, language_required=False, read_whole=size, general=general
         )
     if not candidates:
         _wait(help_request, until=now + timedelta(seconds=settings.ONDEMAND_ROUTE_RETRY_SECONDS), now=now)
         return RouteResult(offers=[], waiting=True, reason="nobody eligible")
+    offers = _round_offer(help_request, candidates, kind=kind, size=size, round_number=next_round, now=now)
+    if not offers:
+        _wait(help_request, until=now + timedelta(seconds=settings.ONDEMAND_ROUTE_RETRY_SECONDS), now=now)
+        return RouteResult(offers=[], waiting=True, reason="helpers taken by other requests")
+    HelpRequest.objects.filter(pk=help_request.pk).update(
+        rounds=next_round, route_at=None, waiting_since=None, updated_at=now
+    )
+    help_request.rounds, help_request.route_at, help_request.waiting_since = next_round, None, None
+    return RouteResult(offers=offers, waiting=False)
+
+
+def _round_offer(
+    help_request: HelpRequest,
+    candidates: list[routing.Candidate],
+    *,
+    kind: str,
+    size: int,
+    round_number: int,
+    now: datetime,
+) -> list[Offer]:
+    """Offers to the first `size` candidates still free, notified together (none when all were taken)."""
     offers: list[Offer] = []
     for candidate in candidates:
         if len(offers) >= size:
             break
         offer = offer_create(
-            help_request=help_request, candidate=candidate, kind=kind, round_number=next_round, now=now
+            help_request=help_request, candidate=candidate, kind=kind, round_number=round_number, now=now
         )
         if offer is not None:
             offers.append(offer)
-    if not offers:
-        _wait(help_request, until=now + timedelta(seconds=settings.ONDEMAND_ROUTE_RETRY_SECONDS), now=now)
-        return RouteResult(offers=[], waiting=True, reason="helpers taken by other requests")
-    messages.offers_notify(offers=offers, help_request=help_request, reminder=False)
-    HelpRequest.objects.filter(pk=help_request.pk).update(
-        rounds=next_round, route_at=None, waiting_since=None, updated_at=now
+    if offers:
+        messages.offers_notify(offers=offers, help_request=help_request, reminder=False)
+        logger.info(
+            "Help request %s round %s offered to %s helper(s)", help_request.pk, round_number, len(offers)
+        )
+    return offers
+
+
+def help_request_widen_locked(*, help_request: HelpRequest, general: Offer, now: datetime) -> list[Offer]:
+    """Widen a General offer still unanswered at its `widen_at` (ADR 0044): the next round, a Mass round
+    of K, goes out beside it, the General offer staying open; the first accept of either wins and
+    rescinds the others, so a General helper beaten to it is not charged a miss. Nothing happens when
+    the request is no longer waiting on that offer or nobody is eligible (the General offer then runs
+    its course, and routing goes on as usual when it ends)."""
+    next_round = help_request.rounds + 1
+    if (
+        help_request.status != HelpRequest.Status.PENDING
+        or general.status != Offer.Status.PENDING
+        or routing.round_kind(round_number=next_round) != Offer.Kind.MASS
+    ):
+        return []
+    size = settings.ONDEMAND_MASS_SIZE
+    candidates = routing.candidates_ranked(
+        help_request=help_request,
+        at=now,
+        language_required=routing.language_required(help_request=help_request, round_number=next_round),
+        read_whole=size,
     )
-    help_request.rounds, help_request.route_at, help_request.waiting_since = next_round, None, None
-    logger.info("Help request %s round %s offered to %s helper(s)", help_request.pk, next_round, len(offers))
-    return RouteResult(offers=offers, waiting=False)
+    offers = _round_offer(
+        help_request, candidates, kind=Offer.Kind.MASS, size=size, round_number=next_round, now=now
+    )
+    if offers:
+        HelpRequest.objects.filter(pk=help_request.pk).update(rounds=next_round, updated_at=now)
+        help_request.rounds = next_round
+    return offers
 
 
 def _wait(help_request: HelpRequest, *, until: datetime, now: datetime) -> None:
@@ -163,9 +214,14 @@ def offer_create(
     """One offer (its round's notifications go together), or None when the helper got another offer
     meanwhile."""
     expires_at = now + timedelta(minutes=settings.ONDEMAND_OFFER_MINUTES)
-    remind_at = None
+    remind_at = widen_at = None
     if kind == Offer.Kind.GENERAL and settings.ONDEMAND_REMINDER_MINUTES_BEFORE > 0:
         remind_at = expires_at - timedelta(minutes=settings.ONDEMAND_REMINDER_MINUTES_BEFORE)
+    if (
+        kind == Offer.Kind.GENERAL
+        and 0 < settings.ONDEMAND_WIDEN_AFTER_MINUTES < settings.ONDEMAND_OFFER_MINUTES
+    ):
+        widen_at = now + timedelta(minutes=settings.ONDEMAND_WIDEN_AFTER_MINUTES)
     offer = Offer(
         help_request=help_request,
         helper=candidate.helper,
@@ -177,6 +233,7 @@ def offer_create(
         offered_at=now,
         expires_at=expires_at,
         remind_at=remind_at,
+        widen_at=widen_at,
     )
     offer.link_key, _token, offer.token_hash = OFFER_LINK.issue(row_id=offer.pk)
     try:
@@ -252,6 +309,7 @@ def offer_accept(*, offer_id: Any, helper: Helper, via: str, now: datetime | Non
         raise _closed_message(offer, help_request, now)
     if offers_rescind(help_request=help_request, keep=offer, now=now):
         waiting_requests_nudge(now=now)  # the other helpers of the round are free again
+    helper_responsiveness_count(helper_id=helper.pk, now=now)
     if via == Offer.Via.DESKTOP:
         offer_accept_settle(offer=offer, help_request=help_request, now=now)
     else:
@@ -279,6 +337,7 @@ def offer_reject(*, offer_id: Any, helper: Helper, now: datetime | None = None) 
         raise _closed_message(offer, help_request, now)
     OFFER.apply("reject", instance=offer, now=now, event={"actor_id": helper.user_id})
     Helper.objects.filter(pk=helper.pk).update(consecutive_misses=0, updated_at=now)
+    helper_responsiveness_count(helper_id=helper.pk, now=now)
     help_request_route_locked(help_request=help_request, now=now)
     waiting_requests_nudge(now=now)
     return offer

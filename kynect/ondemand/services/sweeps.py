@@ -20,10 +20,11 @@ from kynect.ondemand.deadlines import DEADLINES
 from kynect.ondemand.lifecycles import HELP_REQUEST, OFFER
 from kynect.ondemand.models import HelpRequest, Offer, OfferPasscode
 from kynect.ondemand.services.deregistration import helper_miss
-from kynect.ondemand.services.helpers import waiting_requests_nudge
+from kynect.ondemand.services.helpers import helper_responsiveness_count, waiting_requests_nudge
 from kynect.ondemand.services.offers import (
     help_request_lock,
     help_request_route_locked,
+    help_request_widen_locked,
     offers_rescind,
 )
 
@@ -66,6 +67,7 @@ def _offer_expire(offer_id: Any, now: datetime) -> int:
             helper_miss(helper_id=offer.helper_id, now=now)
         else:
             waiting_requests_nudge(now=now)  # a Mass offer's helper is free again
+        helper_responsiveness_count(helper_id=offer.helper_id, now=now)
         help_request_route_locked(help_request=help_request, now=now)
         return 1
 
@@ -109,8 +111,30 @@ def offers_abandon_sweep(*, now: datetime) -> int:
                 "return", instance=help_request, now=now, where=Q(accepted_helper_id=offer.helper_id)
             )
             helper_miss(helper_id=offer.helper_id, now=now)
+            helper_responsiveness_count(helper_id=offer.helper_id, now=now)
             help_request_route_locked(help_request=help_request, now=now)
             done += 1
+    return done
+
+
+def offers_widen_sweep(*, now: datetime) -> int:
+    """General offers still unanswered at `widen_at`: a Mass round goes out beside them (ADR 0044)."""
+    done = 0
+    for offer_id in _due_ids("ondemand.offers_widen", now):
+        with transaction.atomic():
+            request_id = Offer.objects.filter(pk=offer_id).values_list("help_request_id", flat=True).first()
+            help_request = help_request_lock(request_id, skip_locked=True)
+            if help_request is None:
+                continue
+            # Claimed once, whatever the round finds: a General offer is widened at most once.
+            claimed = Offer.objects.filter(
+                pk=offer_id, status=Offer.Status.PENDING, widened_at__isnull=True, widen_at__lte=now
+            ).update(widened_at=now, updated_at=now)
+            if not claimed:
+                continue
+            general = Offer.objects.get(pk=offer_id)
+            if help_request_widen_locked(help_request=help_request, general=general, now=now):
+                done += 1
     return done
 
 
@@ -177,6 +201,26 @@ def help_requests_sla_sweep(*, now: datetime) -> int:
     return done
 
 
+def help_requests_dial_remind_sweep(*, now: datetime) -> int:
+    """Accepted requests with no call logged at `dial_remind_at`: the helper is reminded to call, once
+    (ADR 0044)."""
+    done = 0
+    for request_id in _due_ids("ondemand.requests_dial_remind", now):
+        with transaction.atomic():
+            reminded = HelpRequest.objects.filter(
+                pk=request_id,
+                status=HelpRequest.Status.IN_PROGRESS,
+                first_contact_at__isnull=True,
+                dial_reminded_at__isnull=True,
+                dial_remind_at__lte=now,
+            ).update(dial_reminded_at=now, updated_at=now)
+            if reminded:
+                help_request = HelpRequest.objects.select_related("accepted_helper__user").get(pk=request_id)
+                messages.dial_reminder_notify(help_request=help_request)
+                done += 1
+    return done
+
+
 def help_requests_unserved_sweep(*, now: datetime) -> int:
     """Pending requests past the waiting limit: Unserved, with a message pointing to other help."""
     done = 0
@@ -199,7 +243,9 @@ def help_requests_unserved_sweep(*, now: datetime) -> int:
 SWEEPS = {
     "ondemand.offers_expire": offers_expire_sweep,
     "ondemand.offers_remind": offers_remind_sweep,
+    "ondemand.offers_widen": offers_widen_sweep,
     "ondemand.offers_abandon": offers_abandon_sweep,
     "ondemand.requests_sla": help_requests_sla_sweep,
+    "ondemand.requests_dial_remind": help_requests_dial_remind_sweep,
     "ondemand.requests_unserved": help_requests_unserved_sweep,
 }

@@ -117,6 +117,13 @@ def offer_accept_settle(*, offer: Offer, help_request: HelpRequest, now: datetim
     """A desktop accept, or a link accept whose passcode was verified: misses reset, requester told."""
     Helper.objects.filter(pk=offer.helper_id).update(consecutive_misses=0, updated_at=now)
     messages.requester_accepted_notify(help_request=help_request, helper=offer.helper)
+    # The reminder to call (ADR 0044): at minute N of the clock if no call is logged by then. Accepted
+    # later than that, the helper has just been told the call-by time, so there is no reminder.
+    minutes = settings.ONDEMAND_DIAL_REMINDER_MINUTES
+    remind_at = help_request.clock_starts_at + timedelta(minutes=minutes)
+    if minutes and remind_at > now and help_request.first_contact_at is None:
+        HelpRequest.objects.filter(pk=help_request.pk).update(dial_remind_at=remind_at, dial_reminded_at=None)
+        help_request.dial_remind_at, help_request.dial_reminded_at = remind_at, None
 
 
 class PasscodeError(Exception):

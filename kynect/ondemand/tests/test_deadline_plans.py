@@ -26,16 +26,18 @@ from kynect.ondemand.tests.test_eligibility_sql import START, _request
 
 pytestmark = pytest.mark.django_db
 
-# The indexes each deadline's claim may read (its model's Meta). The reminder's claim may read the
-# pending offers by another index of them, whose rows are the same bar those already reminded: the
+# The indexes each deadline's claim may read (its model's Meta). The reminder's and the widening's claims may
+# read the pending offers by another index of them, whose rows are the same bar those already reminded: the
 # planner weighs them alike when it counts on one row. It runs once a sweep for a batch, not once a
 # decision.
 DEADLINE_INDEXES = {
     "ondemand.offers_expire": {"offer_expiry_due"},
     "ondemand.offers_remind": {"offer_reminder_due", "offer_expiry_due", "offer_one_pending"},
+    "ondemand.offers_widen": {"offer_widen_due", "offer_expiry_due", "offer_one_pending"},
     "ondemand.offers_abandon": {"offer_verify_due"},
     "ondemand.requests_route": {"help_request_route_due"},
     "ondemand.requests_sla": {"help_request_sla_due"},
+    "ondemand.requests_dial_remind": {"help_request_dial_remind_due"},
     "ondemand.requests_unserved": {"help_request_unserved_due"},
 }
 
@@ -115,6 +117,7 @@ def test_deadline_claims_read_their_index_when_the_statistics_saw_nothing_pendin
                 offered_at=due - timedelta(minutes=15),
                 expires_at=due,
                 remind_at=due,
+                widen_at=None if accepted else due,
                 token_hash=f"{2000 + number:064d}",
             )
         )

@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 
 from kynect.ondemand.eligibility_sql import eligible_rows
 from kynect.ondemand.models import (
     MINUTES_PER_DAY,
+    CallAttempt,
     Helper,
     HelperCounty,
     HelperLanguage,
@@ -29,7 +30,7 @@ from kynect.ondemand.models import (
     ScheduleWindow,
     TimeOff,
 )
-from kynect.ondemand.selectors import helpers_available_at
+from kynect.ondemand.selectors import helpers_available_at, local_weekday_minute
 from kynect.ondemand.tests.factories import ready_helper
 
 pytestmark = pytest.mark.django_db
@@ -161,6 +162,13 @@ def _population(rng: random.Random) -> tuple[list[Helper], list[HelpRequest]]:
             closed_at=accepted_at if status == HelpRequest.Status.COMPLETE else None,
         )
         _offer(done, helper, status=Offer.Status.ACCEPTED, offered_at=accepted_at)
+        # Calls logged (or none yet): a request held not yet called, a helper on a call (ADR 0044).
+        for _call in range(rng.randint(0, 2)):
+            called = accepted_at + timedelta(minutes=rng.randrange(1, 90))
+            CallAttempt.objects.create(
+                help_request=done, helper=helper, at=called, result=rng.choice(CallAttempt.Result.values)
+            )
+            HelpRequest.objects.filter(pk=done.pk, first_contact_at=None).update(first_contact_at=called)
     for helper in rng.sample(helpers, 8):
         _offer(rng.choice(requests), helper, status=Offer.Status.PENDING, offered_at=START)
     for helper in rng.sample(helpers, 10):
@@ -193,6 +201,43 @@ def _orm_inputs(ids: list[Any], help_request: HelpRequest, since: datetime) -> d
     return {pk: (load.get(pk, 0), last.get(pk), pk in speakers) for pk in ids}
 
 
+def _orm_capacity(
+    ids: list[Any], *, on_call_since: datetime, works_at: datetime
+) -> dict[Any, tuple[bool, bool, bool]]:
+    """ADR 0044's capacity inputs, by the ORM: holding an accepted request not yet called; on a call (a
+    call reaching someone, or dialled, since `on_call_since`, on a request of theirs still in progress);
+    still on their schedule (a window without a break) at `works_at`."""
+    holding = set(
+        HelpRequest.objects.filter(
+            accepted_helper__in=ids, status=HelpRequest.Status.IN_PROGRESS, first_contact_at=None
+        ).values_list("accepted_helper", flat=True)
+    )
+    on_call = set(
+        CallAttempt.objects.filter(
+            helper__in=ids,
+            result__in=[CallAttempt.Result.REACHED, CallAttempt.Result.DIALLED],
+            at__gte=on_call_since,
+            help_request__status=HelpRequest.Status.IN_PROGRESS,
+            help_request__accepted_helper=F("helper"),
+        ).values_list("helper", flat=True)
+    )
+    works = set()
+    for helper in Helper.objects.filter(pk__in=ids):
+        weekday, minute = local_weekday_minute(at=works_at, time_zone=helper.time_zone)
+        on_break = ScheduleBreak.objects.filter(
+            window=OuterRef("pk"), start_minute__lte=minute, end_minute__gt=minute
+        )
+        if (
+            ScheduleWindow.objects.filter(
+                helper=helper, weekday=weekday, start_minute__lte=minute, end_minute__gt=minute
+            )
+            .exclude(Exists(on_break))
+            .exists()
+        ):
+            works.add(helper.pk)
+    return {pk: (pk in holding, pk in on_call, pk in works) for pk in ids}
+
+
 def _edges() -> tuple[list[datetime], list[tuple[datetime, str]], list[datetime]]:
     """Moments on the boundaries the filters test (a window's start and end, a break's start and end,
     time off's start and end), and the instants the score's "since" may fall on exactly."""
@@ -219,7 +264,7 @@ def test_the_statement_finds_exactly_the_helpers_of_the_orm_specification():
     _population(rng)
     requests = list(HelpRequest.objects.filter(status=HelpRequest.Status.PENDING))
     moments, away, instants = _edges()
-    compared = found_any = 0
+    compared = found_any = holding_seen = on_call_seen = ending_seen = 0
     for case in range(400):
         help_request = rng.choice(requests)
         help_request.language = rng.choice(LANGUAGES)
@@ -239,12 +284,20 @@ def test_the_statement_finds_exactly_the_helpers_of_the_orm_specification():
                 help_request=help_request, at=at, language_required=language_required, busy_ok=busy_ok
             ).values_list("pk", flat=True)
         )
+        # A third of the cases also read the capacity inputs (ADR 0044), with the schedule looked at 20
+        # minutes on, or exactly on a boundary.
+        capacity = None
+        if case % 3 == 0:
+            works_at = rng.choice(moments) if rng.random() < 0.5 else at + timedelta(minutes=20)
+            capacity = (rng.choice(instants), works_at)
         rows = eligible_rows(
             help_request=help_request,
             at=at,
             since=since,
             language_required=language_required,
             busy_ok=busy_ok,
+            holding=capacity is not None,
+            capacity=capacity,
         )
         assert {row.helper_id for row in rows} == expected, (at, help_request.county_fips)
         assert len(rows) == len(expected)  # no helper twice
@@ -257,11 +310,25 @@ def test_the_statement_finds_exactly_the_helpers_of_the_orm_specification():
                 helper.consecutive_misses,
             )
             assert (row.recent_load, row.last_offered_at, row.speaks) == inputs[row.helper_id]
+            assert (row.offers_counted, row.offers_answered, row.answer_minutes) == (
+                helper.offers_counted,
+                helper.offers_answered,
+                helper.answer_minutes,
+            )
+        if capacity is not None:
+            busy = _orm_capacity(sorted(expected), on_call_since=capacity[0], works_at=capacity[1])
+            assert {row.helper_id: (row.holding, row.on_call, row.works_on) for row in rows} == busy
+            holding_seen += sum(row.holding for row in rows)
+            on_call_seen += sum(row.on_call for row in rows)
+            ending_seen += sum(not row.works_on for row in rows)
         compared += 1
         found_any += bool(expected)
     # The cases are not all empty: the comparison saw real answers.
     assert compared == 400
     assert found_any >= 100
+    assert holding_seen > 0
+    assert on_call_seen > 0
+    assert ending_seen > 0
 
 
 def test_a_county_nobody_serves_finds_nobody():

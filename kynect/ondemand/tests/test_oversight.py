@@ -620,11 +620,21 @@ def test_the_dashboard_shows_each_chart_with_its_table(agency):
     hour = NOW - timedelta(hours=2)
     request_row(submitted=hour, contact=hour + timedelta(minutes=10), status="in_progress", helper=helper)
     request_row(submitted=hour, status="in_progress", helper=helper)
+    earlier = NOW - timedelta(days=3)  # in the last 7 days and this month, not today
+    request_row(
+        submitted=earlier, contact=earlier + timedelta(minutes=20), status="in_progress", helper=helper
+    )
     client = signed_in(agency["state"].user)
     page = client.get("/ondemand/oversight/dashboard/").content.decode()
-    assert page.count('<svg role="img"') == 7
-    assert page.count("<caption>") == 8  # each chart's table, and every county's
+    assert page.count('<svg role="img"') == 8
+    assert page.count("<caption>") == 9  # each chart's table, and every county's
     assert "Called back on time: 50% (1 of 2 due)." in page
+    # The promise, today, in the last 7 days and this month, whatever the period chosen.
+    assert "Called back within 30 minutes: today, last 7 days, this month" in page
+    assert "The target is at least 95% of requests called back on time." in page
+    assert '<th scope="row">Today</th><td>50.0% (1 of 2 due)</td>' in page
+    assert '<th scope="row">Last 7 days</th><td>66.7% (2 of 3 due)</td>' in page
+    assert '<th scope="row">This month</th><td>66.7% (2 of 3 due)</td>' in page
     assert "Today, Tuesday, Nov. 24, 2026" in page
     week = client.get("/ondemand/oversight/dashboard/", {"period": "week"}).content.decode()
     assert "Wednesday, Nov. 18, 2026 to Tuesday, Nov. 24, 2026" in week
@@ -637,8 +647,9 @@ def test_the_dashboard_queries_are_bounded(agency, django_assert_max_num_queries
             submitted=NOW - timedelta(minutes=minutes + 40), status="in_progress", helper=agency["holder"]
         )
     client = signed_in(agency["state"].user)
-    # 17: the figures, the page, and the header asking whether to link the oversight pages.
-    with django_assert_max_num_queries(17):
+    # 20: the figures (the promise's three periods among them), the page, and the header asking
+    # whether to link the oversight pages.
+    with django_assert_max_num_queries(20):
         client.get("/ondemand/oversight/dashboard/")
 
 

@@ -168,9 +168,11 @@ def on_demand_day(settings: Any) -> None:
     waiting = request_row(submitted=two_hours_ago, route_at=NOW - timedelta(seconds=100))
     request_row(submitted=two_hours_ago, contact=two_hours_ago + timedelta(minutes=10), **progress)  # on time
     request_row(submitted=two_hours_ago, contact=two_hours_ago + timedelta(minutes=40), **progress)  # late
-    request_row(  # not called, but already escalated: no SLA deadline left
+    not_called = request_row(  # not called, but already escalated: no SLA deadline left
         submitted=NOW - timedelta(hours=3), escalated=NOW - timedelta(hours=2), **progress
     )
+    # ... and its helper not yet reminded to call, 2 hours 40 minutes after the reminder was due.
+    HelpRequest.objects.filter(pk=not_called.pk).update(dial_remind_at=NOW - timedelta(hours=2, minutes=40))
     request_row(
         submitted=NOW - timedelta(hours=25), contact=NOW - timedelta(hours=24, minutes=50), **progress
     )
@@ -184,6 +186,7 @@ def on_demand_day(settings: Any) -> None:
         offered_at=NOW - timedelta(minutes=15, seconds=30),
         expires_at=NOW - timedelta(seconds=30),
         remind_at=NOW - timedelta(minutes=5, seconds=30),
+        widen_at=NOW - timedelta(minutes=10, seconds=30),
         token_hash="0" * 64,
     )
     Offer.objects.create(  # already expired: not due any more
@@ -210,9 +213,11 @@ def test_oldest_due_deadline_of_each_kind(on_demand_day: None) -> None:
     assert deadlines == {
         "ondemand.offers_expire": 30,
         "ondemand.offers_remind": 330,
+        "ondemand.offers_widen": 630,
         "ondemand.offers_abandon": 0,
         "ondemand.requests_route": 100,
         "ondemand.requests_sla": 90 * 60,
+        "ondemand.requests_dial_remind": 160 * 60,
         "ondemand.requests_unserved": 0,
     }
 
