@@ -225,8 +225,9 @@ def today(*, mass_size: int = 5, strategy: str = "general_then_mass", **levers: 
     }
 
 
-def all_levers(widen_after: int) -> dict[str, Any]:
+def all_levers(widen_after: int, mass_size: int = 5) -> dict[str, Any]:
     return today(
+        mass_size=mass_size,
         ONDEMAND_RESPONSIVENESS_WEIGHT=1.0,
         ONDEMAND_WIDEN_AFTER_MINUTES=widen_after,
         ONDEMAND_DIAL_REMINDER_MINUTES=20,
@@ -242,12 +243,15 @@ SCENARIOS = (
     Scenario("General only (comparison)", today(strategy="general_only"), candidate=False),
     Scenario("Mass first, K=5 (comparison)", today(strategy="mass_first"), candidate=False),
     Scenario("Lever 1 alone: responsiveness weight 1.0", today(ONDEMAND_RESPONSIVENESS_WEIGHT=1.0)),
-    Scenario("Lever 2 alone: widening at 5 minutes", today(ONDEMAND_WIDEN_AFTER_MINUTES=5)),
+    Scenario("Lever 2 alone: widening at 3 minutes", today(ONDEMAND_WIDEN_AFTER_MINUTES=3)),
     Scenario("Lever 3 alone: dial reminder at 20 minutes", today(ONDEMAND_DIAL_REMINDER_MINUTES=20)),
     Scenario("Lever 4 alone: capacity 20 minutes", today(ONDEMAND_CAPACITY_MINUTES=20)),
+    Scenario("All four levers, widening at 2 minutes", all_levers(2)),
     Scenario("All four levers, widening at 3 minutes", all_levers(3)),
     Scenario("All four levers, widening at 5 minutes", all_levers(5)),
-    Scenario("All four levers, nudge effect 0", all_levers(5), model={"dial_nudge_response": 0.0}),
+    Scenario("All four levers, widening at 3 minutes, K=3", all_levers(3, mass_size=3)),
+    Scenario("All four levers, widening at 3 minutes, K=8", all_levers(3, mass_size=8)),
+    Scenario("All four levers, nudge effect 0", all_levers(3), model={"dial_nudge_response": 0.0}),
     PLATFORM_DEFAULTS,
 )
 

@@ -461,7 +461,7 @@ ONDEMAND_ROUTING_STRATEGY = os.environ.get("ONDEMAND_ROUTING_STRATEGY", "general
 ONDEMAND_RESPONSIVENESS_WEIGHT = env_float("ONDEMAND_RESPONSIVENESS_WEIGHT", 1.0, minimum=0)
 # 2. A General offer still unanswered this many minutes after it was made is widened: a Mass round of K
 #    goes out beside it, the first accept wins, and a General helper beaten to it is not charged a miss.
-ONDEMAND_WIDEN_AFTER_MINUTES = env_int("ONDEMAND_WIDEN_AFTER_MINUTES", 5, minimum=0)
+ONDEMAND_WIDEN_AFTER_MINUTES = env_int("ONDEMAND_WIDEN_AFTER_MINUTES", 3, minimum=0)
 # 3. The accepted helper is reminded this many minutes after the clock start if no call is logged, and
 #    a helper holding an accepted request not yet called gets no new General offer.
 ONDEMAND_DIAL_REMINDER_MINUTES = env_int("ONDEMAND_DIAL_REMINDER_MINUTES", 20, minimum=0)

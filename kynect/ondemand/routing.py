@@ -32,8 +32,6 @@ PRIOR_ANSWER_MINUTES = 5.0
 # Capacity (ADR 0044): a helper is on a call from a call logged as reached (or dialled from kynect) until
 # the request is completed, for at most this long.
 ON_CALL_MINUTES = 60
-# In a Mass round, a helper on a call or holding a request not yet called comes after those who are free.
-SCORE_BUSY = 10.0
 
 
 @dataclass(frozen=True)
@@ -92,7 +90,8 @@ def candidates_ranked(
     The levers of ADR 0044, each off when its setting is 0: the score adds the helper's expected minutes
     to answer (ONDEMAND_RESPONSIVENESS_WEIGHT points a minute); for the `general` offer, helpers holding
     an accepted request not yet called (ONDEMAND_DIAL_REMINDER_MINUTES), on a call or whose schedule ends
-    within ONDEMAND_CAPACITY_MINUTES are skipped, and in Mass rounds they come after those who are free."""
+    within ONDEMAND_CAPACITY_MINUTES are skipped; a Mass round goes to those on a call or holding a
+    request not yet called only when no free helper is eligible."""
     since = at - timedelta(hours=RECENT_LOAD_HOURS)
     holding = settings.ONDEMAND_DIAL_REMINDER_MINUTES > 0
     margin = settings.ONDEMAND_CAPACITY_MINUTES
@@ -107,6 +106,8 @@ def candidates_ranked(
     )
     if general:
         rows = [row for row in rows if not (row.holding or row.on_call or not row.works_on)]
+    else:  # a Mass round goes to helpers free to call at once, if there are any
+        rows = [row for row in rows if not (row.holding or row.on_call)] or rows
     if not rows:
         return []
     weight = settings.ONDEMAND_RESPONSIVENESS_WEIGHT
@@ -129,7 +130,6 @@ def candidates_ranked(
             score += weight * expected
             parts["answer_minutes"] = round(expected, 1)
         if row.holding or row.on_call:
-            score += SCORE_BUSY
             parts["busy"] = True
         score = round(score, 3)
         ranked.append((score, row.last_offered_at or epoch, str(row.helper_id), row, parts))

@@ -318,7 +318,9 @@ def test_the_general_offer_skips_a_helper_whose_schedule_ends_within_20_minutes(
     assert mass.helper == ending
 
 
-def test_the_general_offer_skips_a_helper_on_a_call_and_mass_rounds_put_them_last(traveller):
+def test_the_general_offer_skips_a_helper_on_a_call_and_mass_rounds_take_them_only_when_nobody_is_free(
+    traveller,
+):
     calling = ready_helper(home=NEAR)
     first = submit()
     accept(offers(first)[0])
@@ -332,11 +334,10 @@ def test_the_general_offer_skips_a_helper_on_a_call_and_mass_rounds_put_them_las
     sweep(traveller, 1)
     [general] = offers(second)
     assert general.helper == free[0]
-    sweep(traveller, 5)  # widened: the free helper first, the one on a call after, despite being nearest
-    mass = offers(second, kind=Offer.Kind.MASS)
-    assert [offer.helper for offer in mass] == [free[1], calling]
-    assert mass[1].score_parts["busy"] is True
-    accept(mass[0])
+    sweep(traveller, 5)  # widened: only to the free helper, though the one on a call is nearest
+    [mass] = offers(second, kind=Offer.Kind.MASS)
+    assert mass.helper == free[1]
+    accept(mass)
     # The call over (the request completed), the helper is free for a General offer again.
     help_requests.help_request_complete(
         help_request_id=first.pk, helper=calling, outcome=HelpRequest.Outcome.ENROLLED
@@ -344,6 +345,26 @@ def test_the_general_offer_skips_a_helper_on_a_call_and_mass_rounds_put_them_las
     third = submit(phone="(502) 555-0125")
     [offer] = offers(third)
     assert offer.helper == calling
+
+
+def test_with_nobody_free_a_mass_round_goes_to_helpers_on_a_call_or_holding_a_request(traveller):
+    calling = ready_helper(home=NEAR)
+    first = submit()
+    accept(offers(first)[0])
+    help_requests.call_attempt_log(
+        help_request_id=first.pk, helper=calling, result=CallAttempt.Result.REACHED
+    )
+    holder = ready_helper(home=away(5))
+    second = submit(phone="(502) 555-0124")
+    accept(offers(second)[0])
+    free = ready_helper(home=away(60))
+    third = submit(phone="(502) 555-0125")
+    [general] = offers(third)
+    assert general.helper == free
+    sweep(traveller, 5)  # widened: nobody else is free, so the busy helpers have it (better than waiting)
+    mass = offers(third, kind=Offer.Kind.MASS)
+    assert {offer.helper for offer in mass} == {calling, holder}
+    assert all(offer.score_parts["busy"] is True for offer in mass)
 
 
 def test_without_the_levers_busy_helpers_get_general_offers(traveller, settings):

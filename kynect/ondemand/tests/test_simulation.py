@@ -144,7 +144,7 @@ def test_the_last_line(sim):
 def test_scenarios_selection_always_keeps_platform_defaults(sim):
     names = lambda chosen: [scenario.name for scenario in sim.scenarios_select(chosen)]  # noqa: E731
     assert names([]) == [scenario.name for scenario in sim.SCENARIOS]
-    assert names(["K=3"]) == ["General then Mass, K=3", PLATFORM]
+    assert names(["Mass, K=3"]) == ["General then Mass, K=3", PLATFORM]
     assert names(["k=5"]) == [TODAY, MASS_FIRST, PLATFORM]
     assert names(["0"]) == [TODAY, PLATFORM]
     assert names(["platform"]) == [PLATFORM]  # chosen, and not twice
@@ -172,13 +172,13 @@ def test_scenarios_set_the_levers_and_platform_defaults_sets_none(sim):
     assert today["ONDEMAND_MASS_SIZE"] == 5
     assert today["ONDEMAND_ROUTING_STRATEGY"] == "general_then_mass"
     assert all(today[name] == 0 for name in sim.LEVERS_OFF)
-    widening = sim.scenario_settings(named(sim, "Lever 2 alone: widening at 5 minutes"))
+    widening = sim.scenario_settings(named(sim, "Lever 2 alone: widening at 3 minutes"))
     assert {name: widening[name] for name in sim.LEVERS_OFF} == {
         **sim.LEVERS_OFF,
-        "ONDEMAND_WIDEN_AFTER_MINUTES": 5,
+        "ONDEMAND_WIDEN_AFTER_MINUTES": 3,
     }
     no_nudge = named(sim, "All four levers, nudge effect 0")
-    assert no_nudge.settings == named(sim, "All four levers, widening at 5 minutes").settings
+    assert no_nudge.settings == named(sim, "All four levers, widening at 3 minutes").settings
     assert no_nudge.model == {"dial_nudge_response": 0.0}
 
 
