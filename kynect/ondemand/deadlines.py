@@ -47,12 +47,9 @@ DEADLINES = {
         ),
         "sla_due_at",
     ),
+    # Names no status, as routing's: the sweep drops the reminder of a request no longer in progress.
     "ondemand.requests_dial_remind": Deadline(
-        lambda: HelpRequest.objects.filter(
-            status=HelpRequest.Status.IN_PROGRESS,
-            first_contact_at__isnull=True,
-            dial_reminded_at__isnull=True,
-        ),
+        lambda: HelpRequest.objects.filter(first_contact_at__isnull=True, dial_reminded_at__isnull=True),
         "dial_remind_at",
     ),
     "ondemand.requests_unserved": Deadline(

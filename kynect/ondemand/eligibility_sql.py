@@ -125,12 +125,14 @@ def _statement(
     busy_ok: bool,
     clocks: tuple[int, ...],
     holding: bool = False,
+    on_call: bool = False,
     later_clocks: tuple[int, ...] | None = None,
 ) -> str:
     """The statement's text for one shape. `clocks` holds, per wall clock, how many zones share it
     (SQLite only: PostgreSQL works out each helper's wall clock itself). `holding` adds whether the
-    helper holds an accepted request not yet called; `later_clocks` (not None) adds whether they are on
-    a call and whether they are still on their schedule at a later instant (its wall clocks, as `clocks`)."""
+    helper holds an accepted request not yet called, `on_call` whether they are on a call, and
+    `later_clocks` (not None) whether they are still on their schedule at a later instant (its wall clocks,
+    as `clocks`)."""
     postgres = vendor == "postgresql"
     helper, county = _table(Helper), _table(HelperCounty)
     language_table, program_table = _table(HelperLanguage), _table(HelperProgram)
@@ -144,11 +146,14 @@ def _statement(
             f", EXISTS (SELECT 1 FROM {help_request} r WHERE r.accepted_helper_id = h.id AND r.status = %s"
             " AND r.first_contact_at IS NULL)"
         )
-    if later_clocks is not None:
+    if on_call:
         capacity += (
             f", EXISTS (SELECT 1 FROM {call} a JOIN {help_request} r ON r.id = a.help_request_id"
             " WHERE a.helper_id = h.id AND a.result IN (%s, %s) AND a.at >= %s AND r.status = %s"
             " AND r.accepted_helper_id = h.id)"
+        )
+    if later_clocks is not None:
+        capacity += (
             f", EXISTS (SELECT 1 FROM {window} w WHERE w.helper_id = h.id AND"
             f" {_window_test(postgres=postgres, alias='lt2', clocks=later_clocks)})"
         )
@@ -248,16 +253,17 @@ def eligible_rows(
     language_required: bool,
     busy_ok: bool = False,
     holding: bool = False,
-    capacity: tuple[datetime, datetime] | None = None,
+    capacity: tuple[datetime, datetime | None] | None = None,
 ) -> list[EligibleRow]:
     """The helpers that pass the hard filters (the module's docstring), with the score's inputs (accepted
     requests and offers since `since`, responsiveness). With `holding`, also whether each holds an
     accepted request not yet called; with `capacity` = (on a call since, works until), whether each has
-    logged a call reaching someone (or dialled) since then on a request still open, and whether their
-    schedule still has them working at the second instant."""
+    logged a call reaching someone (or dialled) since then on a request still open, and (unless the second
+    is None) whether their schedule still has them working at the second instant."""
     from kynect.ondemand.selectors import local_weekday_minute
 
     postgres = connection.vendor == "postgresql"
+    works_until = capacity[1] if capacity is not None else None
     clocks: dict[tuple[int, int], list[str]] = {}
     later: dict[tuple[int, int], list[str]] = {}
     if not postgres:
@@ -266,8 +272,8 @@ def eligible_rows(
             return []
         for zone in zones:
             clocks.setdefault(local_weekday_minute(at=at, time_zone=zone), []).append(zone)
-            if capacity is not None:
-                later.setdefault(local_weekday_minute(at=capacity[1], time_zone=zone), []).append(zone)
+            if works_until is not None:
+                later.setdefault(local_weekday_minute(at=works_until, time_zone=zone), []).append(zone)
     ops = connection.ops
     moment = ops.adapt_datetimefield_value(at)
     program = help_request.program != RequestedProgram.NOT_SURE
@@ -286,10 +292,11 @@ def eligible_rows(
             ops.adapt_datetimefield_value(capacity[0]),
             HelpRequest.Status.IN_PROGRESS,
         ]
+    if works_until is not None:
         for (weekday, minute), same_clock in later.items():
             params += [*same_clock, weekday, minute, minute, minute, minute]
     if postgres:  # for the helpers' wall clocks, now and (capacity) later
-        params += [moment, *([ops.adapt_datetimefield_value(capacity[1])] if capacity is not None else [])]
+        params += [moment, *([ops.adapt_datetimefield_value(works_until)] if works_until is not None else [])]
     params += [
         help_request.county_fips,
         Helper.Status.REGISTERED,
@@ -313,14 +320,18 @@ def eligible_rows(
         busy_ok=busy_ok,
         clocks=tuple(len(same_clock) for same_clock in clocks.values()),
         holding=holding,
-        later_clocks=(None if capacity is None else tuple(len(same_clock) for same_clock in later.values())),
+        on_call=capacity is not None,
+        later_clocks=(
+            None if works_until is None else tuple(len(same_clock) for same_clock in later.values())
+        ),
     )
     found = []
     for row in _fetch(sql, params):
         value, latitude, longitude, misses, load, last, speaks, counted, answered, minutes = row[:10]
         extra = list(row[10:])
         holds = bool(extra.pop(0)) if holding else False
-        on_call, works_on = (bool(extra[0]), bool(extra[1])) if capacity is not None else (False, True)
+        on_call = bool(extra.pop(0)) if capacity is not None else False
+        works_on = bool(extra.pop(0)) if works_until is not None else True
         found.append(
             EligibleRow(
                 helper_id=value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)),

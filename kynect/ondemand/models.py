@@ -494,10 +494,11 @@ class HelpRequest(BaseModel):
                 condition=Q(status="pending", unserved_at__isnull=False),
                 name="help_request_unserved_due",
             ),
+            # Names no status (the sweep drops the reminder of a request no longer in progress), so
+            # the status indexes cannot stand in for it.
             models.Index(
                 fields=["dial_remind_at"],
                 condition=Q(
-                    status="in_progress",
                     first_contact_at__isnull=True,
                     dial_reminded_at__isnull=True,
                     dial_remind_at__isnull=False,

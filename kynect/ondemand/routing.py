@@ -95,7 +95,9 @@ def candidates_ranked(
     since = at - timedelta(hours=RECENT_LOAD_HOURS)
     holding = settings.ONDEMAND_DIAL_REMINDER_MINUTES > 0
     margin = settings.ONDEMAND_CAPACITY_MINUTES
-    capacity = (at - timedelta(minutes=ON_CALL_MINUTES), at + timedelta(minutes=margin)) if margin else None
+    # Whether a helper's schedule ends soon matters to the General offer only (a Mass round takes them).
+    works_until = at + timedelta(minutes=margin) if general else None
+    capacity = (at - timedelta(minutes=ON_CALL_MINUTES), works_until) if margin else None
     rows = eligibility_sql.eligible_rows(
         help_request=help_request,
         at=at,

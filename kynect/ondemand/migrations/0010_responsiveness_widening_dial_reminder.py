@@ -52,7 +52,6 @@ class Migration(migrations.Migration):
                     ("dial_remind_at__isnull", False),
                     ("dial_reminded_at__isnull", True),
                     ("first_contact_at__isnull", True),
-                    ("status", "in_progress"),
                 ),
                 fields=["dial_remind_at"],
                 name="help_request_dial_remind_due",

@@ -4,7 +4,9 @@ accepting and rejecting, and misses.
 1. `help_request_route` asks `routing` for the eligible helpers, best first. Round 1 is the General offer
    to the best one, for ONDEMAND_OFFER_MINUTES with a reminder before it expires.
 2. On reject or timeout the request becomes a Mass referral: round 2 offers it at once to the next K best
-   (ONDEMAND_MASS_SIZE); a round with no accept moves on to the next K. The first accept wins.
+   (ONDEMAND_MASS_SIZE); a round with no accept moves on to the next K. The first accept wins. A General
+   offer still unanswered after ONDEMAND_WIDEN_AFTER_MINUTES is widened (ADR 0044): round 2 goes out
+   beside it, and whichever offer is accepted first wins (`help_request_widen_locked`).
 3. Nobody eligible: the request waits (`route_at`), and is routed again as soon as a helper becomes
    available, or every ONDEMAND_ROUTE_RETRY_SECONDS.
 

@@ -218,6 +218,10 @@ def help_requests_dial_remind_sweep(*, now: datetime) -> int:
                 help_request = HelpRequest.objects.select_related("accepted_helper__user").get(pk=request_id)
                 messages.dial_reminder_notify(help_request=help_request)
                 done += 1
+            else:  # no longer in progress (closed, or back to routing): the reminder is not needed
+                HelpRequest.objects.filter(
+                    pk=request_id, dial_reminded_at__isnull=True, dial_remind_at__lte=now
+                ).exclude(status=HelpRequest.Status.IN_PROGRESS).update(dial_remind_at=None, updated_at=now)
     return done
 
 

@@ -289,7 +289,7 @@ def test_the_statement_finds_exactly_the_helpers_of_the_orm_specification():
         capacity = None
         if case % 3 == 0:
             works_at = rng.choice(moments) if rng.random() < 0.5 else at + timedelta(minutes=20)
-            capacity = (rng.choice(instants), works_at)
+            capacity = (rng.choice(instants), works_at if case % 2 else None)  # None: not asked
         rows = eligible_rows(
             help_request=help_request,
             at=at,
@@ -316,7 +316,9 @@ def test_the_statement_finds_exactly_the_helpers_of_the_orm_specification():
                 helper.answer_minutes,
             )
         if capacity is not None:
-            busy = _orm_capacity(sorted(expected), on_call_since=capacity[0], works_at=capacity[1])
+            busy = _orm_capacity(sorted(expected), on_call_since=capacity[0], works_at=capacity[1] or at)
+            if capacity[1] is None:  # not asked: everyone counts as still working
+                busy = {pk: (holds, calling, True) for pk, (holds, calling, _works) in busy.items()}
             assert {row.helper_id: (row.holding, row.on_call, row.works_on) for row in rows} == busy
             holding_seen += sum(row.holding for row in rows)
             on_call_seen += sum(row.on_call for row in rows)

@@ -277,6 +277,20 @@ def test_no_reminder_once_a_call_is_logged(traveller):
     assert not OutboundMessage.objects.filter(template="ondemand/help_request_dial_reminder").exists()
 
 
+def test_the_reminder_of_a_request_closed_without_a_call_is_dropped(traveller):
+    helper = ready_helper()
+    request = submit()
+    accept(offers(request)[0])
+    traveller.shift(timedelta(minutes=10))
+    help_requests.help_request_complete(
+        help_request_id=request.pk, helper=helper, outcome=HelpRequest.Outcome.UNABLE_TO_REACH
+    )
+    sweep(traveller, 10)  # minute 20
+    request.refresh_from_db()
+    assert (request.dial_remind_at, request.dial_reminded_at) == (None, None)
+    assert not OutboundMessage.objects.filter(template="ondemand/help_request_dial_reminder").exists()
+
+
 def test_a_helper_holding_an_accepted_request_not_yet_called_gets_no_new_general_offer(traveller):
     holder = ready_helper(home=NEAR)
     other = ready_helper(home=away(30))
