@@ -1308,7 +1308,8 @@ def main() -> None:
                 ended = DAY_OPENS + timedelta(minutes=result.minutes)
                 print(
                     f"[{time.strftime('%H:%M:%S')}] {row.scenario.name} at {row.rate}/h, replication "
-                    f"{replication + 1}: {result.requests} requests, {result.offers} offers, "
+                    f"{replication + 1}: {result.requests} requests, contacted within 30 minutes "
+                    f"{result.contacted_in_30 * 100:.1f} %, {result.offers} offers, "
                     f"ended {ended:%H:%M}, {result.unresolved} still open, {result.nudges} calls brought "
                     f"forward by the reminder, {result.steps} steps, {result.seconds:.1f} s",
                     file=sys.stderr,
