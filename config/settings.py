@@ -45,30 +45,25 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+def _env_number(name: str, default: Any, convert: Any, kind: str, minimum: Any) -> Any:
     value = os.environ.get(name)
     if value is None or value == "":
         return default
     try:
-        number = int(value)
+        number = convert(value)
     except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from exc
+        raise ImproperlyConfigured(f"{name} must be {kind}, not {value!r}.") from exc
     if minimum is not None and number < minimum:
         raise ImproperlyConfigured(f"{name} must be {minimum} or more, not {number}.")
     return number
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    return int(_env_number(name, default, int, "a whole number", minimum))
 
 
 def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        number = float(value)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}.") from exc
-    if minimum is not None and number < minimum:
-        raise ImproperlyConfigured(f"{name} must be {minimum} or more, not {number}.")
-    return number
+    return float(_env_number(name, default, float, "a number", minimum))
 
 
 # --- Security -------------------------------------------------------------------------------------
