@@ -12,7 +12,9 @@ for windows, breaks, offers and time off, one group per wall clock), and a routi
 or twice: the text is cached per shape (program filter or not, language filter or not, number of wall
 clocks), and everything that varies goes in as parameters. It reads, for each eligible helper, what the
 score needs: home, misses in a row, open or recent accepted requests, when they were last offered a
-request, and whether they speak the request's language.
+request, whether they speak the request's language and their responsiveness; and, when routing's levers
+ask for them (ADR 0044), whether they hold a request not yet called, are on a call, and are still on their
+schedule a little later.
 
 The statement differs between the two databases only where noted below. Two spellings steer SQLite's planner
 when the database has no statistics (no ANALYZE yet), where it otherwise scanned every window of the
